@@ -1,0 +1,179 @@
+"""The ASGI application: every dialect, health, metrics and OpenAPI on one FastAPI app.
+
+`create_app(settings)` builds it; the lifespan runs recovery once at start-up and, unless told not
+to, the background worker beside the server. Errors are rendered by the dialect whose path was hit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tessera import __version__, logs, worker
+from tessera.bootstrap import Container, build
+from tessera.core.errors import TesseraError
+from tessera.core.ids import new_id
+from tessera.dialects import DIALECTS, Dialect, dialect_for
+from tessera.metrics import CONTENT_TYPE
+from tessera.settings import Settings
+
+logger = logging.getLogger("tessera.http")
+
+
+class RequestContextMiddleware:
+    """Request ids, one access-log line and metrics per request, in plain ASGI (no body buffering)."""
+
+    def __init__(self, app: ASGIApp, container: Container) -> None:
+        self.app = app
+        self.container = container
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        rid = incoming if 0 < len(incoming) <= 64 and incoming.replace("-", "").replace("_", "").isalnum() else None
+        rid = rid or new_id("req")
+        token = logs.request_id.set(rid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            self.container.metrics.observe_request(scope["method"], route, status, elapsed)
+            if route not in ("/metrics", "/healthz", "/readyz"):
+                logger.info(
+                    "%s %s %d",
+                    scope["method"],
+                    route,
+                    status,
+                    extra={
+                        "method": scope["method"],
+                        "route": route,
+                        "status": status,
+                        "latency_ms": round(elapsed * 1000, 2),
+                    },
+                )
+            logs.request_id.reset(token)
+
+
+def create_app(settings: Settings, *, container: Container | None = None, embedded_worker: bool = True) -> FastAPI:
+    container = container or build(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task: asyncio.Task[None] | None = None
+        try:
+            await worker.run_once(container)  # recovery at start-up, before taking traffic
+        except Exception:
+            logger.exception("start-up recovery failed")
+        if embedded_worker:
+            task = asyncio.create_task(worker.run_forever(container, stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+            await container.close()
+
+    app = FastAPI(
+        title="Tessera",
+        version=__version__,
+        summary="A self-hosted server-to-server card payment gateway",
+        description=(
+            "Tessera speaks several vendors' wire formats (dialects). The native API lives under `/v1`; "
+            "authenticate with `Authorization: Bearer sk_test_...` (or the publishable key for tokens)."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.container = container
+
+    for dialect in DIALECTS:
+        dialect.mount(app)
+    _add_operational_routes(app, container)
+    _add_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, container=container)
+    return app
+
+
+def _add_operational_routes(app: FastAPI, container: Container) -> None:
+    @app.get("/healthz", tags=["operations"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="The database answers", responses={503: {}})
+    async def readyz() -> Response:
+        try:
+            async with container.db.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            logger.exception("readiness check failed")
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(container.metrics.render(), media_type=CONTENT_TYPE)
+
+
+def _dialect(request: Request) -> Dialect:
+    return dialect_for(request.url.path)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    async def on_tessera_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, TesseraError)
+        return _dialect(request).render_error(exc)
+
+    async def on_validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return _dialect(request).render_validation(list(exc.errors()))
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        return _dialect(request).render_http(exc.status_code, str(exc.detail))
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        logger.error("unhandled error", exc_info=exc)
+        return _dialect(request).render_http(500, "An internal error occurred.")
+
+    handlers: dict[Any, Any] = {
+        TesseraError: on_tessera_error,
+        RequestValidationError: on_validation_error,
+        StarletteHTTPException: on_http_error,
+        Exception: on_unexpected,
+    }
+    for kind, handler in handlers.items():
+        app.add_exception_handler(kind, handler)
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` (several worker processes): settings from the environment."""
+    import os
+
+    settings = Settings()
+    logs.configure(settings.log_level, settings.log_format)
+    return create_app(settings, embedded_worker=os.environ.get("TESSERA_EMBEDDED_WORKER", "1") == "1")

@@ -1,0 +1,195 @@
+"""The `tessera` command line: a thin layer over `bootstrap`, the services and the worker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from typing import Any
+
+import click
+
+from tessera import logs
+from tessera.settings import Settings
+
+_DB_OPTION = click.option(
+    "--database-url", default=None, help="sqlite:///path or postgresql://... (TESSERA_DATABASE_URL)"
+)
+
+
+def _settings(database_url: str | None = None, **overrides: Any) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if database_url:
+        values["database_url"] = database_url
+    return Settings(**values)
+
+
+def _migrate(settings: Settings) -> None:
+    from tessera.storage.migrate import upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+
+
+@click.group()
+def main() -> None:
+    """Tessera, a self-hosted server-to-server card payment gateway."""
+
+
+@main.command()
+@_DB_OPTION
+def migrate(database_url: str | None) -> None:
+    """Bring the database schema up to date."""
+    settings = _settings(database_url)
+    logs.configure(settings.log_level, settings.log_format)
+    _migrate(settings)
+    click.echo("database is up to date")
+
+
+async def _demo_credentials(settings: Settings) -> dict[str, str] | None:
+    """Create the demo test merchant on an empty database; its credentials are kept in the data
+    folder (test mode only) so every start can print them again."""
+    from tessera.bootstrap import build
+    from tessera.core.merchants import create_merchant
+
+    path = settings.data_dir / "demo-credentials.json"
+    container = build(settings)
+    try:
+        async with container.uow(read_only=True) as tx:
+            empty = await tx.merchants.count() == 0
+        if empty:
+            _merchant, creds = await create_merchant(
+                "Demo Merchant", uow=container.uow, allowed_domains=settings.demo_domains
+            )
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                json.dump(creds[0].as_dict(), handle, indent=2)
+    finally:
+        await container.close()
+    if path.exists():
+        content: dict[str, str] = json.loads(path.read_text())
+        return content
+    return None
+
+
+@main.command()
+@click.option("--host", default=None, help="interface to listen on (default 127.0.0.1)")
+@click.option("--port", default=None, type=int, help="port (default 8000)")
+@_DB_OPTION
+@click.option("--no-worker", is_flag=True, help="do not run the background worker in this process")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="HTTP worker processes")
+def serve(host: str | None, port: int | None, database_url: str | None, no_worker: bool, workers: int) -> None:
+    """Migrate, then serve every dialect, the sandbox and operations endpoints."""
+    import uvicorn
+
+    settings = _settings(database_url, host=host, port=port)
+    logs.configure(settings.log_level, settings.log_format)
+    _migrate(settings)
+    creds = asyncio.run(_demo_credentials(settings))
+    base = settings.resolved_public_url
+    if creds:
+        click.echo(
+            "\nTessera is starting on {base}\n\nDemo merchant (test mode):\n"
+            "  merchant_id      {merchant_id}\n  client_id        {client_id}\n"
+            "  secret_key       {secret_key}\n  publishable_key  {publishable_key}\n"
+            "  webhook_secret   {webhook_secret}\n\nAPI docs: {base}/docs\n".format(base=base, **creds),
+            err=False,
+        )
+        sys.stdout.flush()
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "access_log": False,
+        "log_config": None,
+        "lifespan": "on",
+        "timeout_graceful_shutdown": 5,
+    }
+    if workers == 1:
+        from tessera.app import create_app
+
+        uvicorn.run(create_app(settings, embedded_worker=not no_worker), **common)
+        return
+    # Several processes: each builds its app from the environment; one worker loop is enough.
+    os.environ["TESSERA_EMBEDDED_WORKER"] = "0" if no_worker else "1"
+    os.environ.setdefault("TESSERA_DATABASE_URL", settings.resolved_database_url)
+    os.environ.setdefault("TESSERA_DATA_DIR", str(settings.data_dir.resolve()))
+    uvicorn.run("tessera.app:create_app_from_env", factory=True, workers=workers, **common)
+
+
+@main.command()
+@_DB_OPTION
+def worker(database_url: str | None) -> None:
+    """Run only the background worker (recovery, token clean-up); several may run at once."""
+    from tessera import worker as jobs
+    from tessera.bootstrap import build
+
+    settings = _settings(database_url)
+    logs.configure(settings.log_level, settings.log_format)
+    _migrate(settings)
+
+    async def run() -> None:
+        container = build(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await jobs.run_forever(container, stop)
+        finally:
+            await container.close()
+
+    asyncio.run(run())
+
+
+@main.group()
+def merchant() -> None:
+    """Manage merchants."""
+
+
+@merchant.command("create")
+@click.option("--name", required=True, help="the merchant's display name")
+@click.option("--allow-domain", "domains", multiple=True, help="a return-URL domain to allow (repeatable)")
+@click.option("--callback-url", default=None, help="where seed 000's server-to-server callbacks go")
+@click.option("--live", is_flag=True, help="also issue live-mode credentials")
+@click.option("--json", "as_json", is_flag=True, help="print the test credentials as one JSON object")
+@_DB_OPTION
+def merchant_create(
+    name: str, domains: tuple[str, ...], callback_url: str | None, live: bool, as_json: bool, database_url: str | None
+) -> None:
+    """Create a merchant and print its credentials (shown once: keys are stored only as hashes)."""
+    from tessera.bootstrap import build
+    from tessera.core.merchants import create_merchant
+
+    settings = _settings(database_url)
+    logs.configure("WARNING", settings.log_format)
+    _migrate(settings)
+
+    async def run() -> list[dict[str, str]]:
+        container = build(settings)
+        try:
+            _m, creds = await create_merchant(
+                name,
+                uow=container.uow,
+                allowed_domains=list(domains) or None,
+                callback_url=callback_url,
+                modes=("test", "live") if live else ("test",),
+            )
+        finally:
+            await container.close()
+        return [c.as_dict() for c in creds]
+
+    creds = asyncio.run(run())
+    if as_json:
+        click.echo(json.dumps(creds[0]))
+        for extra in creds[1:]:
+            click.echo(json.dumps(extra))
+        return
+    for c in creds:
+        click.echo(f"{c['mode']} mode")
+        for key in ("merchant_id", "client_id", "secret_key", "publishable_key", "webhook_secret"):
+            click.echo(f"  {key:<16} {c[key]}")

@@ -1,0 +1,1 @@
+"""The domain: payments, cards, money. Imports nothing from web, database or dialect code."""

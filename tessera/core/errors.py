@@ -1,0 +1,99 @@
+"""Every error the core raises, and the codes that name them.
+
+    TesseraError(code, message, field=None)
+    ├── ValidationError        bad input; names the field, never its value
+    ├── AuthenticationError    no credential, or an unknown one
+    ├── PermissionDeniedError  a credential that may not do this
+    ├── NotFoundError          no such resource for this merchant and mode
+    ├── ConflictError          illegal transition, amount limit, idempotency key clash
+    └── PaymentError           refused before any payment exists (an expired card)
+
+Messages name fields and rules; they never carry a card number, a CVV or a secret.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    # Payment outcomes, in seed 000's words; every dialect maps these.
+    CARD_DECLINED = "CARD_DECLINED"
+    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
+    EXPIRED_CARD = "EXPIRED_CARD"
+    INVALID_CVV = "INVALID_CVV"
+    THREEDS_FAILED = "3DS_FAILED"
+    NETWORK_ERROR = "NETWORK_ERROR"
+    # Refusals of a request.
+    PARAMETER_INVALID = "parameter_invalid"
+    PARAMETER_MISSING = "parameter_missing"
+    AUTHENTICATION_REQUIRED = "authentication_required"
+    INVALID_API_KEY = "invalid_api_key"
+    PERMISSION_DENIED = "permission_denied"
+    MERCHANT_INACTIVE = "merchant_inactive"
+    RESOURCE_MISSING = "resource_missing"
+    TOKEN_ALREADY_USED = "token_already_used"
+    TOKEN_EXPIRED = "token_expired"
+    INVALID_STATE = "invalid_state"
+    AMOUNT_TOO_LARGE = "amount_too_large"
+    IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    RETURN_URL_NOT_ALLOWED = "return_url_not_allowed"
+    PROCESSOR_UNAVAILABLE = "processor_unavailable"
+
+
+PAYMENT_ERROR_CODES: frozenset[ErrorCode] = frozenset(
+    {
+        ErrorCode.CARD_DECLINED,
+        ErrorCode.INSUFFICIENT_FUNDS,
+        ErrorCode.EXPIRED_CARD,
+        ErrorCode.INVALID_CVV,
+        ErrorCode.THREEDS_FAILED,
+        ErrorCode.NETWORK_ERROR,
+    }
+)
+
+
+class TesseraError(Exception):
+    """Base of every error the core raises on purpose."""
+
+    default_code: ErrorCode = ErrorCode.PARAMETER_INVALID
+
+    def __init__(self, message: str, *, code: ErrorCode | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code or self.default_code
+        self.message = message
+        self.field = field
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code.value!r}, field={self.field!r})"
+
+
+class ValidationError(TesseraError):
+    default_code = ErrorCode.PARAMETER_INVALID
+
+
+class AuthenticationError(TesseraError):
+    default_code = ErrorCode.INVALID_API_KEY
+
+
+class PermissionDeniedError(TesseraError):
+    default_code = ErrorCode.PERMISSION_DENIED
+
+
+class NotFoundError(TesseraError):
+    default_code = ErrorCode.RESOURCE_MISSING
+
+
+class ConflictError(TesseraError):
+    default_code = ErrorCode.INVALID_STATE
+
+
+class PaymentError(TesseraError):
+    default_code = ErrorCode.CARD_DECLINED
+
+
+class ProcessorUnavailableError(TesseraError):
+    """No processor is configured for the credential's mode."""
+
+    default_code = ErrorCode.PROCESSOR_UNAVAILABLE

@@ -1,0 +1,26 @@
+"""Prefixed, time-ordered identifiers (`pay_`, `op_`, `tok_`, ...).
+
+An id is the prefix and 26 Crockford base32 characters: 48 bits of milliseconds since the epoch and
+80 random bits (the ULID layout), so ids sort by creation time and lists page by id alone.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_id(prefix: str) -> str:
+    value = (int(time.time() * 1000) << 80) | secrets.randbits(80)
+    chars = []
+    for _ in range(26):
+        chars.append(_ALPHABET[value & 31])
+        value >>= 5
+    return f"{prefix}_{''.join(reversed(chars)).lower()}"
+
+
+def random_token(nbytes: int = 32) -> str:
+    """URL-safe random text with `nbytes` bytes of entropy (for secrets and keys)."""
+    return secrets.token_urlsafe(nbytes)

@@ -1,0 +1,173 @@
+"""Merchants and their credentials, and proving who a request comes from.
+
+Secret and publishable keys carry 256 bits of randomness and are stored only as SHA-256 hashes: a
+key's entropy makes a plain hash safe, and lets a request be matched by an indexed look-up. The
+stored hash is then compared again in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from tessera.core.clock import utcnow
+from tessera.core.errors import AuthenticationError, ErrorCode, PermissionDeniedError, ValidationError
+from tessera.core.ids import new_id, random_token
+from tessera.core.ports import UnitOfWorkFactory
+
+MODES = ("test", "live")
+
+
+class MerchantStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"
+
+
+class KeyKind(StrEnum):
+    SECRET = "secret"
+    PUBLISHABLE = "publishable"
+
+
+@dataclass(slots=True)
+class Merchant:
+    id: str
+    name: str
+    status: MerchantStatus
+    created_at: datetime
+    allowed_domains: list[str] = field(default_factory=list)
+    callback_url: str | None = None
+    webhook_secret: str | None = None
+    threeds_policy: str = "auto"
+
+    def allows_return_url_host(self, host: str) -> bool:
+        host = host.lower().rstrip(".")
+        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: str
+    merchant_id: str
+    mode: str
+    kind: KeyKind
+    client_id: str
+    key_hash: str
+    prefix: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """Plain-text credentials, shown once when made and never stored."""
+
+    merchant_id: str
+    mode: str
+    client_id: str
+    secret_key: str
+    publishable_key: str
+    webhook_secret: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "merchant_id": self.merchant_id,
+            "mode": self.mode,
+            "client_id": self.client_id,
+            "secret_key": self.secret_key,
+            "publishable_key": self.publishable_key,
+            "webhook_secret": self.webhook_secret,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MerchantContext:
+    """Who is calling: the merchant, the mode of the key, and what kind of key it was."""
+
+    merchant: Merchant
+    mode: str
+    kind: KeyKind
+    client_id: str
+
+    @property
+    def merchant_id(self) -> str:
+        return self.merchant.id
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _new_keys(merchant_id: str, mode: str, now: datetime) -> tuple[list[ApiKey], str, str, str]:
+    client_id = f"cl_{mode}_{random_token(12)}"
+    secret = f"sk_{mode}_{random_token(32)}"
+    publishable = f"pk_{mode}_{random_token(32)}"
+    keys = [
+        ApiKey(new_id("key"), merchant_id, mode, kind, client_id, hash_key(raw), raw[:12], now)
+        for kind, raw in ((KeyKind.SECRET, secret), (KeyKind.PUBLISHABLE, publishable))
+    ]
+    return keys, client_id, secret, publishable
+
+
+async def create_merchant(
+    name: str,
+    *,
+    uow: UnitOfWorkFactory,
+    allowed_domains: list[str] | None = None,
+    callback_url: str | None = None,
+    modes: tuple[str, ...] = ("test",),
+) -> tuple[Merchant, list[Credentials]]:
+    if not name.strip():
+        raise ValidationError("merchant name must not be empty", field="name")
+    now = utcnow()
+    merchant = Merchant(
+        id=new_id("mer"),
+        name=name.strip(),
+        status=MerchantStatus.ACTIVE,
+        created_at=now,
+        allowed_domains=sorted({d.strip().lower() for d in allowed_domains or [] if d.strip()}),
+        callback_url=callback_url,
+        webhook_secret=f"whsec_{random_token(24)}",
+    )
+    keys: list[ApiKey] = []
+    credentials: list[Credentials] = []
+    for mode in modes:
+        if mode not in MODES:
+            raise ValidationError("mode must be test or live", field="mode")
+        made, client_id, secret, publishable = _new_keys(merchant.id, mode, now)
+        keys.extend(made)
+        assert merchant.webhook_secret is not None
+        credentials.append(Credentials(merchant.id, mode, client_id, secret, publishable, merchant.webhook_secret))
+    async with uow() as tx:
+        await tx.merchants.add(merchant, keys)
+        await tx.commit()
+    return merchant, credentials
+
+
+async def authenticate_key(raw: str, *, uow: UnitOfWorkFactory) -> MerchantContext:
+    """Resolve a secret or publishable key to its merchant; errors never say which part was wrong."""
+    if not raw.startswith(("sk_test_", "sk_live_", "pk_test_", "pk_live_")):
+        raise AuthenticationError("the API key is not valid", code=ErrorCode.INVALID_API_KEY)
+    digest = hash_key(raw)
+    async with uow(read_only=True) as tx:
+        found = await tx.merchants.find_key(digest)
+    if found is None or not hmac.compare_digest(found[0].key_hash, digest):
+        raise AuthenticationError("the API key is not valid", code=ErrorCode.INVALID_API_KEY)
+    key, merchant = found
+    return _context(key, merchant)
+
+
+def _context(key: ApiKey, merchant: Merchant) -> MerchantContext:
+    if merchant.status is not MerchantStatus.ACTIVE:
+        raise PermissionDeniedError(
+            f"the merchant account is {merchant.status.value}", code=ErrorCode.MERCHANT_INACTIVE
+        )
+    return MerchantContext(merchant=merchant, mode=key.mode, kind=key.kind, client_id=key.client_id)
+
+
+def require_secret(ctx: MerchantContext) -> MerchantContext:
+    if ctx.kind is not KeyKind.SECRET:
+        raise PermissionDeniedError("a publishable key can only create tokens; use the secret key")
+    return ctx

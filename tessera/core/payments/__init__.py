@@ -1,0 +1,1 @@
+"""Payments: the aggregate, its operations and states, and the services that move money."""

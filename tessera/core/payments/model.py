@@ -1,0 +1,379 @@
+"""The payment aggregate: states, operations and the amount rules, with no I/O.
+
+Every money movement is an `Operation` (seed 003's vocabulary). A movement begins as a pending
+operation, which reserves its amount against the limits, and is settled by `record` with the
+processor's result. Concurrency is the storage layer's job (the payment row is locked while a method
+here decides); these methods only ever see one consistent payment.
+
+    processing ──► authorized ──► captured ──► partially_refunded ──► refunded
+        │   └────► captured        │   └──► voided                 ▲
+        └──► failed                 └──────────────────────────────┘
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from tessera.core.errors import ConflictError, ErrorCode, ValidationError
+from tessera.core.ids import new_id
+from tessera.core.payments import events as ev
+from tessera.core.payments.events import Event
+from tessera.core.ports import Outcome, ProcessorResult
+
+
+class PaymentStatus(StrEnum):
+    PROCESSING = "processing"  # an authorisation is in flight or its outcome is being resolved
+    REQUIRES_ACTION = "requires_action"
+    AUTHORIZED = "authorized"
+    CAPTURED = "captured"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    VOIDED = "voided"
+    CHARGED_BACK = "charged_back"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+FINAL_STATUSES = frozenset({PaymentStatus.REFUNDED, PaymentStatus.VOIDED, PaymentStatus.FAILED, PaymentStatus.EXPIRED})
+
+
+class CaptureMethod(StrEnum):
+    AUTOMATIC = "automatic"
+    MANUAL = "manual"
+
+
+class OperationType(StrEnum):
+    PA = "PA"  # pre-authorisation
+    DB = "DB"  # debit (sale)
+    CP = "CP"  # capture
+    RV = "RV"  # reversal (void)
+    RF = "RF"  # refund
+    RB = "RB"  # rebill
+    RC = "RC"  # receipt
+    CB = "CB"  # chargeback
+    CR = "CR"  # chargeback reversal
+
+
+AUTHORISATIONS = frozenset({OperationType.PA, OperationType.DB})
+
+
+class OperationStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+OPEN_OPERATION = frozenset({OperationStatus.PENDING, OperationStatus.UNKNOWN})
+
+
+@dataclass(slots=True)
+class Operation:
+    id: str
+    payment_id: str
+    type: OperationType
+    amount: int
+    status: OperationStatus
+    created_at: datetime
+    updated_at: datetime
+    error_code: ErrorCode | None = None
+    processor_ref: str | None = None
+    response_code: str | None = None
+    auth_code: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_OPERATION
+
+
+@dataclass(frozen=True, slots=True)
+class CardSnapshot:
+    """What a payment remembers of its card: never more than BIN, last 4 and expiry."""
+
+    bin: str
+    last4: str
+    brand: str
+    exp_month: int
+    exp_year: int
+    holder_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NextAction:
+    """Where the shopper's browser must go next (3-D Secure); each dialect renders it its own way."""
+
+    url: str
+    method: str = "GET"
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Payment:
+    id: str
+    merchant_id: str
+    mode: str
+    amount: int
+    currency: str
+    capture_method: CaptureMethod
+    status: PaymentStatus
+    card: CardSnapshot
+    processor: str
+    created_at: datetime
+    updated_at: datetime
+    reference: str | None = None
+    description: str | None = None
+    customer: dict[str, Any] | None = None
+    browser: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    return_url: str | None = None
+    amount_authorized: int = 0
+    amount_captured: int = 0
+    amount_refunded: int = 0
+    amount_charged_back: int = 0
+    error_code: ErrorCode | None = None
+    error_message: str | None = None
+    processor_ref: str | None = None
+    auth_code: str | None = None
+    retrieval_ref: str | None = None
+    original_payment_id: str | None = None
+    next_action: NextAction | None = None
+    version: int = 0
+    operations: list[Operation] = field(default_factory=list)
+    # Changes since load, flushed by the repository.
+    new_operations: list[Operation] = field(default_factory=list)
+    changed_operations: list[Operation] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+    # ------------------------------------------------------------------------------ construction
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        merchant_id: str,
+        mode: str,
+        amount: int,
+        currency: str,
+        capture_method: CaptureMethod,
+        card: CardSnapshot,
+        processor: str,
+        now: datetime,
+        **details: Any,
+    ) -> tuple[Payment, Operation]:
+        """A new payment with its first operation (PA or DB) pending."""
+        payment = cls(
+            id=new_id("pay"),
+            merchant_id=merchant_id,
+            mode=mode,
+            amount=amount,
+            currency=currency,
+            capture_method=capture_method,
+            status=PaymentStatus.PROCESSING,
+            card=card,
+            processor=processor,
+            created_at=now,
+            updated_at=now,
+            **details,
+        )
+        kind = OperationType.DB if capture_method is CaptureMethod.AUTOMATIC else OperationType.PA
+        return payment, payment._open(kind, amount, now)
+
+    # --------------------------------------------------------------------------------- queries
+
+    def operation(self, operation_id: str) -> Operation:
+        for op in self.operations:
+            if op.id == operation_id:
+                return op
+        raise KeyError(operation_id)
+
+    def _open_ops(self, *types: OperationType) -> list[Operation]:
+        return [op for op in self.operations if op.is_open and op.type in types]
+
+    @property
+    def refundable(self) -> int:
+        pending = sum(op.amount for op in self._open_ops(OperationType.RF))
+        return self.amount_captured - self.amount_refunded - self.amount_charged_back - pending
+
+    # ------------------------------------------------------------------------------- beginnings
+
+    def begin_capture(self, amount: int | None, now: datetime) -> Operation:
+        self._require_authorized("captured")
+        amount = self.amount_authorized if amount is None else amount
+        _check_positive(amount)
+        if amount > self.amount_authorized:
+            raise ConflictError("amount exceeds the authorised amount", code=ErrorCode.AMOUNT_TOO_LARGE, field="amount")
+        return self._open(OperationType.CP, amount, now)
+
+    def begin_void(self, now: datetime) -> Operation:
+        self._require_authorized("voided")
+        return self._open(OperationType.RV, self.amount_authorized, now)
+
+    def begin_refund(self, amount: int | None, now: datetime) -> Operation:
+        if self.status not in (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED):
+            raise ConflictError(f"a payment that is {self.status.value} cannot be refunded")
+        available = self.refundable
+        amount = available if amount is None else amount
+        if available <= 0:
+            raise ConflictError(
+                "nothing is left to refund on this payment", code=ErrorCode.AMOUNT_TOO_LARGE, field="amount"
+            )
+        _check_positive(amount)
+        if amount > available:
+            raise ConflictError(
+                f"amount exceeds the refundable amount ({available})",
+                code=ErrorCode.AMOUNT_TOO_LARGE,
+                field="amount",
+            )
+        return self._open(OperationType.RF, amount, now)
+
+    def _require_authorized(self, verb: str) -> None:
+        if self.status is not PaymentStatus.AUTHORIZED:
+            raise ConflictError(f"a payment that is {self.status.value} cannot be {verb}")
+        if self._open_ops(OperationType.CP, OperationType.RV):
+            raise ConflictError(f"the payment cannot be {verb}: a capture or void is already in progress")
+
+    def _open(self, kind: OperationType, amount: int, now: datetime) -> Operation:
+        op = Operation(new_id("op"), self.id, kind, amount, OperationStatus.PENDING, now, now)
+        self.operations.append(op)
+        self.new_operations.append(op)
+        self.updated_at = now
+        return op
+
+    # --------------------------------------------------------------------------------- results
+
+    def record(self, operation_id: str, result: ProcessorResult, now: datetime) -> None:
+        """Settle an open operation with the processor's result and move the payment on."""
+        op = self.operation(operation_id)
+        if not op.is_open:
+            return  # already settled (a retry, or recovery got there first)
+        if result.outcome is Outcome.UNKNOWN:
+            self._settle(op, OperationStatus.UNKNOWN, result, now)
+            return
+        approved = result.outcome is Outcome.APPROVED
+        if not approved:
+            code = result.error_code or ErrorCode.CARD_DECLINED
+            if result.outcome is Outcome.UNAVAILABLE:
+                code = ErrorCode.NETWORK_ERROR
+            result = ProcessorResult(result.outcome, result.processor_ref, result.response_code, code, result.auth_code)
+        self._settle(op, OperationStatus.SUCCEEDED if approved else OperationStatus.FAILED, result, now)
+        if op.type in AUTHORISATIONS:
+            self._after_authorisation(op, approved, result, now)
+        elif op.type is OperationType.CP:
+            if approved:
+                self.amount_captured = op.amount
+                self.status = PaymentStatus.CAPTURED
+                self._emit(ev.PAYMENT_COMPLETED, now, operation=op)
+            else:
+                self._emit(ev.PAYMENT_CAPTURE_FAILED, now, operation=op)
+        elif op.type is OperationType.RV:
+            if approved:
+                self.status = PaymentStatus.VOIDED
+                self._emit(ev.PAYMENT_VOIDED, now, operation=op)
+            else:
+                self._emit(ev.PAYMENT_VOID_FAILED, now, operation=op)
+        elif op.type is OperationType.RF:
+            if approved:
+                self.amount_refunded += op.amount
+                fully = self.amount_refunded >= self.amount_captured - self.amount_charged_back
+                self.status = PaymentStatus.REFUNDED if fully else PaymentStatus.PARTIALLY_REFUNDED
+                self._emit(ev.REFUND_SUCCEEDED, now, operation=op)
+            else:
+                self._emit(ev.REFUND_FAILED, now, operation=op)
+
+    def _after_authorisation(self, op: Operation, approved: bool, result: ProcessorResult, now: datetime) -> None:
+        if approved:
+            self.amount_authorized = op.amount
+            self.processor_ref = result.processor_ref
+            self.auth_code = result.auth_code
+            self.retrieval_ref = result.retrieval_ref
+            if op.type is OperationType.DB:
+                self.amount_captured = op.amount
+                self.status = PaymentStatus.CAPTURED
+                self._emit(ev.PAYMENT_COMPLETED, now, operation=op)
+            else:
+                self.status = PaymentStatus.AUTHORIZED
+                self._emit(ev.PAYMENT_AUTHORIZED, now, operation=op)
+        else:
+            self._fail(result.error_code or ErrorCode.CARD_DECLINED, now, operation=op)
+
+    def abandon_authorisation(self, operation_id: str, reversal: ProcessorResult | None, now: datetime) -> None:
+        """End an authorisation whose outcome was never known: it failed with NETWORK_ERROR. When the
+        acquirer had approved it, `reversal` is the approved reversal, kept as an RV operation."""
+        op = self.operation(operation_id)
+        if not op.is_open:
+            return
+        self._settle(
+            op,
+            OperationStatus.FAILED,
+            ProcessorResult(Outcome.DECLINED, error_code=ErrorCode.NETWORK_ERROR),
+            now,
+        )
+        if reversal is not None:
+            rv = self._open(OperationType.RV, op.amount, now)
+            self._settle(rv, OperationStatus.SUCCEEDED, reversal, now)
+        self._fail(ErrorCode.NETWORK_ERROR, now, operation=op)
+
+    def _fail(self, code: ErrorCode, now: datetime, *, operation: Operation) -> None:
+        self.status = PaymentStatus.FAILED
+        self.error_code = code
+        self.error_message = ERROR_MESSAGES.get(code, "the payment failed")
+        self._emit(ev.PAYMENT_FAILED, now, operation=operation)
+
+    def _settle(self, op: Operation, status: OperationStatus, result: ProcessorResult, now: datetime) -> None:
+        op.status = status
+        op.error_code = result.error_code if status is OperationStatus.FAILED else None
+        op.processor_ref = result.processor_ref or op.processor_ref
+        op.response_code = result.response_code
+        op.auth_code = result.auth_code
+        op.updated_at = now
+        self.updated_at = now
+        if op not in self.new_operations and op not in self.changed_operations:
+            self.changed_operations.append(op)
+
+    def _emit(self, kind: str, now: datetime, *, operation: Operation) -> None:
+        data = self.summary()
+        data["operation"] = {
+            "id": operation.id,
+            "type": operation.type.value,
+            "amount": operation.amount,
+            "status": operation.status.value,
+        }
+        self.events.append(Event(self.merchant_id, self.mode, kind, self.id, data, now))
+
+    def summary(self) -> dict[str, Any]:
+        """The card-free facts an event carries."""
+        return {
+            "payment_id": self.id,
+            "status": self.status.value,
+            "amount": self.amount,
+            "currency": self.currency,
+            "amount_authorized": self.amount_authorized,
+            "amount_captured": self.amount_captured,
+            "amount_refunded": self.amount_refunded,
+            "reference": self.reference,
+            "card": {"bin": self.card.bin, "last4": self.card.last4, "brand": self.card.brand},
+            "error_code": self.error_code.value if self.error_code else None,
+        }
+
+    def clear_changes(self) -> None:
+        self.new_operations.clear()
+        self.changed_operations.clear()
+        self.events.clear()
+
+
+def _check_positive(amount: int) -> None:
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise ValidationError("amount must be a positive integer number of minor units", field="amount")
+
+
+ERROR_MESSAGES: dict[ErrorCode, str] = {
+    ErrorCode.CARD_DECLINED: "The card was declined by the issuer.",
+    ErrorCode.INSUFFICIENT_FUNDS: "The card has insufficient funds.",
+    ErrorCode.EXPIRED_CARD: "The card has expired.",
+    ErrorCode.INVALID_CVV: "The card security code is incorrect.",
+    ErrorCode.THREEDS_FAILED: "3-D Secure authentication failed.",
+    ErrorCode.NETWORK_ERROR: "The acquirer could not be reached; nothing was charged.",
+}

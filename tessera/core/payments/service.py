@@ -1,0 +1,184 @@
+"""The payments service: one function per command, each a short story of transactions.
+
+Each money movement is two transactions around the processor call: the first locks the payment,
+checks the rules and commits a pending operation (so the movement is durable before any money
+moves); the second records the processor's result with its event. An unknown result is resolved at
+once by `recovery`, and again later by the recovery job if that fails too.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from tessera.core.clock import utcnow
+from tessera.core.errors import ErrorCode, NotFoundError, ValidationError
+from tessera.core.merchants import Merchant
+from tessera.core.payments.commands import (
+    CapturePayment,
+    CardSource,
+    CreatePayment,
+    RefundPayment,
+    VoidPayment,
+)
+from tessera.core.payments.model import CardSnapshot, Operation, Payment
+from tessera.core.payments.settle import PaymentDeps, call_processor, record_result, resolve_operation
+from tessera.core.ports import AuthorizeRequest, FollowUpRequest, Outcome
+from tessera.core.vault.pan import CardData
+from tessera.core.vault.tokens import redeem_token
+
+logger = logging.getLogger(__name__)
+
+_Begin = Callable[[Payment, datetime], Operation]
+
+
+def check_return_url(merchant: Merchant, url: str | None) -> None:
+    if url is None:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError("return_url must be an absolute http or https URL", field="return_url")
+    if not merchant.allows_return_url_host(parts.hostname):
+        raise ValidationError(
+            "return_url's host is not one of the merchant's allowed domains",
+            code=ErrorCode.RETURN_URL_NOT_ALLOWED,
+            field="return_url",
+        )
+
+
+async def create_payment(cmd: CreatePayment, *, deps: PaymentDeps) -> Payment:
+    processor = deps.processors.for_mode(cmd.mode)
+    now = utcnow()
+    async with deps.uow() as tx:
+        payment_card: CardData
+        payment, op = _start(cmd, processor.name, now)
+        if isinstance(cmd.source, CardSource):
+            payment_card = cmd.source.card
+        else:
+            payment_card = await redeem_token(
+                tx,
+                cmd.merchant_id,
+                cmd.mode,
+                cmd.source.token_id,
+                cipher=deps.cipher,
+                now=now,
+                payment_id=payment.id,
+            )
+            payment.card = _snapshot(payment_card)
+        await tx.payments.add(payment)
+        await tx.commit()
+    payment.clear_changes()
+    request = AuthorizeRequest(
+        operation_id=op.id,
+        payment_id=payment.id,
+        merchant_id=payment.merchant_id,
+        amount=payment.amount,
+        currency=payment.currency,
+        pan=payment_card.pan,
+        expiry=payment_card.expiry,
+        cvv=payment_card.cvv,
+        holder_name=payment_card.holder_name,
+        capture=op.type.value == "DB",
+    )
+    started = time.perf_counter()
+    result = await call_processor(processor.authorize(request), deps.processor_timeout)
+    logger.info(
+        "authorize outcome=%s",
+        result.outcome.value,
+        extra={
+            "payment_id": payment.id,
+            "merchant_id": payment.merchant_id,
+            "outcome": result.outcome.value,
+            "code": result.error_code,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    payment = await record_result(deps, payment.id, op.id, result)
+    if result.outcome is Outcome.UNKNOWN:
+        payment = await resolve_operation(payment.id, op.id, deps=deps)
+    deps.metrics.payment_finished(payment.status.value, payment.error_code)
+    return payment
+
+
+def _start(cmd: CreatePayment, processor: str, now: datetime) -> tuple[Payment, Operation]:
+    card = cmd.source.card if isinstance(cmd.source, CardSource) else None
+    snapshot = _snapshot(card) if card else CardSnapshot("", "", "", 0, 0)
+    return Payment.start(
+        merchant_id=cmd.merchant_id,
+        mode=cmd.mode,
+        amount=cmd.amount,
+        currency=cmd.currency,
+        capture_method=cmd.capture_method,
+        card=snapshot,
+        processor=processor,
+        now=now,
+        reference=cmd.reference,
+        description=cmd.description,
+        customer=cmd.customer,
+        browser=cmd.browser,
+        metadata=cmd.metadata,
+        return_url=cmd.return_url,
+    )
+
+
+def _snapshot(card: CardData) -> CardSnapshot:
+    return CardSnapshot(
+        bin=card.pan.bin,
+        last4=card.pan.last4,
+        brand=card.pan.brand.value,
+        exp_month=card.expiry.month,
+        exp_year=card.expiry.year,
+        holder_name=card.holder_name,
+    )
+
+
+async def get_payment(merchant_id: str, mode: str, payment_id: str, *, deps: PaymentDeps) -> Payment:
+    async with deps.uow(read_only=True) as tx:
+        payment = await tx.payments.get(merchant_id, mode, payment_id)
+    if payment is None:
+        raise NotFoundError("no such payment", field="id")
+    return payment
+
+
+async def capture(cmd: CapturePayment, *, deps: PaymentDeps) -> Payment:
+    return await _follow_up(
+        cmd.merchant_id, cmd.mode, cmd.payment_id, deps, lambda p, now: p.begin_capture(cmd.amount, now)
+    )
+
+
+async def void(cmd: VoidPayment, *, deps: PaymentDeps) -> Payment:
+    return await _follow_up(cmd.merchant_id, cmd.mode, cmd.payment_id, deps, lambda p, now: p.begin_void(now))
+
+
+async def refund(cmd: RefundPayment, *, deps: PaymentDeps) -> Payment:
+    return await _follow_up(
+        cmd.merchant_id, cmd.mode, cmd.payment_id, deps, lambda p, now: p.begin_refund(cmd.amount, now)
+    )
+
+
+async def _follow_up(merchant_id: str, mode: str, payment_id: str, deps: PaymentDeps, begin: _Begin) -> Payment:
+    async with deps.uow() as tx:
+        payment = await tx.payments.get_for_update(merchant_id, mode, payment_id)
+        if payment is None:
+            raise NotFoundError("no such payment", field="id")
+        op = begin(payment, utcnow())
+        await tx.payments.save(payment)
+        await tx.commit()
+    payment.clear_changes()
+    processor = deps.processors.by_name(payment.processor)
+    request = FollowUpRequest(op.id, payment.id, op.amount, payment.currency, payment.processor_ref or "")
+    call = {"CP": processor.capture, "RV": processor.void, "RF": processor.refund}[op.type.value]
+    result = await call_processor(call(request), deps.processor_timeout)
+    logger.info(
+        "%s outcome=%s",
+        op.type.value,
+        result.outcome.value,
+        extra={"payment_id": payment.id, "operation": op.type.value, "outcome": result.outcome.value},
+    )
+    payment = await record_result(deps, payment.id, op.id, result)
+    if result.outcome is Outcome.UNKNOWN:
+        payment = await resolve_operation(payment.id, op.id, deps=deps)
+    return payment

@@ -1,0 +1,173 @@
+"""The roles the core needs filled from outside: a processor, storage, a cipher, metrics.
+
+`storage` implements the repositories and unit of work; `processors` implement `Processor`. The core
+depends only on these protocols and the frozen dataclasses that cross them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol, Self
+
+from tessera.core.errors import ErrorCode
+from tessera.core.vault.pan import CVV, PAN, Expiry
+
+if TYPE_CHECKING:
+    from tessera.core.merchants import ApiKey, Merchant
+    from tessera.core.payments.model import Payment
+    from tessera.core.vault.tokens import CardToken
+
+
+# ---------------------------------------------------------------------------------------- processor
+
+
+class Outcome(StrEnum):
+    APPROVED = "approved"
+    DECLINED = "declined"
+    UNAVAILABLE = "unavailable"  # nothing reached the acquirer: nothing was charged
+    UNKNOWN = "unknown"  # sent, no answer: recovery must resolve it
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizeRequest:
+    operation_id: str
+    payment_id: str
+    merchant_id: str
+    amount: int
+    currency: str
+    pan: PAN
+    expiry: Expiry
+    cvv: CVV | None
+    holder_name: str | None
+    capture: bool  # True for a sale (DB), False for a pre-authorisation (PA)
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpRequest:
+    """Capture, void or refund of an earlier approved operation, named by its processor reference."""
+
+    operation_id: str
+    payment_id: str
+    amount: int
+    currency: str
+    original_ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class InquireRequest:
+    operation_id: str
+    payment_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorResult:
+    outcome: Outcome
+    processor_ref: str | None = None
+    response_code: str | None = None
+    error_code: ErrorCode | None = None
+    auth_code: str | None = None
+    retrieval_ref: str | None = None
+
+
+class Processor(Protocol):
+    name: str
+
+    async def authorize(self, req: AuthorizeRequest) -> ProcessorResult: ...
+    async def capture(self, req: FollowUpRequest) -> ProcessorResult: ...
+    async def void(self, req: FollowUpRequest) -> ProcessorResult: ...
+    async def refund(self, req: FollowUpRequest) -> ProcessorResult: ...
+
+    async def inquire(self, req: InquireRequest) -> ProcessorResult:
+        """What became of an operation: APPROVED if the acquirer holds it approved, DECLINED if it
+        was declined or never arrived, UNKNOWN if the acquirer cannot say now."""
+        ...
+
+
+class ProcessorRegistry(Protocol):
+    def for_mode(self, mode: str) -> Processor: ...
+    def by_name(self, name: str) -> Processor: ...
+
+
+# ------------------------------------------------------------------------------------------ storage
+
+
+class PaymentRepository(Protocol):
+    async def add(self, payment: Payment) -> None: ...
+    async def get(self, merchant_id: str, mode: str, payment_id: str) -> Payment | None: ...
+    async def get_for_update(self, merchant_id: str, mode: str, payment_id: str) -> Payment | None: ...
+    async def get_by_id(self, payment_id: str) -> Payment | None: ...
+    async def get_by_id_for_update(self, payment_id: str) -> Payment | None: ...
+    async def save(self, payment: Payment) -> None:
+        """Write the payment's changes, its new and changed operations and its new events.
+        Raises ConcurrentUpdateError when the row changed since it was read."""
+        ...
+
+    async def stale_operations(self, before: datetime, limit: int) -> Sequence[tuple[str, str]]:
+        """(payment id, operation id) of operations pending since before `before`, or unknown."""
+        ...
+
+
+class TokenRepository(Protocol):
+    async def add(self, token: CardToken) -> None: ...
+    async def get_for_update(self, merchant_id: str, mode: str, token_id: str) -> CardToken | None: ...
+    async def mark_used(self, token: CardToken) -> None: ...
+    async def erase_expired_secrets(self, now: datetime) -> int: ...
+
+
+class MerchantRepository(Protocol):
+    async def add(self, merchant: Merchant, keys: Sequence[ApiKey]) -> None: ...
+    async def find_key(self, key_hash: str) -> tuple[ApiKey, Merchant] | None: ...
+    async def find_by_client(self, client_id: str) -> tuple[ApiKey, Merchant] | None: ...
+    async def count(self) -> int: ...
+    async def set_status(self, merchant_id: str, status: str) -> None: ...
+
+
+class IdempotencyRepository(Protocol):
+    async def try_insert(self, record: dict[str, Any]) -> bool: ...
+    async def get(self, merchant_id: str, mode: str, key: str) -> dict[str, Any] | None: ...
+    async def complete(self, merchant_id: str, mode: str, key: str, status: int, body: bytes) -> None: ...
+    async def delete(self, merchant_id: str, mode: str, key: str) -> None: ...
+    async def purge(self, before: datetime) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    payments: PaymentRepository
+    tokens: TokenRepository
+    merchants: MerchantRepository
+    idempotency: IdempotencyRepository
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(self, *exc: object) -> None: ...
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+        """A unit of work; `read_only` ones take no write lock and must not write."""
+        ...
+
+
+class ConcurrentUpdateError(Exception):
+    """A row changed between read and write; the caller re-reads and decides again."""
+
+
+# -------------------------------------------------------------------------------------- other roles
+
+
+class Cipher(Protocol):
+    def encrypt(self, plaintext: bytes, *, context: bytes) -> bytes: ...
+    def decrypt(self, ciphertext: bytes, *, context: bytes) -> bytes: ...
+    def keyed_hash(self, data: bytes) -> str: ...
+
+
+class Metrics(Protocol):
+    def payment_finished(self, status: str, error_code: str | None) -> None: ...
+
+
+class NoMetrics:
+    def payment_finished(self, status: str, error_code: str | None) -> None:
+        return None

@@ -1,0 +1,1 @@
+"""Card data: values that mask themselves, brand rules, encryption of what must be kept."""

@@ -1,0 +1,40 @@
+"""Dialects: each vendor's wire format, translated to and from core commands.
+
+A dialect owns a path prefix, mounts its routes, and renders errors in its vendor's shape. Adding a
+vendor means adding a folder and one line in `DIALECTS`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from fastapi import FastAPI
+from fastapi.responses import Response
+
+from tessera.core.errors import TesseraError
+
+
+class Dialect(Protocol):
+    prefix: str
+
+    def mount(self, app: FastAPI) -> None: ...
+    def render_error(self, exc: TesseraError) -> Response: ...
+    def render_validation(self, errors: list[dict[str, Any]]) -> Response: ...
+    def render_http(self, status: int, detail: str) -> Response: ...
+
+
+def _dialects() -> list[Dialect]:
+    from tessera.dialects.native import NativeDialect
+
+    return [NativeDialect()]
+
+
+DIALECTS: list[Dialect] = _dialects()
+
+
+def dialect_for(path: str) -> Dialect:
+    """The dialect whose prefix the path falls under; the native one for everything else."""
+    for dialect in DIALECTS:
+        if dialect.prefix != "/v1" and (path == dialect.prefix or path.startswith(dialect.prefix + "/")):
+            return dialect
+    return DIALECTS[0]

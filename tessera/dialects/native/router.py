@@ -1,0 +1,151 @@
+"""The native API's routes under /v1: parse, translate, one service call, render."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from tessera.core.clock import utcnow
+from tessera.core.errors import ValidationError
+from tessera.core.payments import service
+from tessera.core.payments.commands import CapturePayment, RefundPayment, VoidPayment
+from tessera.core.payments.service import check_return_url
+from tessera.core.vault.tokens import create_token
+from tessera.dialects._common.deps import AnyKeyCtx, ContainerDep, SecretCtx
+from tessera.dialects._common.idempotency import idempotent
+from tessera.dialects.native import translate
+from tessera.dialects.native.schemas import (
+    CaptureIn,
+    ErrorBody,
+    PaymentCreate,
+    PaymentList,
+    PaymentOut,
+    RefundIn,
+    TokenCreate,
+    TokenOut,
+)
+from tessera.storage.queries import list_payments
+
+router = APIRouter(prefix="/v1", tags=["native"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422)}
+_PAYMENT_ID = "The payment's id (pay_...)"
+
+
+def _json(body: dict[str, Any], status: int) -> JSONResponse:
+    return JSONResponse(body, status_code=status)
+
+
+@router.post(
+    "/tokens",
+    status_code=201,
+    response_model=TokenOut,
+    responses=_ERRORS,
+    summary="Tokenize a card (publishable or secret key)",
+)
+async def create_card_token(body: TokenCreate, request: Request, ctx: AnyKeyCtx, c: ContainerDep) -> Response:
+    async def run() -> Response:
+        card = translate.card_data(body.card)
+        ttl = timedelta(minutes=c.settings.token_ttl_minutes)
+        token = await create_token(ctx.merchant_id, ctx.mode, card, uow=c.uow, cipher=c.keyring, ttl=ttl, now=utcnow())
+        return _json(translate.render_token(token), 201)
+
+    return await idempotent(request, ctx, c, run)
+
+
+@router.post(
+    "/payments",
+    status_code=201,
+    response_model=PaymentOut,
+    responses={202: {"model": PaymentOut, "description": "requires_action"}, **_ERRORS},
+    summary="Create a payment with a token or full card data (S2S)",
+)
+async def create_payment(body: PaymentCreate, request: Request, ctx: SecretCtx, c: ContainerDep) -> Response:
+    async def run() -> Response:
+        check_return_url(ctx.merchant, body.return_url)
+        payment = await service.create_payment(translate.create_command(body, ctx), deps=c.payments)
+        return _json(translate.render_payment(payment), translate.CREATED_HTTP.get(payment.status, 201))
+
+    return await idempotent(request, ctx, c, run)
+
+
+@router.get("/payments", response_model=PaymentList, responses=_ERRORS, summary="List payments, newest first")
+async def get_payments(
+    ctx: SecretCtx,
+    c: ContainerDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    starting_after: Annotated[str | None, Query(max_length=64, description="cursor: the last id seen")] = None,
+    status: Annotated[str | None, Query(description="completed, authorized, failed, ...")] = None,
+    reference: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    wanted = None
+    if status is not None:
+        if status not in translate.STATUS_FROM_WIRE:
+            raise ValidationError(f"status must be one of {', '.join(translate.STATUS_FROM_WIRE)}", field="status")
+        wanted = translate.STATUS_FROM_WIRE[status].value
+    found, more = await list_payments(
+        c.db, ctx.merchant_id, ctx.mode, limit=limit, starting_after=starting_after, status=wanted, reference=reference
+    )
+    data = [translate.render_payment(p) for p in found]
+    return _json(
+        {"object": "list", "data": data, "has_more": more, "next_cursor": data[-1]["id"] if more and data else None},
+        200,
+    )
+
+
+@router.get("/payments/{payment_id}", response_model=PaymentOut, responses=_ERRORS, summary="Fetch a payment")
+async def get_payment(payment_id: str, ctx: SecretCtx, c: ContainerDep) -> Response:
+    payment = await service.get_payment(ctx.merchant_id, ctx.mode, payment_id, deps=c.payments)
+    return _json(translate.render_payment(payment), 200)
+
+
+@router.post(
+    "/payments/{payment_id}/capture",
+    response_model=PaymentOut,
+    responses=_ERRORS,
+    summary="Capture an authorised payment, whole or part, once",
+)
+async def capture_payment(
+    payment_id: str, request: Request, ctx: SecretCtx, c: ContainerDep, body: CaptureIn | None = None
+) -> Response:
+    async def run() -> Response:
+        cmd = CapturePayment(ctx.merchant_id, ctx.mode, payment_id, body.amount if body else None)
+        return _json(translate.render_payment(await service.capture(cmd, deps=c.payments)), 200)
+
+    return await idempotent(request, ctx, c, run)
+
+
+@router.post(
+    "/payments/{payment_id}/void",
+    response_model=PaymentOut,
+    responses=_ERRORS,
+    summary="Release an authorisation before capture",
+)
+async def void_payment(payment_id: str, request: Request, ctx: SecretCtx, c: ContainerDep) -> Response:
+    async def run() -> Response:
+        cmd = VoidPayment(ctx.merchant_id, ctx.mode, payment_id)
+        return _json(translate.render_payment(await service.void(cmd, deps=c.payments)), 200)
+
+    return await idempotent(request, ctx, c, run)
+
+
+@router.post(
+    "/payments/{payment_id}/refunds",
+    status_code=201,
+    response_model=PaymentOut,
+    responses=_ERRORS,
+    summary="Refund a captured payment, whole or part; several refunds may follow",
+)
+async def refund_payment(
+    payment_id: str, request: Request, ctx: SecretCtx, c: ContainerDep, body: RefundIn | None = None
+) -> Response:
+    async def run() -> Response:
+        cmd = RefundPayment(
+            ctx.merchant_id, ctx.mode, payment_id, body.amount if body else None, body.reason if body else None
+        )
+        return _json(translate.render_payment(await service.refund(cmd, deps=c.payments)), 201)
+
+    return await idempotent(request, ctx, c, run)

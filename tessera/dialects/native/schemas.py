@@ -1,0 +1,211 @@
+"""The native API's request and response models (seed 002, extended with seed 003's operations).
+
+Card fields arrive as plain strings and are turned into `PAN`/`CVV` values by `translate`, which
+names the field on failure; pydantic errors never echo input back (see `errors`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class CardIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "number": "4242424242424242",
+                "exp_month": 12,
+                "exp_year": 2030,
+                "cvc": "123",
+                "name": "Jane Doe",
+            }
+        }
+    )
+
+    number: Annotated[str, Field(min_length=1, max_length=40, description="The card number (PAN)")]
+    exp_month: Annotated[int | str, Field(description="1-12")]
+    exp_year: Annotated[int | str, Field(description="Four digits (two are read as 20xx)")]
+    cvc: Annotated[str | None, Field(max_length=8, description="3 digits, 4 for Amex")] = None
+    name: Annotated[str | None, Field(max_length=200)] = None
+
+
+class TokenCreate(BaseModel):
+    card: CardIn
+
+
+class TokenCardOut(BaseModel):
+    bin: str
+    last4: str
+    brand: str
+    exp_month: int
+    exp_year: int
+    name: str | None = None
+
+
+class TokenOut(BaseModel):
+    id: str
+    object: Literal["token"] = "token"
+    card: TokenCardOut
+    livemode: bool
+    used: bool
+    created_at: str
+    expires_at: str
+
+
+class BrowserIn(BaseModel):
+    """The shopper's browser, as a 3-D Secure authentication request needs it."""
+
+    ip: Annotated[str | None, Field(max_length=45)] = None
+    user_agent: Annotated[str | None, Field(max_length=2048)] = None
+    accept_header: Annotated[str | None, Field(max_length=2048)] = None
+    language: Annotated[str | None, Field(max_length=35, pattern=r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")] = None
+    color_depth: Literal[1, 4, 8, 15, 16, 24, 30, 32, 48] | None = None
+    screen_height: Annotated[int | None, Field(ge=0, le=999999)] = None
+    screen_width: Annotated[int | None, Field(ge=0, le=999999)] = None
+    timezone_offset: Annotated[int | None, Field(ge=-840, le=720, description="minutes, as getTimezoneOffset()")] = None
+    java_enabled: bool | None = None
+    javascript_enabled: bool | None = None
+
+    @field_validator("ip")
+    @classmethod
+    def _ip(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ipaddress.ip_address(value)
+            except ValueError:
+                raise ValueError("must be an IPv4 or IPv6 address") from None
+        return value
+
+
+class CustomerIn(BaseModel):
+    id: Annotated[str | None, Field(max_length=200)] = None
+    name: Annotated[str | None, Field(max_length=200)] = None
+    email: Annotated[str | None, Field(max_length=254)] = None
+    phone: Annotated[str | None, Field(max_length=40)] = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError("must be an email address")
+        return value
+
+
+class PaymentCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "amount": 1000,
+                "currency": "INR",
+                "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
+                "capture_method": "automatic",
+                "reference": "order-1001",
+                "return_url": "https://yoursite.com/payment/return",
+                "browser": {"ip": "203.0.113.7", "user_agent": "Mozilla/5.0"},
+            }
+        }
+    )
+
+    amount: Annotated[StrictInt, Field(description="In the currency's minor unit (paise, cents)")]
+    currency: Annotated[str, Field(min_length=3, max_length=3, description="ISO 4217 code")]
+    token: Annotated[str | None, Field(max_length=64, description="A tok_ from POST /v1/tokens")] = None
+    card: CardIn | None = None
+    capture_method: Literal["automatic", "manual"] = "automatic"
+    return_url: Annotated[str | None, Field(max_length=2048)] = None
+    reference: Annotated[str | None, Field(max_length=200)] = None
+    description: Annotated[str | None, Field(max_length=1000)] = None
+    customer: CustomerIn | None = None
+    browser: BrowserIn | None = None
+    metadata: dict[str, Annotated[str, Field(max_length=500)]] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PaymentCreate:
+        if (self.token is None) == (self.card is None):
+            raise ValueError("give exactly one of token or card")
+        return self
+
+
+class CaptureIn(BaseModel):
+    amount: Annotated[StrictInt | None, Field(description="Part to capture; default all")] = None
+
+
+class RefundIn(BaseModel):
+    amount: Annotated[StrictInt | None, Field(description="Part to refund; default all that is left")] = None
+    reason: Annotated[str | None, Field(max_length=200)] = None
+
+
+class PaymentCardOut(BaseModel):
+    bin: str
+    last4: str
+    brand: str
+    exp_month: int
+    exp_year: int
+    card_token: str | None = None
+
+
+class ErrorOut(BaseModel):
+    code: str
+    message: str
+    param: str | None = None
+    type: str | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorOut
+
+
+class OperationOut(BaseModel):
+    id: str
+    type: str
+    amount: int
+    status: str
+    error_code: str | None
+    created_at: str
+
+
+class AuthenticationOut(BaseModel):
+    status: str | None = None
+    eci: str | None = None
+    version: str | None = None
+    liability_shift: bool | None = None
+
+
+class PaymentOut(BaseModel):
+    id: str
+    object: Literal["payment"] = "payment"
+    status: str
+    amount: int
+    currency: str
+    capture_method: str
+    amount_authorized: int
+    amount_captured: int
+    amount_refunded: int
+    amount_charged_back: int
+    reference: str | None
+    description: str | None
+    card: PaymentCardOut
+    customer: dict[str, Any] | None
+    browser: dict[str, Any] | None
+    metadata: dict[str, Any] | None
+    return_url: str | None
+    authentication: AuthenticationOut | None
+    error: ErrorOut | None
+    redirect_url: str | None
+    operations: list[OperationOut]
+    original_payment_id: str | None
+    livemode: bool
+    created_at: str
+    updated_at: str
+
+
+class PaymentList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[PaymentOut]
+    has_more: bool
+    next_cursor: str | None

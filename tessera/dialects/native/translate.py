@@ -1,0 +1,205 @@
+"""Pure translations between the native wire format and core commands and results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tessera.core.clock import utcnow
+from tessera.core.errors import ErrorCode, TesseraError, ValidationError
+from tessera.core.merchants import MerchantContext
+from tessera.core.money import check_amount, normalise_currency
+from tessera.core.payments.commands import CardSource, CreatePayment, TokenSource
+from tessera.core.payments.model import CaptureMethod, Payment, PaymentStatus
+from tessera.core.vault.pan import CVV, PAN, CardData, Expiry
+from tessera.core.vault.tokens import CardToken
+from tessera.dialects.native.schemas import CardIn, PaymentCreate
+
+STATUS: dict[PaymentStatus, str] = {
+    PaymentStatus.PROCESSING: "processing",
+    PaymentStatus.REQUIRES_ACTION: "requires_action",
+    PaymentStatus.AUTHORIZED: "authorized",
+    PaymentStatus.CAPTURED: "completed",
+    PaymentStatus.PARTIALLY_REFUNDED: "partially_refunded",
+    PaymentStatus.REFUNDED: "refunded",
+    PaymentStatus.VOIDED: "voided",
+    PaymentStatus.CHARGED_BACK: "charged_back",
+    PaymentStatus.FAILED: "failed",
+    PaymentStatus.EXPIRED: "expired",
+}
+STATUS_FROM_WIRE: dict[str, PaymentStatus] = {wire: status for status, wire in STATUS.items()}
+
+# HTTP status of a freshly created payment, by its state (seed 002's table).
+CREATED_HTTP: dict[PaymentStatus, int] = {
+    PaymentStatus.CAPTURED: 201,
+    PaymentStatus.AUTHORIZED: 201,
+    PaymentStatus.REQUIRES_ACTION: 202,
+    PaymentStatus.PROCESSING: 202,
+    PaymentStatus.FAILED: 400,
+}
+
+# HTTP status and Stripe-style error type of each error code; card errors are 400, as seed 002's failed.
+ERRORS: dict[ErrorCode, tuple[int, str]] = {
+    ErrorCode.CARD_DECLINED: (400, "card_error"),
+    ErrorCode.INSUFFICIENT_FUNDS: (400, "card_error"),
+    ErrorCode.EXPIRED_CARD: (400, "card_error"),
+    ErrorCode.INVALID_CVV: (400, "card_error"),
+    ErrorCode.THREEDS_FAILED: (400, "card_error"),
+    ErrorCode.NETWORK_ERROR: (400, "card_error"),
+    ErrorCode.PARAMETER_INVALID: (400, "invalid_request_error"),
+    ErrorCode.PARAMETER_MISSING: (400, "invalid_request_error"),
+    ErrorCode.AUTHENTICATION_REQUIRED: (401, "authentication_error"),
+    ErrorCode.INVALID_API_KEY: (401, "authentication_error"),
+    ErrorCode.PERMISSION_DENIED: (403, "permission_error"),
+    ErrorCode.MERCHANT_INACTIVE: (403, "permission_error"),
+    ErrorCode.RESOURCE_MISSING: (404, "invalid_request_error"),
+    ErrorCode.TOKEN_ALREADY_USED: (400, "invalid_request_error"),
+    ErrorCode.TOKEN_EXPIRED: (400, "invalid_request_error"),
+    ErrorCode.INVALID_STATE: (409, "invalid_request_error"),
+    ErrorCode.AMOUNT_TOO_LARGE: (409, "invalid_request_error"),
+    ErrorCode.IDEMPOTENCY_KEY_IN_USE: (409, "idempotency_error"),
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: (422, "idempotency_error"),
+    ErrorCode.RETURN_URL_NOT_ALLOWED: (400, "invalid_request_error"),
+    ErrorCode.PROCESSOR_UNAVAILABLE: (503, "api_error"),
+}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def card_data(card: CardIn, *, prefix: str = "card") -> CardData:
+    pan = PAN.parse(card.number, field=f"{prefix}.number")
+    expiry = Expiry.parse(
+        card.exp_month, card.exp_year, month_field=f"{prefix}.exp_month", year_field=f"{prefix}.exp_year", now=utcnow()
+    )
+    cvv = CVV.parse(card.cvc, pan.brand, field=f"{prefix}.cvc") if card.cvc is not None else None
+    name = card.name.strip() if card.name and card.name.strip() else None
+    return CardData(pan=pan, expiry=expiry, cvv=cvv, holder_name=name)
+
+
+def create_command(body: PaymentCreate, ctx: MerchantContext) -> CreatePayment:
+    currency = normalise_currency(body.currency)
+    amount = check_amount(body.amount)
+    if body.card is not None:
+        source: CardSource | TokenSource = CardSource(card_data(body.card))
+    elif body.token is not None:
+        source = TokenSource(body.token)
+    else:  # pragma: no cover - the schema requires one
+        raise ValidationError("give exactly one of token or card", field="card")
+    return CreatePayment(
+        merchant_id=ctx.merchant_id,
+        mode=ctx.mode,
+        amount=amount,
+        currency=currency,
+        source=source,
+        capture_method=CaptureMethod(body.capture_method),
+        reference=body.reference,
+        description=body.description,
+        return_url=body.return_url,
+        customer=body.customer.model_dump(exclude_none=True) if body.customer else None,
+        browser=body.browser.model_dump(exclude_none=True) if body.browser else None,
+        metadata=body.metadata,
+    )
+
+
+def render_payment(p: Payment) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "object": "payment",
+        "status": STATUS[p.status],
+        "amount": p.amount,
+        "currency": p.currency,
+        "capture_method": p.capture_method.value,
+        "amount_authorized": p.amount_authorized,
+        "amount_captured": p.amount_captured,
+        "amount_refunded": p.amount_refunded,
+        "amount_charged_back": p.amount_charged_back,
+        "reference": p.reference,
+        "description": p.description,
+        "card": {
+            "bin": p.card.bin,
+            "last4": p.card.last4,
+            "brand": p.card.brand,
+            "exp_month": p.card.exp_month,
+            "exp_year": p.card.exp_year,
+            "card_token": None,
+        },
+        "customer": p.customer,
+        "browser": p.browser,
+        "metadata": p.metadata,
+        "return_url": p.return_url,
+        "authentication": None,
+        "error": (
+            {"code": p.error_code.value, "message": p.error_message or "", "type": ERRORS[p.error_code][1]}
+            if p.error_code
+            else None
+        ),
+        "redirect_url": p.next_action.url if p.next_action and p.status is PaymentStatus.REQUIRES_ACTION else None,
+        "operations": [
+            {
+                "id": op.id,
+                "type": op.type.value,
+                "amount": op.amount,
+                "status": op.status.value,
+                "error_code": op.error_code.value if op.error_code else None,
+                "created_at": _iso(op.created_at),
+            }
+            for op in p.operations
+        ],
+        "original_payment_id": p.original_payment_id,
+        "livemode": p.mode == "live",
+        "created_at": _iso(p.created_at),
+        "updated_at": _iso(p.updated_at),
+    }
+
+
+def render_token(token: CardToken) -> dict[str, Any]:
+    return {
+        "id": token.id,
+        "object": "token",
+        "card": {
+            "bin": token.bin,
+            "last4": token.last4,
+            "brand": token.brand,
+            "exp_month": token.exp_month,
+            "exp_year": token.exp_year,
+            "name": token.holder_name,
+        },
+        "livemode": token.mode == "live",
+        "used": token.used_at is not None,
+        "created_at": _iso(token.created_at),
+        "expires_at": _iso(token.expires_at),
+    }
+
+
+def render_error(exc: TesseraError) -> tuple[int, dict[str, Any]]:
+    status, kind = ERRORS.get(exc.code, (400, "invalid_request_error"))
+    error: dict[str, Any] = {"code": exc.code.value, "message": exc.message, "type": kind}
+    if exc.field:
+        error["param"] = exc.field
+    return status, {"error": error}
+
+
+_MISSING = frozenset({"missing"})
+
+
+def render_validation(errors: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+    """The first pydantic error as a native error naming the field; never the input value."""
+    first = errors[0] if errors else {"loc": (), "type": "value_error", "msg": "invalid request"}
+    loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path", "header")]
+    param = ".".join(loc) or None
+    kind = str(first.get("type", ""))
+    if kind == "json_invalid":
+        code, message, param = ErrorCode.PARAMETER_INVALID, "the request body is not valid JSON", None
+    elif kind in _MISSING:
+        code, message = ErrorCode.PARAMETER_MISSING, f"{param or 'a parameter'} is required"
+    else:
+        code = ErrorCode.PARAMETER_INVALID
+        message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        if param:
+            message = f"{param}: {message}"
+    error: dict[str, Any] = {"code": code.value, "message": message, "type": "invalid_request_error"}
+    if param:
+        error["param"] = param
+    return 400, {"error": error}

@@ -1,0 +1,115 @@
+"""The sandbox acquirer: answers like a real one, deciding every outcome from `cards.py`.
+
+It keeps a ledger of recent operations, as a real acquirer does, so `inquire` can say what became of
+an operation whose answer was lost, and a reversed authorisation cannot be captured. The ledger lives
+in this process's memory and holds the most recent `LEDGER_SIZE` operations, so memory stays flat:
+an operation it has no record of reads as never arrived (nothing charged, which in the sandbox is the
+truth), and a follow-up on a sandbox reference it has forgotten is honoured, since the core has
+already checked the state and amounts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from tessera.core.errors import ErrorCode
+from tessera.core.ports import (
+    AuthorizeRequest,
+    FollowUpRequest,
+    InquireRequest,
+    Outcome,
+    ProcessorResult,
+)
+from tessera.processors.base import BaseProcessor
+from tessera.processors.sandbox.cards import Behaviour, lookup
+
+
+@dataclass(slots=True)
+class _Entry:
+    result: ProcessorResult
+    reversed: bool = False
+
+
+LEDGER_SIZE = 50_000
+
+
+class SandboxProcessor(BaseProcessor):
+    name = "sandbox"
+
+    def __init__(self) -> None:
+        self._ledger: OrderedDict[str, _Entry] = OrderedDict()
+        self._by_ref: OrderedDict[str, str] = OrderedDict()
+        self._hang = asyncio.Event()  # never set: what "never answers" waits on
+
+    def _approve(self, operation_id: str, *, auth: bool) -> ProcessorResult:
+        ref = f"sbx_{secrets.token_hex(8)}"
+        result = ProcessorResult(
+            Outcome.APPROVED,
+            processor_ref=ref,
+            response_code="00",
+            auth_code=f"{secrets.randbelow(10**6):06d}" if auth else None,
+            retrieval_ref=f"{secrets.randbelow(10**12):012d}",
+        )
+        self._remember(operation_id, result)
+        return result
+
+    def _remember(self, operation_id: str, result: ProcessorResult) -> None:
+        self._ledger[operation_id] = _Entry(result)
+        if result.processor_ref:
+            self._by_ref[result.processor_ref] = operation_id
+        while len(self._ledger) > LEDGER_SIZE:
+            self._ledger.popitem(last=False)
+        while len(self._by_ref) > LEDGER_SIZE:
+            self._by_ref.popitem(last=False)
+
+    async def authorize(self, req: AuthorizeRequest) -> ProcessorResult:
+        card = lookup(req.pan.reveal())
+        if card.behaviour is Behaviour.REFUSE_CONNECTION:
+            return ProcessorResult(Outcome.UNAVAILABLE, error_code=ErrorCode.NETWORK_ERROR)
+        if card.behaviour is Behaviour.DECLINE:
+            result = ProcessorResult(
+                Outcome.DECLINED,
+                processor_ref=f"sbx_{secrets.token_hex(8)}",
+                response_code=card.response_code,
+                error_code=card.error,
+            )
+            self._remember(req.operation_id, result)
+            return result
+        approved = self._approve(req.operation_id, auth=True)
+        if card.behaviour is Behaviour.NO_ANSWER:
+            await self._hang.wait()  # the acquirer holds the approval and never says so
+        return approved
+
+    async def _follow_up(self, req: FollowUpRequest) -> ProcessorResult:
+        original = self._by_ref.get(req.original_ref) or req.original_ref
+        entry = self._ledger.get(original)
+        known_approved = entry is not None and entry.result.outcome is Outcome.APPROVED and not entry.reversed
+        forgotten = entry is None and req.original_ref.startswith("sbx_")
+        if not (known_approved or forgotten):
+            result = ProcessorResult(Outcome.DECLINED, response_code="25", error_code=ErrorCode.CARD_DECLINED)
+            self._remember(req.operation_id, result)
+            return result
+        return self._approve(req.operation_id, auth=False)
+
+    async def capture(self, req: FollowUpRequest) -> ProcessorResult:
+        return await self._follow_up(req)
+
+    async def refund(self, req: FollowUpRequest) -> ProcessorResult:
+        return await self._follow_up(req)
+
+    async def void(self, req: FollowUpRequest) -> ProcessorResult:
+        result = await self._follow_up(req)
+        if result.outcome is Outcome.APPROVED:
+            entry = self._ledger.get(self._by_ref.get(req.original_ref) or req.original_ref)
+            if entry is not None:
+                entry.reversed = True
+        return result
+
+    async def inquire(self, req: InquireRequest) -> ProcessorResult:
+        entry = self._ledger.get(req.operation_id)
+        if entry is None:
+            return ProcessorResult(Outcome.DECLINED, response_code="25", error_code=ErrorCode.NETWORK_ERROR)
+        return entry.result

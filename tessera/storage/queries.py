@@ -1,0 +1,48 @@
+"""Read-only queries for lists (payments newest first, cursor-paginated)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+
+from tessera.core.payments.model import Payment
+from tessera.storage import tables as t
+from tessera.storage.engine import Database
+from tessera.storage.repositories import _operation, payment_from_row
+
+
+async def list_payments(
+    db: Database,
+    merchant_id: str,
+    mode: str,
+    *,
+    limit: int,
+    starting_after: str | None = None,
+    status: str | None = None,
+    reference: str | None = None,
+) -> tuple[list[Payment], bool]:
+    """Up to `limit` payments, newest first (ids are time-ordered), and whether more follow."""
+    c = t.payments.c
+    query = select(t.payments).where(c.merchant_id == merchant_id, c.mode == mode)
+    if starting_after:
+        query = query.where(c.id < starting_after)
+    if status:
+        query = query.where(c.status == status)
+    if reference:
+        query = query.where(c.reference == reference)
+    query = query.order_by(c.id.desc()).limit(limit + 1)
+    async with db.engine.connect() as conn:
+        rows = (await conn.execute(query)).all()[: limit + 1]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        ops: dict[str, list] = defaultdict(list)  # type: ignore[type-arg]
+        if rows:
+            found = await conn.execute(
+                select(t.operations)
+                .where(t.operations.c.payment_id.in_([r.id for r in rows]))
+                .order_by(t.operations.c.id)
+            )
+            for r in found:
+                ops[r.payment_id].append(_operation(r))
+    return [payment_from_row(r, ops[r.id]) for r in rows], more

@@ -1,0 +1,453 @@
+"""Repositories: the core's aggregates to and from rows, on one connection inside a transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, delete, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tessera.core.errors import ErrorCode
+from tessera.core.merchants import ApiKey, KeyKind, Merchant, MerchantStatus
+from tessera.core.payments.model import (
+    CaptureMethod,
+    CardSnapshot,
+    NextAction,
+    Operation,
+    OperationStatus,
+    OperationType,
+    Payment,
+    PaymentStatus,
+)
+from tessera.core.ports import ConcurrentUpdateError
+from tessera.core.vault.tokens import CardToken
+from tessera.storage import tables as t
+
+# ------------------------------------------------------------------------------------------ payments
+
+
+def _payment_values(p: Payment) -> dict[str, Any]:
+    return {
+        "status": p.status.value,
+        "amount_authorized": p.amount_authorized,
+        "amount_captured": p.amount_captured,
+        "amount_refunded": p.amount_refunded,
+        "amount_charged_back": p.amount_charged_back,
+        "card_bin": p.card.bin,
+        "card_last4": p.card.last4,
+        "card_brand": p.card.brand,
+        "card_exp_month": p.card.exp_month,
+        "card_exp_year": p.card.exp_year,
+        "card_holder_name": p.card.holder_name,
+        "processor_ref": p.processor_ref,
+        "auth_code": p.auth_code,
+        "retrieval_ref": p.retrieval_ref,
+        "error_code": p.error_code.value if p.error_code else None,
+        "error_message": p.error_message,
+        "next_action": (
+            {"url": p.next_action.url, "method": p.next_action.method, "params": p.next_action.params}
+            if p.next_action
+            else None
+        ),
+        "updated_at": p.updated_at,
+    }
+
+
+def _operation_values(op: Operation) -> dict[str, Any]:
+    return {
+        "status": op.status.value,
+        "error_code": op.error_code.value if op.error_code else None,
+        "processor_ref": op.processor_ref,
+        "response_code": op.response_code,
+        "auth_code": op.auth_code,
+        "updated_at": op.updated_at,
+    }
+
+
+def _operation(row: Row[Any]) -> Operation:
+    return Operation(
+        id=row.id,
+        payment_id=row.payment_id,
+        type=OperationType(row.type),
+        amount=row.amount,
+        status=OperationStatus(row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        error_code=ErrorCode(row.error_code) if row.error_code else None,
+        processor_ref=row.processor_ref,
+        response_code=row.response_code,
+        auth_code=row.auth_code,
+    )
+
+
+def payment_from_row(row: Row[Any], ops: list[Operation]) -> Payment:
+    action = row.next_action
+    return Payment(
+        id=row.id,
+        merchant_id=row.merchant_id,
+        mode=row.mode,
+        amount=row.amount,
+        currency=row.currency,
+        capture_method=CaptureMethod(row.capture_method),
+        status=PaymentStatus(row.status),
+        card=CardSnapshot(
+            row.card_bin, row.card_last4, row.card_brand, row.card_exp_month, row.card_exp_year, row.card_holder_name
+        ),
+        processor=row.processor,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        reference=row.reference,
+        description=row.description,
+        customer=row.customer,
+        browser=row.browser,
+        metadata=row.metadata,
+        return_url=row.return_url,
+        amount_authorized=row.amount_authorized,
+        amount_captured=row.amount_captured,
+        amount_refunded=row.amount_refunded,
+        amount_charged_back=row.amount_charged_back,
+        error_code=ErrorCode(row.error_code) if row.error_code else None,
+        error_message=row.error_message,
+        processor_ref=row.processor_ref,
+        auth_code=row.auth_code,
+        retrieval_ref=row.retrieval_ref,
+        original_payment_id=row.original_payment_id,
+        next_action=NextAction(action["url"], action["method"], action["params"]) if action else None,
+        version=row.version,
+        operations=ops,
+    )
+
+
+class SqlPaymentRepository:
+    def __init__(self, conn: AsyncConnection, *, for_update: bool) -> None:
+        self._conn = conn
+        self._for_update = for_update
+
+    async def add(self, payment: Payment) -> None:
+        values = _payment_values(payment) | {
+            "id": payment.id,
+            "merchant_id": payment.merchant_id,
+            "mode": payment.mode,
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "capture_method": payment.capture_method.value,
+            "processor": payment.processor,
+            "reference": payment.reference,
+            "description": payment.description,
+            "return_url": payment.return_url,
+            "customer": payment.customer,
+            "browser": payment.browser,
+            "metadata": payment.metadata,
+            "original_payment_id": payment.original_payment_id,
+            "version": payment.version,
+            "created_at": payment.created_at,
+        }
+        await self._conn.execute(insert(t.payments), [values])
+        await self._flush_children(payment)
+
+    async def _load(self, where: Any, lock: bool) -> Payment | None:
+        query = select(t.payments).where(where)
+        if lock and self._for_update:
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
+        if row is None:
+            return None
+        ops = await self._conn.execute(
+            select(t.operations).where(t.operations.c.payment_id == row.id).order_by(t.operations.c.id)
+        )
+        return payment_from_row(row, [_operation(r) for r in ops])
+
+    def _scoped(self, merchant_id: str, mode: str, payment_id: str) -> Any:
+        return and_(t.payments.c.id == payment_id, t.payments.c.merchant_id == merchant_id, t.payments.c.mode == mode)
+
+    async def get(self, merchant_id: str, mode: str, payment_id: str) -> Payment | None:
+        return await self._load(self._scoped(merchant_id, mode, payment_id), lock=False)
+
+    async def get_for_update(self, merchant_id: str, mode: str, payment_id: str) -> Payment | None:
+        return await self._load(self._scoped(merchant_id, mode, payment_id), lock=True)
+
+    async def get_by_id(self, payment_id: str) -> Payment | None:
+        return await self._load(t.payments.c.id == payment_id, lock=False)
+
+    async def get_by_id_for_update(self, payment_id: str) -> Payment | None:
+        return await self._load(t.payments.c.id == payment_id, lock=True)
+
+    async def save(self, payment: Payment) -> None:
+        result = await self._conn.execute(
+            update(t.payments)
+            .where(t.payments.c.id == payment.id, t.payments.c.version == payment.version)
+            .values(_payment_values(payment) | {"version": payment.version + 1})
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdateError(payment.id)
+        payment.version += 1
+        await self._flush_children(payment)
+
+    async def _flush_children(self, payment: Payment) -> None:
+        if payment.new_operations:
+            await self._conn.execute(
+                insert(t.operations),
+                [
+                    _operation_values(op)
+                    | {
+                        "id": op.id,
+                        "payment_id": op.payment_id,
+                        "merchant_id": payment.merchant_id,
+                        "type": op.type.value,
+                        "amount": op.amount,
+                        "created_at": op.created_at,
+                    }
+                    for op in payment.new_operations
+                ],
+            )
+        for op in payment.changed_operations:
+            await self._conn.execute(
+                update(t.operations).where(t.operations.c.id == op.id).values(_operation_values(op))
+            )
+        if payment.events:
+            await self._conn.execute(
+                insert(t.events),
+                [
+                    {
+                        "id": e.id,
+                        "merchant_id": e.merchant_id,
+                        "mode": e.mode,
+                        "type": e.type,
+                        "payment_id": e.payment_id,
+                        "data": e.data,
+                        "created_at": e.created_at,
+                    }
+                    for e in payment.events
+                ],
+            )
+
+    async def stale_operations(self, before: datetime, limit: int) -> Sequence[tuple[str, str]]:
+        c = t.operations.c
+        rows = await self._conn.execute(
+            select(c.payment_id, c.id)
+            .where(
+                or_(
+                    c.status == OperationStatus.UNKNOWN.value,
+                    and_(c.status == OperationStatus.PENDING.value, c.updated_at < before),
+                )
+            )
+            .order_by(c.updated_at)
+            .limit(limit)
+        )
+        return [(r.payment_id, r.id) for r in rows]
+
+
+# -------------------------------------------------------------------------------------------- tokens
+
+
+class SqlTokenRepository:
+    def __init__(self, conn: AsyncConnection, *, for_update: bool) -> None:
+        self._conn = conn
+        self._for_update = for_update
+
+    async def add(self, token: CardToken) -> None:
+        await self._conn.execute(
+            insert(t.card_tokens),
+            [
+                {
+                    "id": token.id,
+                    "merchant_id": token.merchant_id,
+                    "mode": token.mode,
+                    "pan_ciphertext": token.pan_ciphertext,
+                    "cvv_ciphertext": token.cvv_ciphertext,
+                    "bin": token.bin,
+                    "last4": token.last4,
+                    "brand": token.brand,
+                    "exp_month": token.exp_month,
+                    "exp_year": token.exp_year,
+                    "holder_name": token.holder_name,
+                    "created_at": token.created_at,
+                    "expires_at": token.expires_at,
+                }
+            ],
+        )
+
+    async def get_for_update(self, merchant_id: str, mode: str, token_id: str) -> CardToken | None:
+        c = t.card_tokens.c
+        query = select(t.card_tokens).where(c.id == token_id, c.merchant_id == merchant_id, c.mode == mode)
+        if self._for_update:
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
+        if row is None:
+            return None
+        return CardToken(
+            id=row.id,
+            merchant_id=row.merchant_id,
+            mode=row.mode,
+            pan_ciphertext=row.pan_ciphertext,
+            cvv_ciphertext=row.cvv_ciphertext,
+            bin=row.bin,
+            last4=row.last4,
+            brand=row.brand,
+            exp_month=row.exp_month,
+            exp_year=row.exp_year,
+            holder_name=row.holder_name,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            used_at=row.used_at,
+            payment_id=row.payment_id,
+        )
+
+    async def mark_used(self, token: CardToken) -> None:
+        await self._conn.execute(
+            update(t.card_tokens)
+            .where(t.card_tokens.c.id == token.id)
+            .values(used_at=token.used_at, cvv_ciphertext=None, payment_id=token.payment_id)
+        )
+
+    async def erase_expired_secrets(self, now: datetime) -> int:
+        c = t.card_tokens.c
+        result = await self._conn.execute(
+            update(t.card_tokens).where(c.expires_at <= now, c.cvv_ciphertext.is_not(None)).values(cvv_ciphertext=None)
+        )
+        return int(result.rowcount)
+
+
+# ----------------------------------------------------------------------------------------- merchants
+
+
+def _merchant(row: Row[Any]) -> Merchant:
+    return Merchant(
+        id=row.id,
+        name=row.name,
+        status=MerchantStatus(row.status),
+        created_at=row.created_at,
+        allowed_domains=list(row.allowed_domains or []),
+        callback_url=row.callback_url,
+        webhook_secret=row.webhook_secret,
+        threeds_policy=row.threeds_policy,
+    )
+
+
+class SqlMerchantRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, merchant: Merchant, keys: Sequence[ApiKey]) -> None:
+        await self._conn.execute(
+            insert(t.merchants),
+            [
+                {
+                    "id": merchant.id,
+                    "name": merchant.name,
+                    "status": merchant.status.value,
+                    "allowed_domains": merchant.allowed_domains,
+                    "callback_url": merchant.callback_url,
+                    "webhook_secret": merchant.webhook_secret,
+                    "threeds_policy": merchant.threeds_policy,
+                    "created_at": merchant.created_at,
+                }
+            ],
+        )
+        await self._conn.execute(
+            insert(t.api_keys),
+            [
+                {
+                    "id": k.id,
+                    "merchant_id": k.merchant_id,
+                    "mode": k.mode,
+                    "kind": k.kind.value,
+                    "client_id": k.client_id,
+                    "key_hash": k.key_hash,
+                    "prefix": k.prefix,
+                    "created_at": k.created_at,
+                }
+                for k in keys
+            ],
+        )
+
+    async def _find(self, where: Any) -> tuple[ApiKey, Merchant] | None:
+        k = t.api_keys
+        row = (
+            await self._conn.execute(
+                select(k, t.merchants).join(t.merchants, t.merchants.c.id == k.c.merchant_id).where(where)
+            )
+        ).first()
+        if row is None:
+            return None
+        mapping = row._mapping
+        key = ApiKey(
+            id=mapping[k.c.id],
+            merchant_id=mapping[k.c.merchant_id],
+            mode=mapping[k.c.mode],
+            kind=KeyKind(mapping[k.c.kind]),
+            client_id=mapping[k.c.client_id],
+            key_hash=mapping[k.c.key_hash],
+            prefix=mapping[k.c.prefix],
+            created_at=mapping[k.c.created_at],
+        )
+        m = t.merchants.c
+        merchant = Merchant(
+            id=mapping[m.id],
+            name=mapping[m.name],
+            status=MerchantStatus(mapping[m.status]),
+            created_at=mapping[m.created_at],
+            allowed_domains=list(mapping[m.allowed_domains] or []),
+            callback_url=mapping[m.callback_url],
+            webhook_secret=mapping[m.webhook_secret],
+            threeds_policy=mapping[m.threeds_policy],
+        )
+        return key, merchant
+
+    async def find_key(self, key_hash: str) -> tuple[ApiKey, Merchant] | None:
+        return await self._find(and_(t.api_keys.c.key_hash == key_hash, t.api_keys.c.revoked_at.is_(None)))
+
+    async def find_by_client(self, client_id: str) -> tuple[ApiKey, Merchant] | None:
+        k = t.api_keys.c
+        return await self._find(and_(k.client_id == client_id, k.kind == KeyKind.SECRET.value, k.revoked_at.is_(None)))
+
+    async def count(self) -> int:
+        rows = await self._conn.execute(select(t.merchants.c.id).limit(1))
+        return len(rows.all())
+
+    async def set_status(self, merchant_id: str, status: str) -> None:
+        await self._conn.execute(update(t.merchants).where(t.merchants.c.id == merchant_id).values(status=status))
+
+    async def get(self, merchant_id: str) -> Merchant | None:
+        row = (await self._conn.execute(select(t.merchants).where(t.merchants.c.id == merchant_id))).first()
+        return _merchant(row) if row else None
+
+
+# --------------------------------------------------------------------------------------- idempotency
+
+
+class SqlIdempotencyRepository:
+    def __init__(self, conn: AsyncConnection, *, sqlite: bool) -> None:
+        self._conn = conn
+        self._insert = sqlite_insert if sqlite else pg_insert
+
+    def _key(self, merchant_id: str, mode: str, key: str) -> Any:
+        c = t.idempotency_keys.c
+        return and_(c.merchant_id == merchant_id, c.mode == mode, c.key == key)
+
+    async def try_insert(self, record: dict[str, Any]) -> bool:
+        statement = self._insert(t.idempotency_keys).values(record).on_conflict_do_nothing()
+        result = await self._conn.execute(statement)
+        return bool(result.rowcount == 1)
+
+    async def get(self, merchant_id: str, mode: str, key: str) -> dict[str, Any] | None:
+        row = (await self._conn.execute(select(t.idempotency_keys).where(self._key(merchant_id, mode, key)))).first()
+        return dict(row._mapping) if row else None
+
+    async def complete(self, merchant_id: str, mode: str, key: str, status: int, body: bytes) -> None:
+        await self._conn.execute(
+            update(t.idempotency_keys)
+            .where(self._key(merchant_id, mode, key))
+            .values(state="complete", response_status=status, response_body=body)
+        )
+
+    async def delete(self, merchant_id: str, mode: str, key: str) -> None:
+        await self._conn.execute(delete(t.idempotency_keys).where(self._key(merchant_id, mode, key)))
+
+    async def purge(self, before: datetime) -> int:
+        result = await self._conn.execute(delete(t.idempotency_keys).where(t.idempotency_keys.c.expires_at <= before))
+        return int(result.rowcount)

@@ -1,0 +1,199 @@
+"""The schema, as SQLAlchemy Core tables in one MetaData; Alembic migrations are written against it.
+
+Every table holding merchant data carries `merchant_id` (the natural shard key) and `mode`, so a test
+key and a live key can never read each other's rows. No column holds a full card number or a CVV in
+the clear: card data lives only in `*_ciphertext` columns.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on PostgreSQL (timestamptz) and SQLite (text) alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Timestamp = UtcDateTime
+
+merchants = Table(
+    "merchants",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("allowed_domains", JSON, nullable=False),
+    Column("callback_url", Text),
+    Column("webhook_secret", String(100)),
+    Column("threeds_policy", String(20), nullable=False, server_default="auto"),
+    Column("created_at", Timestamp(), nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("merchant_id", String(40), ForeignKey("merchants.id"), nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("kind", String(12), nullable=False),
+    Column("client_id", String(60), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("revoked_at", Timestamp),
+    Index("ix_api_keys_client_id", "client_id"),
+    Index("ix_api_keys_merchant", "merchant_id"),
+)
+
+card_tokens = Table(
+    "card_tokens",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("merchant_id", String(40), ForeignKey("merchants.id"), nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("pan_ciphertext", LargeBinary, nullable=False),
+    Column("cvv_ciphertext", LargeBinary),
+    Column("bin", String(8), nullable=False),
+    Column("last4", String(4), nullable=False),
+    Column("brand", String(20), nullable=False),
+    Column("exp_month", Integer, nullable=False),
+    Column("exp_year", Integer, nullable=False),
+    Column("holder_name", String(200)),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("expires_at", Timestamp(), nullable=False),
+    Column("used_at", Timestamp),
+    Column("payment_id", String(40)),
+    Index("ix_card_tokens_expiry", "expires_at"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("merchant_id", String(40), ForeignKey("merchants.id"), nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("capture_method", String(12), nullable=False),
+    Column("amount_authorized", BigInteger, nullable=False, server_default="0"),
+    Column("amount_captured", BigInteger, nullable=False, server_default="0"),
+    Column("amount_refunded", BigInteger, nullable=False, server_default="0"),
+    Column("amount_charged_back", BigInteger, nullable=False, server_default="0"),
+    Column("card_bin", String(8), nullable=False),
+    Column("card_last4", String(4), nullable=False),
+    Column("card_brand", String(20), nullable=False),
+    Column("card_exp_month", Integer, nullable=False),
+    Column("card_exp_year", Integer, nullable=False),
+    Column("card_holder_name", String(200)),
+    Column("processor", String(40), nullable=False),
+    Column("processor_ref", String(80)),
+    Column("auth_code", String(12)),
+    Column("retrieval_ref", String(24)),
+    Column("reference", String(200)),
+    Column("description", Text),
+    Column("return_url", Text),
+    Column("customer", JSON),
+    Column("browser", JSON),
+    Column("metadata", JSON),
+    Column("error_code", String(40)),
+    Column("error_message", Text),
+    Column("next_action", JSON),
+    Column("original_payment_id", String(40)),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("updated_at", Timestamp(), nullable=False),
+    Index("ix_payments_list", "merchant_id", "mode", "id"),
+    Index("ix_payments_reference", "merchant_id", "mode", "reference"),
+)
+
+operations = Table(
+    "operations",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("payment_id", String(40), ForeignKey("payments.id"), nullable=False),
+    Column("merchant_id", String(40), nullable=False),
+    Column("type", String(2), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("error_code", String(40)),
+    Column("processor_ref", String(80)),
+    Column("response_code", String(12)),
+    Column("auth_code", String(12)),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("updated_at", Timestamp(), nullable=False),
+    Index("ix_operations_payment", "payment_id"),
+    Index("ix_operations_open", "status", "updated_at"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("id", String(40), nullable=False, unique=True),
+    Column("merchant_id", String(40), nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("type", String(60), nullable=False),
+    Column("payment_id", String(40)),
+    Column("data", JSON, nullable=False),
+    Column("created_at", Timestamp(), nullable=False),
+    Index("ix_events_merchant", "merchant_id", "mode", "seq"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("merchant_id", String(40), primary_key=True),
+    Column("mode", String(4), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("response_status", Integer),
+    Column("response_body", LargeBinary),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("expires_at", Timestamp(), nullable=False),
+    Index("ix_idempotency_expiry", "expires_at"),
+)

@@ -1,0 +1,40 @@
+"""The background worker: recovery of unknown outcomes, erasing expired tokens' CVVs, and purging
+expired idempotency keys. `tessera worker` runs it alone; `tessera serve` embeds it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from tessera.bootstrap import Container
+from tessera.core.clock import utcnow
+from tessera.core.payments.recovery import recover_open_operations
+
+logger = logging.getLogger(__name__)
+
+
+async def run_once(container: Container) -> dict[str, int]:
+    settings = container.settings
+    grace = timedelta(seconds=max(settings.recovery_grace_seconds, settings.processor_timeout_seconds * 2))
+    recovered = await recover_open_operations(deps=container.payments, grace=grace)
+    now = utcnow()
+    async with container.uow() as tx:
+        erased = await tx.tokens.erase_expired_secrets(now)
+        await tx.commit()
+    purged = await container.idempotency.purge_expired(now)
+    if recovered or erased or purged:
+        logger.info("worker tick recovered=%d erased_cvvs=%d purged_keys=%d", recovered, erased, purged)
+    return {"recovered": recovered, "erased": erased, "purged": purged}
+
+
+async def run_forever(container: Container, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await run_once(container)
+        except Exception:
+            logger.exception("worker tick failed")
+        try:
+            await asyncio.wait_for(stop.wait(), container.settings.worker_interval_seconds)
+        except TimeoutError:
+            pass
