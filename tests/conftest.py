@@ -1,0 +1,130 @@
+"""Shared fixtures: real databases (a SQLite file and a throwaway PostgreSQL cluster), the app over
+real HTTP semantics in-process, and merchants to call it with."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from tessera.app import create_app
+from tessera.bootstrap import Container, build
+from tessera.core.merchants import Credentials, create_merchant
+from tessera.settings import Settings
+from tessera.storage.migrate import upgrade
+from tests import pg
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[pg.Cluster]:
+    cluster = pg.start()
+    try:
+        yield cluster
+    finally:
+        pg.stop(cluster)
+
+
+def pg_execute(cluster: pg.Cluster, statement: str) -> None:
+    async def run() -> None:
+        conn = await asyncpg.connect(cluster.url.replace("postgresql://", "postgres://"))
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster: pg.Cluster) -> str:
+    pg_execute(pg_cluster, "CREATE DATABASE tessera_template")
+    upgrade(pg_cluster.database_url("tessera_template"))
+    return "tessera_template"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@dataclass
+class Backend:
+    name: str
+    url: str
+    sqlite_path: Path | None = None
+    pg_database: str | None = None
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    """A fresh, migrated database per test: a copied SQLite file, or a PostgreSQL database made
+    from a migrated template."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "tessera.db"
+        shutil.copy(template, path)
+        return Backend("sqlite", f"sqlite:///{path}", sqlite_path=path)
+    cluster: pg.Cluster = request.getfixturevalue("pg_cluster")
+    template_name: str = request.getfixturevalue("pg_template")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    pg_execute(cluster, f"CREATE DATABASE {name} TEMPLATE {template_name}")
+    return Backend("postgres", cluster.database_url(name), pg_database=name)
+
+
+def make_settings(backend: Backend, tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": backend.url,
+        "data_dir": tmp_path / "data",
+        "processor_timeout_seconds": 0.3,
+        "live_processor": "sandbox",
+        "log_format": "json",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def container(backend: Backend, tmp_path: Path) -> AsyncIterator[Container]:
+    c = build(make_settings(backend, tmp_path))
+    try:
+        yield c
+    finally:
+        await c.close()
+
+
+@dataclass
+class Merchant:
+    id: str
+    test: Credentials
+    live: Credentials
+
+
+@pytest.fixture
+async def merchant(container: Container) -> Merchant:
+    made, creds = await create_merchant(
+        "Test Shop", uow=container.uow, allowed_domains=["yoursite.com", "localhost"], modes=("test", "live")
+    )
+    return Merchant(made.id, creds[0], creds[1])
+
+
+@pytest.fixture
+async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(container.settings, container=container, embedded_worker=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tessera.test") as http:
+        yield http
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
