@@ -116,3 +116,5 @@ def configure(level: str = "INFO", fmt: str = "json", stream: Any = None) -> Non
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # aiosqlite logs every statement with its parameters at DEBUG; never let that through.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)

@@ -22,11 +22,11 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="sqlite:///path or postgresql://...; default: data_dir/tessera.db"
     )
-    host: str = "127.0.0.1"
-    port: int = 8000
+    host: str = Field("127.0.0.1", description="interface `serve` listens on")
+    port: int = Field(8000, description="port `serve` listens on")
     public_url: str | None = Field(None, description="the base URL shoppers' browsers reach Tessera at")
-    log_level: str = "INFO"
-    log_format: Literal["json", "text"] = "json"
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_format: Literal["json", "text"] = Field("json", description="json lines, or text for people")
     vault_kek: SecretStr | None = Field(None, description="base64 of a 32-byte key; overrides the key file")
     vault_key_file: Path | None = Field(None, description="JSON key file; default: data_dir/vault-keys.json")
     live_processor: str | None = Field(
@@ -34,11 +34,14 @@ class Settings(BaseSettings):
     )
     processor_timeout_seconds: float = Field(2.0, gt=0, description="how long to wait for the acquirer")
     recovery_grace_seconds: float = Field(30.0, gt=0, description="pending operations older than this are recovered")
-    token_ttl_minutes: int = Field(30, gt=0)
-    idempotency_ttl_hours: int = Field(24, gt=0)
-    worker_interval_seconds: float = Field(1.0, gt=0)
-    db_pool_size: int = Field(20, gt=0)
-    demo_domains: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1", "yoursite.com"])
+    token_ttl_minutes: int = Field(30, gt=0, description="lifetime of a single-use card token")
+    idempotency_ttl_hours: int = Field(24, gt=0, description="how long an Idempotency-Key is remembered")
+    worker_interval_seconds: float = Field(1.0, gt=0, description="pause between background worker ticks")
+    db_pool_size: int = Field(20, gt=0, description="PostgreSQL connections per process")
+    demo_domains: list[str] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "yoursite.com"],
+        description="return-URL domains allowed for the demo merchant (JSON list)",
+    )
 
     @property
     def resolved_database_url(self) -> str:

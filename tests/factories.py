@@ -8,7 +8,12 @@ CVC_FOR_BRAND = {"378282246310005": "7373"}
 
 
 def card(number: str = "4242424242424242", **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"number": number, "exp_month": 12, "exp_year": 2030, "cvc": CVC_FOR_BRAND.get(number, "737")}
+    body: dict[str, Any] = {
+        "number": number,
+        "exp_month": 12,
+        "exp_year": 2030,
+        "cvc": CVC_FOR_BRAND.get(number, "737"),
+    }
     body.update(overrides)
     return body
 

@@ -25,8 +25,13 @@ async def test_unknown_key_is_401(client: AsyncClient) -> None:
 async def test_publishable_key_creates_tokens_and_nothing_else(client: AsyncClient, merchant: Merchant) -> None:
     pk = auth(merchant.test.publishable_key)
     assert (await client.post("/v1/tokens", json={"card": card()}, headers=pk)).status_code == 201
-    for method, path in [("POST", "/v1/payments"), ("GET", "/v1/payments"), ("GET", "/v1/payments/pay_x"),
-                         ("POST", "/v1/payments/pay_x/capture"), ("POST", "/v1/payments/pay_x/refunds")]:
+    for method, path in [
+        ("POST", "/v1/payments"),
+        ("GET", "/v1/payments"),
+        ("GET", "/v1/payments/pay_x"),
+        ("POST", "/v1/payments/pay_x/capture"),
+        ("POST", "/v1/payments/pay_x/refunds"),
+    ]:
         r = await client.request(method, path, json=payment(), headers=pk)
         assert r.status_code == 403, (method, path, r.text)
         assert r.json()["error"]["code"] == "permission_denied"
@@ -41,15 +46,24 @@ async def test_test_and_live_keys_never_see_each_others_payments(client: AsyncCl
     test_pay = (await client.post("/v1/payments", json=payment(), headers=auth(merchant.test.secret_key))).json()
     live_pay = (await client.post("/v1/payments", json=payment(), headers=auth(merchant.live.secret_key))).json()
     assert test_pay["livemode"] is False and live_pay["livemode"] is True
-    assert (await client.get(f"/v1/payments/{live_pay['id']}", headers=auth(merchant.test.secret_key))).status_code == 404
-    assert (await client.get(f"/v1/payments/{test_pay['id']}", headers=auth(merchant.live.secret_key))).status_code == 404
+    assert (
+        await client.get(f"/v1/payments/{live_pay['id']}", headers=auth(merchant.test.secret_key))
+    ).status_code == 404
+    assert (
+        await client.get(f"/v1/payments/{test_pay['id']}", headers=auth(merchant.live.secret_key))
+    ).status_code == 404
     listed = (await client.get("/v1/payments", headers=auth(merchant.test.secret_key))).json()
     assert [p["id"] for p in listed["data"]] == [test_pay["id"]]
     refund = await client.post(f"/v1/payments/{live_pay['id']}/refunds", headers=auth(merchant.test.secret_key))
     assert refund.status_code == 404
-    live_tok = (await client.post("/v1/tokens", json={"card": card()}, headers=auth(merchant.live.publishable_key))).json()
-    r = await client.post("/v1/payments", json={"amount": 100, "currency": "INR", "token": live_tok["id"]},
-                          headers=auth(merchant.test.secret_key))
+    live_tok = (
+        await client.post("/v1/tokens", json={"card": card()}, headers=auth(merchant.live.publishable_key))
+    ).json()
+    r = await client.post(
+        "/v1/payments",
+        json={"amount": 100, "currency": "INR", "token": live_tok["id"]},
+        headers=auth(merchant.test.secret_key),
+    )
     assert r.status_code == 404
 
 

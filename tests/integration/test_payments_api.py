@@ -16,23 +16,44 @@ DECLINES = [
     ("4000000000000119", "NETWORK_ERROR"),
 ]
 APPROVED = [
-    "4242424242424242", "4111111111111111", "4444333322221111", "5555555555554444", "2223003122003222",
-    "5506900480000008", "378282246310005", "6011111111111117", "3530111333300000", "36227206271667",
+    "4242424242424242",
+    "4111111111111111",
+    "4444333322221111",
+    "5555555555554444",
+    "2223003122003222",
+    "5506900480000008",
+    "378282246310005",
+    "6011111111111117",
+    "3530111333300000",
+    "36227206271667",
     "6521123456789012",
 ]
 
 
 async def test_token_then_payment_completes(client: AsyncClient, merchant: Merchant) -> None:
-    tok = await client.post("/v1/tokens", json={"card": card(name="Jane Doe")}, headers=auth(merchant.test.publishable_key))
+    tok = await client.post(
+        "/v1/tokens", json={"card": card(name="Jane Doe")}, headers=auth(merchant.test.publishable_key)
+    )
     assert tok.status_code == 201, tok.text
     token = tok.json()
     assert token["id"].startswith("tok_")
-    assert token["card"] == {"bin": "424242", "last4": "4242", "brand": "visa", "exp_month": 12, "exp_year": 2030,
-                             "name": "Jane Doe"}
+    assert token["card"] == {
+        "bin": "424242",
+        "last4": "4242",
+        "brand": "visa",
+        "exp_month": 12,
+        "exp_year": 2030,
+        "name": "Jane Doe",
+    }
     assert token["expires_at"] > token["created_at"]
-    body = {"amount": 1000, "currency": "INR", "token": token["id"], "reference": "order-1",
-            "customer": {"name": "Jane", "email": "jane@example.com"},
-            "browser": {"ip": "203.0.113.9", "user_agent": "Mozilla/5.0"}}
+    body = {
+        "amount": 1000,
+        "currency": "INR",
+        "token": token["id"],
+        "reference": "order-1",
+        "customer": {"name": "Jane", "email": "jane@example.com"},
+        "browser": {"ip": "203.0.113.9", "user_agent": "Mozilla/5.0"},
+    }
     paid = await client.post("/v1/payments", json=body, headers=auth(merchant.test.secret_key))
     assert paid.status_code == 201, paid.text
     p = paid.json()
@@ -47,14 +68,24 @@ async def test_token_then_payment_completes(client: AsyncClient, merchant: Merch
 
 async def test_token_is_single_use(client: AsyncClient, merchant: Merchant) -> None:
     tok = (await client.post("/v1/tokens", json={"card": card()}, headers=auth(merchant.test.publishable_key))).json()
-    first = await client.post("/v1/payments", json={"amount": 500, "currency": "INR", "token": tok["id"]},
-                              headers=auth(merchant.test.secret_key))
+    first = await client.post(
+        "/v1/payments",
+        json={"amount": 500, "currency": "INR", "token": tok["id"]},
+        headers=auth(merchant.test.secret_key),
+    )
     assert first.status_code == 201
-    again = await client.post("/v1/payments", json={"amount": 500, "currency": "INR", "token": tok["id"]},
-                              headers=auth(merchant.test.secret_key))
+    again = await client.post(
+        "/v1/payments",
+        json={"amount": 500, "currency": "INR", "token": tok["id"]},
+        headers=auth(merchant.test.secret_key),
+    )
     assert again.status_code == 400
-    assert again.json()["error"] == {"code": "token_already_used", "message": "this token has already been used",
-                                     "type": "invalid_request_error", "param": "token"}
+    assert again.json()["error"] == {
+        "code": "token_already_used",
+        "message": "this token has already been used",
+        "type": "invalid_request_error",
+        "param": "token",
+    }
 
 
 async def test_token_of_another_merchant_is_not_found(client: AsyncClient, merchant: Merchant, container) -> None:
@@ -62,8 +93,11 @@ async def test_token_of_another_merchant_is_not_found(client: AsyncClient, merch
 
     _, other = await create_merchant("Other", uow=container.uow)
     tok = (await client.post("/v1/tokens", json={"card": card()}, headers=auth(other[0].publishable_key))).json()
-    r = await client.post("/v1/payments", json={"amount": 500, "currency": "INR", "token": tok["id"]},
-                          headers=auth(merchant.test.secret_key))
+    r = await client.post(
+        "/v1/payments",
+        json={"amount": 500, "currency": "INR", "token": tok["id"]},
+        headers=auth(merchant.test.secret_key),
+    )
     assert r.status_code == 404
     assert r.json()["error"]["param"] == "token"
 
@@ -123,7 +157,9 @@ async def test_expired_card_is_refused_before_the_acquirer(client: AsyncClient, 
 async def test_bad_card_data_names_the_field_and_never_echoes_it(
     client: AsyncClient, merchant: Merchant, card_fields: dict[str, object], param: str
 ) -> None:
-    r = await client.post("/v1/payments", json=payment(card=card(**card_fields)), headers=auth(merchant.test.secret_key))
+    r = await client.post(
+        "/v1/payments", json=payment(card=card(**card_fields)), headers=auth(merchant.test.secret_key)
+    )
     assert r.status_code == 400
     err = r.json()["error"]
     assert err["code"] == "parameter_invalid"
@@ -142,10 +178,16 @@ async def test_bad_card_data_names_the_field_and_never_echoes_it(
         ({"amount": 100, "currency": "ZZZ", "card": card()}, "parameter_invalid", "currency"),
         ({"amount": 100, "currency": "XAU", "card": card()}, "parameter_invalid", "currency"),
         ({"amount": 100, "currency": "INR"}, "parameter_invalid", None),
-        ({"amount": 100, "currency": "INR", "card": card(), "capture_method": "later"}, "parameter_invalid",
-         "capture_method"),
-        ({"amount": 100, "currency": "INR", "card": card(), "browser": {"ip": "nope"}}, "parameter_invalid",
-         "browser.ip"),
+        (
+            {"amount": 100, "currency": "INR", "card": card(), "capture_method": "later"},
+            "parameter_invalid",
+            "capture_method",
+        ),
+        (
+            {"amount": 100, "currency": "INR", "card": card(), "browser": {"ip": "nope"}},
+            "parameter_invalid",
+            "browser.ip",
+        ),
     ],
 )
 async def test_invalid_payment_requests_are_400_naming_the_field(
@@ -160,19 +202,26 @@ async def test_invalid_payment_requests_are_400_naming_the_field(
 
 
 async def test_malformed_json_is_a_clear_400(client: AsyncClient, merchant: Merchant) -> None:
-    r = await client.post("/v1/payments", content=b'{"amount": 10,', headers={
-        **auth(merchant.test.secret_key), "content-type": "application/json"})
+    r = await client.post(
+        "/v1/payments",
+        content=b'{"amount": 10,',
+        headers={**auth(merchant.test.secret_key), "content-type": "application/json"},
+    )
     assert r.status_code == 400
     assert r.json()["error"]["message"] == "the request body is not valid JSON"
 
 
 async def test_return_url_outside_the_allowed_domains_is_refused(client: AsyncClient, merchant: Merchant) -> None:
-    r = await client.post("/v1/payments", json=payment(return_url="https://evil.example/x"),
-                          headers=auth(merchant.test.secret_key))
+    r = await client.post(
+        "/v1/payments", json=payment(return_url="https://evil.example/x"), headers=auth(merchant.test.secret_key)
+    )
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "return_url_not_allowed"
-    ok = await client.post("/v1/payments", json=payment(return_url="https://shop.yoursite.com/back"),
-                           headers=auth(merchant.test.secret_key))
+    ok = await client.post(
+        "/v1/payments",
+        json=payment(return_url="https://shop.yoursite.com/back"),
+        headers=auth(merchant.test.secret_key),
+    )
     assert ok.status_code == 201
 
 
@@ -232,13 +281,19 @@ async def test_list_is_newest_first_with_a_cursor_and_filters(client: AsyncClien
     ids = []
     for i in range(5):
         number = "4000000000000002" if i == 2 else "4242424242424242"
-        ids.append((await client.post("/v1/payments", json=payment(number, reference=f"ref-{i}"), headers=h)).json()["id"])
+        ids.append(
+            (await client.post("/v1/payments", json=payment(number, reference=f"ref-{i}"), headers=h)).json()["id"]
+        )
     page1 = (await client.get("/v1/payments", params={"limit": 2}, headers=h)).json()
     assert [p["id"] for p in page1["data"]] == ids[::-1][:2]
     assert page1["has_more"] is True
-    page2 = (await client.get("/v1/payments", params={"limit": 2, "starting_after": page1["next_cursor"]}, headers=h)).json()
+    page2 = (
+        await client.get("/v1/payments", params={"limit": 2, "starting_after": page1["next_cursor"]}, headers=h)
+    ).json()
     assert [p["id"] for p in page2["data"]] == ids[::-1][2:4]
-    page3 = (await client.get("/v1/payments", params={"limit": 2, "starting_after": page2["next_cursor"]}, headers=h)).json()
+    page3 = (
+        await client.get("/v1/payments", params={"limit": 2, "starting_after": page2["next_cursor"]}, headers=h)
+    ).json()
     assert [p["id"] for p in page3["data"]] == ids[:1] and page3["has_more"] is False
     failed = (await client.get("/v1/payments", params={"status": "failed"}, headers=h)).json()
     assert [p["id"] for p in failed["data"]] == [ids[2]]

@@ -18,8 +18,14 @@ async def _crashed_payment(container: Container, merchant: Merchant, *, minutes_
     """A payment whose process died after committing its pending authorisation, before any answer."""
     then = utcnow() - timedelta(minutes=minutes_ago)
     payment, op = Payment.start(
-        merchant_id=merchant.id, mode="test", amount=1500, currency="EUR", capture_method=CaptureMethod.AUTOMATIC,
-        card=CardSnapshot("424242", "4242", "visa", 12, 2030), processor="sandbox", now=then,
+        merchant_id=merchant.id,
+        mode="test",
+        amount=1500,
+        currency="EUR",
+        capture_method=CaptureMethod.AUTOMATIC,
+        card=CardSnapshot("424242", "4242", "visa", 12, 2030),
+        processor="sandbox",
+        now=then,
     )
     async with container.uow() as tx:
         await tx.payments.add(payment)
@@ -57,8 +63,13 @@ async def test_worker_tick_runs_recovery_and_erases_expired_token_cvvs(
     from tessera.storage import tables as t
 
     payment_id, _ = await _crashed_payment(container, merchant, minutes_ago=10)
-    tok = (await client.post("/v1/tokens", json={"card": {"number": "4242424242424242", "exp_month": 1,
-           "exp_year": 2031, "cvc": "321"}}, headers=auth(merchant.test.publishable_key))).json()
+    tok = (
+        await client.post(
+            "/v1/tokens",
+            json={"card": {"number": "4242424242424242", "exp_month": 1, "exp_year": 2031, "cvc": "321"}},
+            headers=auth(merchant.test.publishable_key),
+        )
+    ).json()
     async with container.db.engine.begin() as conn:
         await conn.execute(update(t.card_tokens).values(expires_at=utcnow() - timedelta(minutes=1)))
     done = await worker.run_once(container)
@@ -66,8 +77,11 @@ async def test_worker_tick_runs_recovery_and_erases_expired_token_cvvs(
     async with container.db.engine.connect() as conn:
         row = (await conn.execute(select(t.card_tokens).where(t.card_tokens.c.id == tok["id"]))).one()
     assert row.cvv_ciphertext is None
-    expired = await client.post("/v1/payments", json={"amount": 100, "currency": "INR", "token": tok["id"]},
-                                headers=auth(merchant.test.secret_key))
+    expired = await client.post(
+        "/v1/payments",
+        json={"amount": 100, "currency": "INR", "token": tok["id"]},
+        headers=auth(merchant.test.secret_key),
+    )
     assert expired.status_code == 400 and expired.json()["error"]["code"] == "token_expired"
     p = (await client.get(f"/v1/payments/{payment_id}", headers=auth(merchant.test.secret_key))).json()
     assert p["status"] == "failed"

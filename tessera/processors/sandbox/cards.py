@@ -110,3 +110,12 @@ _DEFAULT = TestCard("", _A, "any other valid card: approved")
 
 def lookup(number: str) -> TestCard:
     return TEST_CARDS.get(number, _DEFAULT)
+
+
+def markdown_table() -> str:
+    """The test-card table as README prints it (a unit test keeps the two in step)."""
+    rows = ["| number | 3-D Secure | authorisation | behaviour |", "|---|---|---|---|"]
+    for card in TEST_CARDS.values():
+        outcome = card.error.value if card.error else "approved"
+        rows.append(f"| `{card.number}` | {card.threeds.value} | {outcome} | {card.description} |")
+    return "\n".join(rows)

@@ -1,0 +1,129 @@
+"""Every test card through the API, then a search of the logs, the raw database and every response
+for full card numbers and CVVs: none may be found."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections.abc import Iterator
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy import inspect, select
+
+from tessera import logs
+from tessera.bootstrap import Container
+from tessera.processors.sandbox.cards import TEST_CARDS
+from tests import pg
+from tests.conftest import Backend, Merchant, auth
+
+CVV3, CVV4 = "917", "9173"
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[tuple[io.StringIO, io.StringIO]]:
+    """Two captures of everything logged: raw (what the code itself writes) and as production
+    writes it (through the card-data filter)."""
+    raw, production = io.StringIO(), io.StringIO()
+    raw_handler = logging.StreamHandler(raw)
+    raw_handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s %(exc_info)s"))
+    prod_handler = logging.StreamHandler(production)
+    prod_handler.addFilter(logs.CardDataFilter())
+    prod_handler.setFormatter(logs.JsonFormatter())
+    root = logging.getLogger()
+    old_level = root.level
+    root.setLevel(logging.DEBUG)
+    root.addHandler(raw_handler)
+    root.addHandler(prod_handler)
+    try:
+        yield raw, production
+    finally:
+        root.removeHandler(raw_handler)
+        root.removeHandler(prod_handler)
+        root.setLevel(old_level)
+
+
+def _cvv(number: str) -> str:
+    return CVV4 if number.startswith(("34", "37")) else CVV3
+
+
+def _card(number: str) -> dict[str, object]:
+    return {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": _cvv(number), "name": "Leak Test"}
+
+
+def _cvv_leaks(text: str) -> list[str]:
+    return re.findall(rf"(?<![\w.]){CVV3}(?![\w.])|(?<![\w.]){CVV4}(?![\w.])", text)
+
+
+async def test_no_card_number_or_cvv_in_logs_database_or_responses(
+    client: AsyncClient,
+    merchant: Merchant,
+    container: Container,
+    backend: Backend,
+    captured_logs: tuple[io.StringIO, io.StringIO],
+) -> None:
+    responses: list[str] = []
+    sk, pk = auth(merchant.test.secret_key), auth(merchant.test.publishable_key)
+    for number in TEST_CARDS:
+        direct = await client.post(
+            "/v1/payments",
+            json={"amount": 1234, "currency": "INR", "card": _card(number), "capture_method": "manual"},
+            headers=sk,
+        )
+        responses.append(direct.text)
+        token = await client.post("/v1/tokens", json={"card": _card(number)}, headers=pk)
+        responses.append(token.text)
+        if token.status_code == 201:
+            paid = await client.post(
+                "/v1/payments", json={"amount": 99, "currency": "INR", "token": token.json()["id"]}, headers=sk
+            )
+            responses.append(paid.text)
+            if paid.status_code == 201:
+                responses.append((await client.post(f"/v1/payments/{paid.json()['id']}/refunds", headers=sk)).text)
+        # A bad request carrying the card must not echo it either.
+        bad = await client.post(
+            "/v1/payments", json={"amount": "x", "currency": "INR", "card": _card(number)}, headers=sk
+        )
+        responses.append(bad.text)
+    raw, production = (s.getvalue() for s in captured_logs)
+    assert "authorize outcome" in raw  # the capture really saw the payments' logs
+
+    if backend.sqlite_path is not None:
+        await container.db.dispose()  # flush nothing is kept back; read the file and its WAL as they are
+        stored = b"".join(p.read_bytes() for p in backend.sqlite_path.parent.glob(backend.sqlite_path.name + "*"))
+    else:
+        assert backend.pg_database is not None
+        cluster = _cluster_of(backend)
+        stored = pg.pg_dump(cluster, backend.pg_database)
+    values = await _all_stored_values(container)
+
+    for number in TEST_CARDS:
+        for where, text in (("raw logs", raw), ("logs", production), ("responses", "\n".join(responses))):
+            assert number not in text, f"{number[:6]}… found in {where}"
+        assert number.encode() not in stored, f"{number[:6]}… found in the database"
+    assert not _cvv_leaks(production) and not _cvv_leaks(raw)
+    assert not any(_cvv_leaks(r) for r in responses)
+    assert CVV3 not in values and CVV4 not in values
+
+
+def _cluster_of(backend: Backend) -> pg.Cluster:
+    match = re.match(r"postgresql://(\w+)@127\.0\.0\.1:(\d+)/", backend.url)
+    assert match
+    from pathlib import Path
+
+    return pg.Cluster(Path("/nonexistent"), int(match.group(2)), match.group(1))
+
+
+async def _all_stored_values(container: Container) -> set[str]:
+    """Every stored value, as text, from every table: a CVV must not be one of them."""
+    from tessera.storage.tables import metadata
+
+    found: set[str] = set()
+    async with container.db.engine.connect() as conn:
+        names = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+        for table in metadata.sorted_tables:
+            assert table.name in names
+            for row in await conn.execute(select(table)):
+                found.update(str(v) for v in row if v is not None)
+    return found
