@@ -127,7 +127,7 @@ def _add_operational_routes(app: FastAPI, container: Container) -> None:
     @app.get("/readyz", tags=["operations"], summary="The database answers", responses={503: {}})
     async def readyz() -> Response:
         try:
-            async with container.db.engine.connect() as conn:
+            async with container.db.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception:
             logger.exception("readiness check failed")

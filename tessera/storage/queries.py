@@ -32,7 +32,7 @@ async def list_payments(
     if reference:
         query = query.where(c.reference == reference)
     query = query.order_by(c.id.desc()).limit(limit + 1)
-    async with db.engine.connect() as conn:
+    async with db.connect() as conn:
         rows = (await conn.execute(query)).all()[: limit + 1]
         more = len(rows) > limit
         rows = rows[:limit]

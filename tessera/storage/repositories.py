@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.core.errors import ErrorCode
 from tessera.core.merchants import ApiKey, KeyKind, Merchant, MerchantStatus
@@ -26,8 +25,53 @@ from tessera.core.payments.model import (
 from tessera.core.ports import ConcurrentUpdateError
 from tessera.core.vault.tokens import CardToken
 from tessera.storage import tables as t
+from tessera.storage.engine import Conn
 
 # ------------------------------------------------------------------------------------------ payments
+
+# The hot path's statements, built once: constructing a statement costs more than running it.
+_PAYMENT_MUTABLE = (
+    "status",
+    "amount_authorized",
+    "amount_captured",
+    "amount_refunded",
+    "amount_charged_back",
+    "card_bin",
+    "card_last4",
+    "card_brand",
+    "card_exp_month",
+    "card_exp_year",
+    "card_holder_name",
+    "processor_ref",
+    "auth_code",
+    "retrieval_ref",
+    "error_code",
+    "error_message",
+    "next_action",
+    "updated_at",
+)
+_OPERATION_MUTABLE = ("status", "error_code", "processor_ref", "response_code", "auth_code", "updated_at")
+_INSERT_PAYMENT = insert(t.payments)
+_INSERT_OPERATION = insert(t.operations)
+_INSERT_EVENT = insert(t.events)
+_SAVE_PAYMENT = (
+    update(t.payments)
+    .where(t.payments.c.id == bindparam("w_id"), t.payments.c.version == bindparam("w_version"))
+    .values({name: bindparam(name) for name in (*_PAYMENT_MUTABLE, "version")})
+)
+_SAVE_OPERATION = (
+    update(t.operations)
+    .where(t.operations.c.id == bindparam("w_id"))
+    .values({name: bindparam(name) for name in _OPERATION_MUTABLE})
+)
+_OPERATIONS_OF = (
+    select(t.operations).where(t.operations.c.payment_id == bindparam("payment_id")).order_by(t.operations.c.id)
+)
+_PAYMENT_BY_ID = select(t.payments).where(t.payments.c.id == bindparam("payment_id"))
+_PAYMENT_SCOPED = _PAYMENT_BY_ID.where(
+    t.payments.c.merchant_id == bindparam("merchant_id"), t.payments.c.mode == bindparam("mode")
+)
+_LOCKED = {stmt: stmt.with_for_update() for stmt in (_PAYMENT_BY_ID, _PAYMENT_SCOPED)}
 
 
 def _payment_values(p: Payment) -> dict[str, Any]:
@@ -123,7 +167,7 @@ def payment_from_row(row: Row[Any], ops: list[Operation]) -> Payment:
 
 
 class SqlPaymentRepository:
-    def __init__(self, conn: AsyncConnection, *, for_update: bool) -> None:
+    def __init__(self, conn: Conn, *, for_update: bool) -> None:
         self._conn = conn
         self._for_update = for_update
 
@@ -146,42 +190,39 @@ class SqlPaymentRepository:
             "version": payment.version,
             "created_at": payment.created_at,
         }
-        await self._conn.execute(insert(t.payments), [values])
+        await self._conn.execute(_INSERT_PAYMENT, values)
         await self._flush_children(payment)
 
-    async def _load(self, where: Any, lock: bool) -> Payment | None:
-        query = select(t.payments).where(where)
+    async def _load(self, query: Any, params: dict[str, str], lock: bool) -> Payment | None:
         if lock and self._for_update:
-            query = query.with_for_update()
-        row = (await self._conn.execute(query)).first()
+            query = _LOCKED[query]
+        row = (await self._conn.execute(query, params)).first()
         if row is None:
             return None
-        ops = await self._conn.execute(
-            select(t.operations).where(t.operations.c.payment_id == row.id).order_by(t.operations.c.id)
-        )
+        ops = await self._conn.execute(_OPERATIONS_OF, {"payment_id": row.id})
         return payment_from_row(row, [_operation(r) for r in ops])
 
-    def _scoped(self, merchant_id: str, mode: str, payment_id: str) -> Any:
-        return and_(t.payments.c.id == payment_id, t.payments.c.merchant_id == merchant_id, t.payments.c.mode == mode)
-
     async def get(self, merchant_id: str, mode: str, payment_id: str) -> Payment | None:
-        return await self._load(self._scoped(merchant_id, mode, payment_id), lock=False)
+        params = {"payment_id": payment_id, "merchant_id": merchant_id, "mode": mode}
+        return await self._load(_PAYMENT_SCOPED, params, lock=False)
 
     async def get_for_update(self, merchant_id: str, mode: str, payment_id: str) -> Payment | None:
-        return await self._load(self._scoped(merchant_id, mode, payment_id), lock=True)
+        params = {"payment_id": payment_id, "merchant_id": merchant_id, "mode": mode}
+        return await self._load(_PAYMENT_SCOPED, params, lock=True)
 
     async def get_by_id(self, payment_id: str) -> Payment | None:
-        return await self._load(t.payments.c.id == payment_id, lock=False)
+        return await self._load(_PAYMENT_BY_ID, {"payment_id": payment_id}, lock=False)
 
     async def get_by_id_for_update(self, payment_id: str) -> Payment | None:
-        return await self._load(t.payments.c.id == payment_id, lock=True)
+        return await self._load(_PAYMENT_BY_ID, {"payment_id": payment_id}, lock=True)
 
     async def save(self, payment: Payment) -> None:
-        result = await self._conn.execute(
-            update(t.payments)
-            .where(t.payments.c.id == payment.id, t.payments.c.version == payment.version)
-            .values(_payment_values(payment) | {"version": payment.version + 1})
-        )
+        params = _payment_values(payment) | {
+            "version": payment.version + 1,
+            "w_id": payment.id,
+            "w_version": payment.version,
+        }
+        result = await self._conn.execute(_SAVE_PAYMENT, params)
         if result.rowcount != 1:
             raise ConcurrentUpdateError(payment.id)
         payment.version += 1
@@ -190,7 +231,7 @@ class SqlPaymentRepository:
     async def _flush_children(self, payment: Payment) -> None:
         if payment.new_operations:
             await self._conn.execute(
-                insert(t.operations),
+                _INSERT_OPERATION,
                 [
                     _operation_values(op)
                     | {
@@ -245,7 +286,7 @@ class SqlPaymentRepository:
 
 
 class SqlTokenRepository:
-    def __init__(self, conn: AsyncConnection, *, for_update: bool) -> None:
+    def __init__(self, conn: Conn, *, for_update: bool) -> None:
         self._conn = conn
         self._for_update = for_update
 
@@ -328,8 +369,12 @@ def _merchant(row: Row[Any]) -> Merchant:
     )
 
 
+_KEY_JOIN = select(t.api_keys, t.merchants).join(t.merchants, t.merchants.c.id == t.api_keys.c.merchant_id)
+_KEY_BY_HASH = _KEY_JOIN.where(t.api_keys.c.key_hash == bindparam("key_hash"), t.api_keys.c.revoked_at.is_(None))
+
+
 class SqlMerchantRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self._conn = conn
 
     async def add(self, merchant: Merchant, keys: Sequence[ApiKey]) -> None:
@@ -365,13 +410,9 @@ class SqlMerchantRepository:
             ],
         )
 
-    async def _find(self, where: Any) -> tuple[ApiKey, Merchant] | None:
+    async def _find(self, query: Any, params: dict[str, str] | None = None) -> tuple[ApiKey, Merchant] | None:
         k = t.api_keys
-        row = (
-            await self._conn.execute(
-                select(k, t.merchants).join(t.merchants, t.merchants.c.id == k.c.merchant_id).where(where)
-            )
-        ).first()
+        row = (await self._conn.execute(query, params)).first()
         if row is None:
             return None
         mapping = row._mapping
@@ -399,7 +440,7 @@ class SqlMerchantRepository:
         return key, merchant
 
     async def find_key(self, key_hash: str) -> tuple[ApiKey, Merchant] | None:
-        return await self._find(and_(t.api_keys.c.key_hash == key_hash, t.api_keys.c.revoked_at.is_(None)))
+        return await self._find(_KEY_BY_HASH, {"key_hash": key_hash})
 
     async def find_by_client(self, client_id: str) -> tuple[ApiKey, Merchant] | None:
         k = t.api_keys.c
@@ -421,7 +462,7 @@ class SqlMerchantRepository:
 
 
 class SqlIdempotencyRepository:
-    def __init__(self, conn: AsyncConnection, *, sqlite: bool) -> None:
+    def __init__(self, conn: Conn, *, sqlite: bool) -> None:
         self._conn = conn
         self._insert = sqlite_insert if sqlite else pg_insert
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from tessera.storage.engine import WRITE, Database
+from tessera.storage.engine import Database
 from tessera.storage.repositories import (
     SqlIdempotencyRepository,
     SqlMerchantRepository,
@@ -19,21 +18,17 @@ class SqlUnitOfWork:
     def __init__(self, db: Database, *, read_only: bool = False) -> None:
         self._db = db
         self._read_only = read_only
-        self._conn: AsyncConnection | None = None
-        self._locked = False
+        self._stack: contextlib.AsyncExitStack | None = None
 
     async def __aenter__(self) -> Self:
-        if self._db.sqlite and not self._read_only:
-            await self._db.write_lock.acquire()
-            self._locked = True
+        stack = contextlib.AsyncExitStack()
+        await stack.__aenter__()
         try:
-            conn = await self._db.engine.connect()
-            if self._db.sqlite and not self._read_only:
-                conn = await conn.execution_options(**{WRITE: True})
-            await conn.begin()
+            conn = await stack.enter_async_context(self._db.connect(write=not self._read_only))
         except BaseException:
-            self._release_lock()
+            await stack.aclose()
             raise
+        self._stack = stack
         self._conn = conn
         self.payments = SqlPaymentRepository(conn, for_update=not self._db.sqlite)
         self.tokens = SqlTokenRepository(conn, for_update=not self._db.sqlite)
@@ -42,26 +37,14 @@ class SqlUnitOfWork:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        conn, self._conn = self._conn, None
-        try:
-            if conn is not None:
-                if conn.in_transaction():
-                    await conn.rollback()
-                await conn.close()
-        finally:
-            self._release_lock()
-
-    def _release_lock(self) -> None:
-        if self._locked:
-            self._locked = False
-            self._db.write_lock.release()
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            await stack.aclose()  # rolls back whatever was not committed, then frees the lock
 
     async def commit(self) -> None:
-        assert self._conn is not None
         await self._conn.commit()
 
     async def rollback(self) -> None:
-        assert self._conn is not None
         await self._conn.rollback()
 
 

@@ -81,7 +81,7 @@ async def test_keys_are_stored_only_as_hashes(container: Container, merchant: Me
 
     from tessera.storage import tables as t
 
-    async with container.db.engine.connect() as conn:
+    async with container.db.connect() as conn:
         rows = (await conn.execute(select(t.api_keys))).all()
     stored = " ".join(str(tuple(r)) for r in rows)
     for key in (merchant.test.secret_key, merchant.test.publishable_key, merchant.live.secret_key):

@@ -120,7 +120,7 @@ async def _all_stored_values(container: Container) -> set[str]:
     from tessera.storage.tables import metadata
 
     found: set[str] = set()
-    async with container.db.engine.connect() as conn:
+    async with container.db.connect() as conn:
         names = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
         for table in metadata.sorted_tables:
             assert table.name in names

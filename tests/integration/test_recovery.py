@@ -70,11 +70,11 @@ async def test_worker_tick_runs_recovery_and_erases_expired_token_cvvs(
             headers=auth(merchant.test.publishable_key),
         )
     ).json()
-    async with container.db.engine.begin() as conn:
+    async with container.db.begin() as conn:
         await conn.execute(update(t.card_tokens).values(expires_at=utcnow() - timedelta(minutes=1)))
     done = await worker.run_once(container)
     assert done["recovered"] == 1 and done["erased"] == 1
-    async with container.db.engine.connect() as conn:
+    async with container.db.connect() as conn:
         row = (await conn.execute(select(t.card_tokens).where(t.card_tokens.c.id == tok["id"]))).one()
     assert row.cvv_ciphertext is None
     expired = await client.post(

@@ -11,7 +11,7 @@ from tessera.core.errors import AuthenticationError, ErrorCode
 from tessera.core.merchants import MerchantContext, authenticate_key, require_secret
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 

@@ -1,13 +1,15 @@
-"""Alembic's environment: runs migrations on the async engine for SQLite and PostgreSQL alike."""
+"""Alembic's environment: migrations on SQLite (pysqlite) and PostgreSQL (asyncpg) alike."""
 
 from __future__ import annotations
 
 import asyncio
 
 from alembic import context
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from tessera.storage.engine import create_database
+from tessera.storage.engine import async_url, configure_sqlite, is_sqlite
 from tessera.storage.tables import metadata
 
 config = context.config
@@ -24,15 +26,23 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def _run_async() -> None:
-    db = create_database(config.get_main_option("sqlalchemy.url") or "")
-    # Migrations manage their own transaction; skip our BEGIN IMMEDIATE handling.
-    async with db.engine.connect() as connection:
+async def _run_async(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()
-    await db.dispose()
+    await engine.dispose()
 
 
 if context.is_offline_mode():
     raise SystemExit("offline migrations are not supported; run `tessera migrate`")
-asyncio.run(_run_async())
+_url = async_url(config.get_main_option("sqlalchemy.url") or "")
+if is_sqlite(_url):
+    _engine = create_engine(_url)
+    configure_sqlite(_engine)
+    with _engine.connect() as _connection:
+        _run(_connection)
+        _connection.commit()
+    _engine.dispose()
+else:
+    asyncio.run(_run_async(_url))
