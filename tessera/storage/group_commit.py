@@ -2,10 +2,11 @@
 
 Each unit of work that writes runs as a SAVEPOINT inside one physical transaction on a dedicated
 writer connection, one at a time (an asyncio lock). When it commits, its savepoint is released and it
-waits; the physical transaction is committed (one fsync for the whole batch) by the last writer of
-the batch: the first one to commit when no other writer is queued, or when the batch is full. No
-commit returns before its batch is durable, so a caller that goes on to call an acquirer does so only
-after its pending operation is on disk, exactly as with one commit per transaction.
+waits; the physical transaction is committed (one fsync for the whole batch) on the event loop's next
+turn, so every writer that became ready meanwhile joins the batch (as PostgreSQL's `commit_delay`
+does, at the cost of one loop iteration). No commit returns before its batch is durable, so a caller
+that goes on to call an acquirer does so only after its pending operation is on disk, exactly as
+with one commit per transaction.
 
 A batch is atomic as a whole: a crash loses all of an unacknowledged batch and none of an acknowledged
 one, and each transaction inside it is all-or-nothing (its savepoint). A writer whose work fails rolls
@@ -16,14 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from sqlalchemy import Connection, Engine, RootTransaction
 
-MAX_BATCH = 32
-# A writer that waits on a batch flushes it itself after this long: the safety net for a queued
-# writer that was cancelled before its turn and so never flushed the batch it would have ended.
-_FLUSH_AFTER = 0.005
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 64
 
 
 class GroupCommitter:
@@ -31,18 +32,16 @@ class GroupCommitter:
         self._engine = engine
         self._options = connection_options
         self._lock = asyncio.Lock()
-        self._queued = 0
         self._conn: Connection | None = None
         self._root: RootTransaction | None = None
         self._pending: list[asyncio.Future[None]] = []
+        self._flush_scheduled = False
+        self.batches = 0  # physical commits, for tests and metrics
+        self.commits = 0  # logical commits
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[WriteTransaction]:
-        self._queued += 1
-        try:
-            await self._lock.acquire()
-        finally:
-            self._queued -= 1
+        await self._lock.acquire()
         txn: WriteTransaction | None = None
         try:
             txn = WriteTransaction(self, self._begin())
@@ -66,12 +65,8 @@ class GroupCommitter:
             raise
 
     def _end_turn(self) -> None:
-        """Give up the lock; if nobody else is queued, the batch ends here."""
-        try:
-            if not self._queued:
-                self._flush()
-        finally:
-            self._lock.release()
+        self._lock.release()
+        self._schedule_flush()
 
     async def commit(self, txn: WriteTransaction) -> None:
         assert self._conn is not None
@@ -79,27 +74,32 @@ class GroupCommitter:
         assert nested is not None
         nested.commit()  # RELEASE SAVEPOINT
         txn.finished = True
+        self.commits += 1
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append(future)
-        if self._queued and len(self._pending) < MAX_BATCH:
-            self._lock.release()  # let the queued writers join this batch
-            await self._wait(future)
+        if len(self._pending) >= MAX_BATCH:
+            try:
+                self._flush()
+            finally:
+                self._lock.release()
+        else:
+            self._end_turn()
+        await future
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled and self._root is not None:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._scheduled_flush)
+
+    def _scheduled_flush(self) -> None:
+        self._flush_scheduled = False
+        if self._lock.locked():
+            # A writer is inside its transaction (it awaited something); its turn ends with another flush.
             return
         try:
             self._flush()
-        finally:
-            self._lock.release()
-        future.result()
-
-    async def _wait(self, future: asyncio.Future[None]) -> None:
-        while True:
-            try:
-                await asyncio.wait_for(asyncio.shield(future), _FLUSH_AFTER)
-                return
-            except TimeoutError:
-                async with self._lock:
-                    if not future.done():
-                        self._flush()
+        except Exception:
+            logger.exception("group commit failed; every transaction in the batch was told")
 
     def _flush(self) -> None:
         root, self._root = self._root, None
@@ -114,6 +114,7 @@ class GroupCommitter:
                 if not future.done():
                     future.set_exception(exc)
             raise
+        self.batches += 1
         for future in pending:
             if not future.done():
                 future.set_result(None)
