@@ -96,7 +96,7 @@ async def create_payment(cmd: CreatePayment, *, deps: PaymentDeps) -> Payment:
             "latency_ms": round((time.perf_counter() - started) * 1000, 1),
         },
     )
-    payment = await record_result(deps, payment.id, op.id, result)
+    payment = await record_result(deps, payment.id, op.id, result, known=payment)
     if result.outcome is Outcome.UNKNOWN:
         payment = await resolve_operation(payment.id, op.id, deps=deps)
     deps.metrics.payment_finished(payment.status.value, payment.error_code)
@@ -178,7 +178,7 @@ async def _follow_up(merchant_id: str, mode: str, payment_id: str, deps: Payment
         result.outcome.value,
         extra={"payment_id": payment.id, "operation": op.type.value, "outcome": result.outcome.value},
     )
-    payment = await record_result(deps, payment.id, op.id, result)
+    payment = await record_result(deps, payment.id, op.id, result, known=payment)
     if result.outcome is Outcome.UNKNOWN:
         payment = await resolve_operation(payment.id, op.id, deps=deps)
     return payment

@@ -55,15 +55,20 @@ async def call_processor(call: Awaitable[ProcessorResult], timeout: float) -> Pr
         return ProcessorResult(Outcome.UNKNOWN, response_code="ERROR")
 
 
-async def record_result(deps: PaymentDeps, payment_id: str, operation_id: str, result: ProcessorResult) -> Payment:
-    """Record a processor result in its own transaction, with the events it causes."""
-    return await _change(deps, payment_id, lambda p: p.record(operation_id, result, utcnow()))
+async def record_result(
+    deps: PaymentDeps, payment_id: str, operation_id: str, result: ProcessorResult, *, known: Payment | None = None
+) -> Payment:
+    """Record a processor result in its own transaction, with the events it causes. `known` is the
+    payment as the caller last saved it: it is saved again only if nobody changed it since (its
+    version), which spares re-reading it on the hot path; otherwise the row is read and locked."""
+    return await _change(deps, payment_id, lambda p: p.record(operation_id, result, utcnow()), known=known)
 
 
-async def _change(deps: PaymentDeps, payment_id: str, apply: _Apply) -> Payment:
+async def _change(deps: PaymentDeps, payment_id: str, apply: _Apply, *, known: Payment | None = None) -> Payment:
     while True:
         async with deps.uow() as tx:
-            payment = await tx.payments.get_by_id_for_update(payment_id)
+            payment = known if known is not None else await tx.payments.get_by_id_for_update(payment_id)
+            known = None
             if payment is None:
                 raise NotFoundError("no such payment", field="id")
             apply(payment)
