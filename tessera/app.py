@@ -11,11 +11,15 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -60,7 +64,9 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = getattr(scope.get("route"), "path", None) or (
+                "/docs-assets" if scope["path"].startswith("/docs-assets") else "unmatched"
+            )
             self.container.metrics.observe_request(scope["method"], route, status, elapsed)
             if route not in ("/metrics", "/healthz", "/readyz"):
                 logger.info(
@@ -100,6 +106,8 @@ def create_app(settings: Settings, *, container: Container | None = None, embedd
             await container.close()
 
     app = FastAPI(
+        docs_url=None,  # served below from packaged assets: a self-hosted gateway may have no internet
+        redoc_url=None,
         title="Tessera",
         version=__version__,
         summary="A self-hosted server-to-server card payment gateway",
@@ -113,6 +121,7 @@ def create_app(settings: Settings, *, container: Container | None = None, embedd
 
     for dialect in DIALECTS:
         dialect.mount(app)
+    _add_docs(app)
     _add_operational_routes(app, container)
     _add_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, container=container)
@@ -137,6 +146,32 @@ def _add_operational_routes(app: FastAPI, container: Container) -> None:
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:
         return Response(container.metrics.render(), media_type=CONTENT_TYPE)
+
+
+def _add_docs(app: FastAPI) -> None:
+    """Swagger UI and ReDoc from the assets packaged with fastapi-offline, not a CDN."""
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Tessera API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="Tessera API",
+            redoc_js_url="/docs-assets/redoc.standalone.js",
+            redoc_favicon_url="/docs-assets/favicon.png",
+            with_google_fonts=False,
+        )
 
 
 def _dialect(request: Request) -> Dialect:

@@ -44,6 +44,13 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def ensure_sqlite_folder(url: str) -> None:
+    """SQLite creates its file but not the folders above it."""
+    database = make_url(url).database
+    if is_sqlite(url) and database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
 class Conn(Protocol):
     """What repositories and queries need of a connection, on either database."""
 
@@ -165,9 +172,7 @@ class Database:
 def create_database(url: str, *, pool_size: int = 20) -> Database:
     full = async_url(url)
     if is_sqlite(full):
-        database = make_url(full).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        ensure_sqlite_folder(full)
         engine = create_engine(full, pool_size=8, max_overflow=8, connect_args={"check_same_thread": False})
         configure_sqlite(engine)
         return Database(full, sqlite=True, sync_engine=engine, committer=GroupCommitter(engine, {WRITE: True}))

@@ -98,3 +98,9 @@ async def test_reads_see_only_committed_batches(db: Database) -> None:
         await conn.commit()
     async with db.connect() as reader:
         assert [r.id for r in await reader.execute(select(t.events.c.id))] == ["evt_7"]
+
+
+def test_migrating_a_sqlite_file_in_a_folder_that_does_not_exist_yet_creates_it(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "folder" / "x.db"
+    upgrade(f"sqlite:///{path}")
+    assert path.exists()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tessera.bootstrap import Container
 from tessera.core.errors import AuthenticationError, ErrorCode
@@ -19,18 +20,23 @@ async def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-async def bearer_context(request: Request, container: ContainerDep) -> MerchantContext:
-    header = request.headers.get("authorization")
-    if not header:
-        raise AuthenticationError(
-            "no API key given: send Authorization: Bearer <secret key>", code=ErrorCode.AUTHENTICATION_REQUIRED
+# Declared for OpenAPI (Swagger's "Authorize" button); errors are raised below in each dialect's format.
+_bearer = HTTPBearer(auto_error=False, description="`sk_test_...` / `sk_live_...`; `pk_...` for tokens only")
+
+
+async def bearer_context(
+    request: Request,
+    container: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> MerchantContext:
+    if credentials is None:
+        message = (
+            "the Authorization header must be 'Bearer <key>'"
+            if request.headers.get("authorization")
+            else "no API key given: send Authorization: Bearer <secret key>"
         )
-    scheme, _, key = header.partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        raise AuthenticationError(
-            "the Authorization header must be 'Bearer <key>'", code=ErrorCode.AUTHENTICATION_REQUIRED
-        )
-    return await authenticate_key(key.strip(), uow=container.uow)
+        raise AuthenticationError(message, code=ErrorCode.AUTHENTICATION_REQUIRED)
+    return await authenticate_key(credentials.credentials.strip(), uow=container.uow)
 
 
 async def secret_context(ctx: Annotated[MerchantContext, Depends(bearer_context)]) -> MerchantContext:
@@ -39,3 +45,16 @@ async def secret_context(ctx: Annotated[MerchantContext, Depends(bearer_context)
 
 AnyKeyCtx = Annotated[MerchantContext, Depends(bearer_context)]
 SecretCtx = Annotated[MerchantContext, Depends(secret_context)]
+
+
+async def idempotency_key_header(
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Makes a POST safe to retry: the same key and body within 24 hours returns the "
+            "first response; a different body is refused (422); a concurrent duplicate gets 409.",
+        ),
+    ] = None,
+) -> None:
+    """Documents the header; `idempotent()` reads it from the request."""

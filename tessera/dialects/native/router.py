@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from tessera.core.clock import utcnow
@@ -14,7 +14,7 @@ from tessera.core.payments import service
 from tessera.core.payments.commands import CapturePayment, RefundPayment, VoidPayment
 from tessera.core.payments.service import check_return_url
 from tessera.core.vault.tokens import create_token
-from tessera.dialects._common.deps import AnyKeyCtx, ContainerDep, SecretCtx
+from tessera.dialects._common.deps import AnyKeyCtx, ContainerDep, SecretCtx, idempotency_key_header
 from tessera.dialects._common.idempotency import idempotent
 from tessera.dialects.native import translate
 from tessera.dialects.native.schemas import (
@@ -31,7 +31,14 @@ from tessera.storage.queries import list_payments
 
 router = APIRouter(prefix="/v1", tags=["native"])
 
-_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422)}
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": ErrorBody} for code in codes}
+
+
+_POST_ERRORS = _errors(400, 401, 403, 404, 409, 422)
+_GET_ERRORS = _errors(400, 401, 403, 404)
+_IDEMPOTENT = [Depends(idempotency_key_header)]
 _PAYMENT_ID = "The payment's id (pay_...)"
 
 
@@ -43,7 +50,8 @@ def _json(body: dict[str, Any], status: int) -> JSONResponse:
     "/tokens",
     status_code=201,
     response_model=TokenOut,
-    responses=_ERRORS,
+    responses=_POST_ERRORS,
+    dependencies=_IDEMPOTENT,
     summary="Tokenize a card (publishable or secret key)",
 )
 async def create_card_token(body: TokenCreate, request: Request, ctx: AnyKeyCtx, c: ContainerDep) -> Response:
@@ -60,7 +68,8 @@ async def create_card_token(body: TokenCreate, request: Request, ctx: AnyKeyCtx,
     "/payments",
     status_code=201,
     response_model=PaymentOut,
-    responses={202: {"model": PaymentOut, "description": "requires_action"}, **_ERRORS},
+    responses={202: {"model": PaymentOut, "description": "requires_action"}, **_POST_ERRORS},
+    dependencies=_IDEMPOTENT,
     summary="Create a payment with a token or full card data (S2S)",
 )
 async def create_payment(body: PaymentCreate, request: Request, ctx: SecretCtx, c: ContainerDep) -> Response:
@@ -72,7 +81,7 @@ async def create_payment(body: PaymentCreate, request: Request, ctx: SecretCtx, 
     return await idempotent(request, ctx, c, run)
 
 
-@router.get("/payments", response_model=PaymentList, responses=_ERRORS, summary="List payments, newest first")
+@router.get("/payments", response_model=PaymentList, responses=_GET_ERRORS, summary="List payments, newest first")
 async def get_payments(
     ctx: SecretCtx,
     c: ContainerDep,
@@ -96,7 +105,7 @@ async def get_payments(
     )
 
 
-@router.get("/payments/{payment_id}", response_model=PaymentOut, responses=_ERRORS, summary="Fetch a payment")
+@router.get("/payments/{payment_id}", response_model=PaymentOut, responses=_GET_ERRORS, summary="Fetch a payment")
 async def get_payment(payment_id: str, ctx: SecretCtx, c: ContainerDep) -> Response:
     payment = await service.get_payment(ctx.merchant_id, ctx.mode, payment_id, deps=c.payments)
     return _json(translate.render_payment(payment), 200)
@@ -105,7 +114,8 @@ async def get_payment(payment_id: str, ctx: SecretCtx, c: ContainerDep) -> Respo
 @router.post(
     "/payments/{payment_id}/capture",
     response_model=PaymentOut,
-    responses=_ERRORS,
+    responses=_POST_ERRORS,
+    dependencies=_IDEMPOTENT,
     summary="Capture an authorised payment, whole or part, once",
 )
 async def capture_payment(
@@ -121,7 +131,8 @@ async def capture_payment(
 @router.post(
     "/payments/{payment_id}/void",
     response_model=PaymentOut,
-    responses=_ERRORS,
+    responses=_POST_ERRORS,
+    dependencies=_IDEMPOTENT,
     summary="Release an authorisation before capture",
 )
 async def void_payment(payment_id: str, request: Request, ctx: SecretCtx, c: ContainerDep) -> Response:
@@ -136,7 +147,8 @@ async def void_payment(payment_id: str, request: Request, ctx: SecretCtx, c: Con
     "/payments/{payment_id}/refunds",
     status_code=201,
     response_model=PaymentOut,
-    responses=_ERRORS,
+    responses=_POST_ERRORS,
+    dependencies=_IDEMPOTENT,
     summary="Refund a captured payment, whole or part; several refunds may follow",
 )
 async def refund_payment(

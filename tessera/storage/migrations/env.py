@@ -9,7 +9,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tessera.storage.engine import async_url, configure_sqlite, is_sqlite
+from tessera.storage.engine import async_url, configure_sqlite, ensure_sqlite_folder, is_sqlite
 from tessera.storage.tables import metadata
 
 config = context.config
@@ -38,6 +38,7 @@ if context.is_offline_mode():
     raise SystemExit("offline migrations are not supported; run `tessera migrate`")
 _url = async_url(config.get_main_option("sqlalchemy.url") or "")
 if is_sqlite(_url):
+    ensure_sqlite_folder(_url)
     _engine = create_engine(_url)
     configure_sqlite(_engine)
     with _engine.connect() as _connection:
