@@ -34,6 +34,13 @@ from tessera.settings import Settings
 
 logger = logging.getLogger("tessera.http")
 
+# A payment request is a few kilobytes; anything near this is a mistake or an attack (413).
+MAX_BODY_BYTES = 256 * 1024
+
+
+class BodyTooLargeError(Exception):
+    """A chunked request body grew past MAX_BODY_BYTES while being read."""
+
 
 class RequestContextMiddleware:
     """Request ids, one access-log line and metrics per request, in plain ASGI (no body buffering)."""
@@ -60,8 +67,23 @@ class RequestContextMiddleware:
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
             await send(message)
 
+        received = 0
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:
+                raise BodyTooLargeError
+            return message
+
         try:
-            await self.app(scope, receive, send_with_id)
+            length = dict(scope["headers"]).get(b"content-length", b"0")
+            if length.isdigit() and int(length) > MAX_BODY_BYTES:  # refuse before reading a byte
+                response = dialect_for(scope["path"]).render_http(413, "the request body is too large")
+                await response(scope, receive, send_with_id)
+            else:
+                await self.app(scope, counted_receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or (
@@ -187,8 +209,13 @@ def _add_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         return _dialect(request).render_validation(list(exc.errors()))
 
+    async def on_too_large(request: Request, exc: Exception) -> Response:
+        return _dialect(request).render_http(413, "the request body is too large")
+
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if isinstance(exc.__cause__, BodyTooLargeError):  # FastAPI wraps body-reading errors in a 400
+            return await on_too_large(request, exc.__cause__)
         return _dialect(request).render_http(exc.status_code, str(exc.detail))
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
@@ -199,6 +226,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         TesseraError: on_tessera_error,
         RequestValidationError: on_validation_error,
         StarletteHTTPException: on_http_error,
+        BodyTooLargeError: on_too_large,
         Exception: on_unexpected,
     }
     for kind, handler in handlers.items():

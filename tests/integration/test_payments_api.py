@@ -311,3 +311,60 @@ async def test_unknown_payment_is_404(client: AsyncClient, merchant: Merchant) -
 async def test_unknown_route_is_404_in_the_native_error_format(client: AsyncClient) -> None:
     r = await client.get("/v1/nothing-here")
     assert r.status_code == 404 and r.json()["error"]["code"] == "resource_missing"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[]",
+        b"null",
+        b'"x"',
+        b"123",
+        b'{"amount": 1, "currency": "INR", "card": {"number": "4242424242424242"}, "x": "\xff"}',
+    ],
+)
+async def test_a_body_that_is_not_a_json_object_is_a_clear_400(
+    client: AsyncClient, merchant: Merchant, raw: bytes
+) -> None:
+    r = await client.post(
+        "/v1/payments", content=raw, headers={**auth(merchant.test.secret_key), "content-type": "application/json"}
+    )
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "parameter_invalid"
+    assert "4242424242424242" not in r.text
+
+
+async def test_a_malformed_return_url_is_a_validation_error_not_a_crash(
+    client: AsyncClient, merchant: Merchant
+) -> None:
+    r = await client.post(
+        "/v1/payments", json=payment(return_url="http://[::1"), headers=auth(merchant.test.secret_key)
+    )
+    assert r.status_code == 400 and r.json()["error"]["param"] == "return_url"
+
+
+async def test_digits_of_other_scripts_are_not_card_digits(client: AsyncClient, merchant: Merchant) -> None:
+    r = await client.post(
+        "/v1/payments", json=payment(card=card(exp_month="１２")), headers=auth(merchant.test.secret_key)
+    )
+    assert r.status_code == 400 and r.json()["error"]["param"] == "card.exp_month"
+
+
+async def test_an_oversized_body_is_refused_with_413_before_it_is_read(client: AsyncClient, merchant: Merchant) -> None:
+    r = await client.post(
+        "/v1/payments",
+        content=b" " * 300_000,
+        headers={**auth(merchant.test.secret_key), "content-type": "application/json"},
+    )
+    assert r.status_code == 413 and r.json()["error"]["code"] == "request_too_large"
+
+
+async def test_an_oversized_chunked_body_is_refused_with_413(client: AsyncClient, merchant: Merchant) -> None:
+    async def chunks():  # no Content-Length: the size is only known while reading
+        for _ in range(40):
+            yield b" " * 10_000
+
+    r = await client.post(
+        "/v1/payments", content=chunks(), headers={**auth(merchant.test.secret_key), "content-type": "application/json"}
+    )
+    assert r.status_code == 413 and r.json()["error"]["code"] == "request_too_large"

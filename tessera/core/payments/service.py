@@ -38,10 +38,14 @@ _Begin = Callable[[Payment, datetime], Operation]
 def check_return_url(merchant: Merchant, url: str | None) -> None:
     if url is None:
         return
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:
+        hostname = None
+    if hostname is None or parts.scheme not in ("http", "https"):
         raise ValidationError("return_url must be an absolute http or https URL", field="return_url")
-    if not merchant.allows_return_url_host(parts.hostname):
+    if not merchant.allows_return_url_host(hostname):
         raise ValidationError(
             "return_url's host is not one of the merchant's allowed domains",
             code=ErrorCode.RETURN_URL_NOT_ALLOWED,

@@ -89,7 +89,7 @@ _BIN_RANGES: tuple[tuple[int, int, Brand], ...] = tuple(
 
 def detect(digits: str) -> Brand | None:
     """The brand whose narrowest BIN range holds this number's first six digits, or None."""
-    if len(digits) < 6 or not digits.isdigit():
+    if len(digits) < 6 or not (digits.isascii() and digits.isdigit()):
         return None
     bin6 = int(digits[:6])
     for low, high, brand in _BIN_RANGES:

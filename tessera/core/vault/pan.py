@@ -15,6 +15,11 @@ from tessera.core.errors import ErrorCode, PaymentError, ValidationError
 from tessera.core.vault.brands import RULES, Brand, detect
 
 
+def _ascii_digits(text: str) -> bool:
+    """0-9 only: `str.isdigit` also accepts other scripts' digits, which no card network uses."""
+    return text.isascii() and text.isdigit()
+
+
 def luhn_valid(digits: str) -> bool:
     total = 0
     for index, char in enumerate(reversed(digits)):
@@ -44,7 +49,7 @@ class PAN:
     @classmethod
     def parse(cls, raw: str, *, field: str = "number") -> PAN:
         digits = raw.replace(" ", "").replace("-", "") if isinstance(raw, str) else ""
-        if not digits.isdigit() or not 12 <= len(digits) <= 19:
+        if not _ascii_digits(digits) or not 12 <= len(digits) <= 19:
             raise ValidationError("card number must be 12 to 19 digits", field=field)
         if not luhn_valid(digits):
             raise ValidationError("card number is not valid (Luhn check failed)", field=field)
@@ -101,7 +106,7 @@ class CVV:
     def parse(cls, raw: str, brand: Brand, *, field: str = "cvc") -> CVV:
         digits = raw.strip() if isinstance(raw, str) else ""
         allowed = RULES[brand].cvv_lengths
-        if not digits.isdigit() or len(digits) not in allowed:
+        if not _ascii_digits(digits) or len(digits) not in allowed:
             wanted = " or ".join(str(n) for n in sorted(allowed))
             raise ValidationError(f"card security code must be {wanted} digits for this card", field=field)
         return cls(digits)
@@ -164,7 +169,7 @@ def _as_int(value: int | str, field: str) -> int:
     if isinstance(value, int):
         return value
     text = value.strip() if isinstance(value, str) else ""
-    if not text.isdigit() or len(text) > 4:
+    if not _ascii_digits(text) or len(text) > 4:
         raise ValidationError("must be a whole number", field=field)
     return int(text)
 

@@ -9,7 +9,19 @@ from fastapi.responses import JSONResponse
 from tessera.core.errors import TesseraError
 from tessera.dialects.native import translate
 
-_HTTP_CODES = {404: "resource_missing", 405: "method_not_allowed", 500: "internal_error"}
+_HTTP_CODES = {
+    400: "parameter_invalid",
+    404: "resource_missing",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    500: "internal_error",
+}
+_MESSAGES = {
+    400: "the request body could not be read as JSON",
+    404: "no such endpoint",
+    413: "the request body is too large",
+    500: "an internal error occurred; nothing about it is shown here, but it is logged with the request id",
+}
 
 
 def error_response(exc: TesseraError) -> JSONResponse:
@@ -24,6 +36,6 @@ def validation_response(errors: list[dict[str, Any]]) -> JSONResponse:
 
 def http_response(status: int, detail: str) -> JSONResponse:
     code = _HTTP_CODES.get(status, "invalid_request_error")
-    message = "no such endpoint" if status == 404 else detail
+    message = _MESSAGES.get(status, detail)
     kind = "api_error" if status >= 500 else "invalid_request_error"
     return JSONResponse({"error": {"code": code, "message": message, "type": kind}}, status_code=status)

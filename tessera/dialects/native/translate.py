@@ -192,6 +192,9 @@ def render_validation(errors: list[dict[str, Any]]) -> tuple[int, dict[str, Any]
     kind = str(first.get("type", ""))
     if kind == "json_invalid":
         code, message, param = ErrorCode.PARAMETER_INVALID, "the request body is not valid JSON", None
+    elif not loc and kind in ("model_attributes_type", "dict_type", "missing"):
+        code = ErrorCode.PARAMETER_INVALID
+        message = "the request body must be a JSON object, sent with Content-Type: application/json"
     elif kind in _MISSING:
         code, message = ErrorCode.PARAMETER_MISSING, f"{param or 'a parameter'} is required"
     else:
