@@ -13,6 +13,7 @@ import click
 
 from tessera import logs
 from tessera.settings import Settings
+from tessera.storage.engine import is_sqlite
 
 _DB_OPTION = click.option(
     "--database-url", default=None, help="sqlite:///path or postgresql://... (TESSERA_DATABASE_URL)"
@@ -80,12 +81,19 @@ async def _demo_credentials(settings: Settings) -> dict[str, str] | None:
 @click.option("--port", default=None, type=int, help="port (default 8000)")
 @_DB_OPTION
 @click.option("--no-worker", is_flag=True, help="do not run the background worker in this process")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="HTTP worker processes")
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="HTTP processes (PostgreSQL only)"
+)
 def serve(host: str | None, port: int | None, database_url: str | None, no_worker: bool, workers: int) -> None:
     """Migrate, then serve every dialect, the sandbox and operations endpoints."""
     import uvicorn
 
     settings = _settings(database_url, host=host, port=port)
+    if workers > 1 and is_sqlite(settings.resolved_database_url):
+        raise click.UsageError(
+            "--workers > 1 needs PostgreSQL: SQLite is the single-process embedded store "
+            "(its writers would wait on each other's locks with the event loop blocked)"
+        )
     logs.configure(settings.log_level, settings.log_format)
     _migrate(settings)
     creds = asyncio.run(_demo_credentials(settings))

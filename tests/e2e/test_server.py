@@ -130,3 +130,10 @@ def test_merchant_create_json_prints_the_contracts_fields(server: Server) -> Non
     assert r.status_code == 201
     migrate = server.tessera("migrate")
     assert migrate.returncode == 0 and "up to date" in migrate.stdout
+
+
+def test_several_http_processes_are_refused_on_sqlite(tmp_path: Path) -> None:
+    (tmp_path / "w").mkdir()
+    done = Server(tmp_path / "w").tessera("serve", "--workers", "2")
+    assert done.returncode == 2
+    assert "--workers > 1 needs PostgreSQL" in done.stderr
