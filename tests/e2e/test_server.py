@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Iterator
@@ -137,3 +138,28 @@ def test_several_http_processes_are_refused_on_sqlite(tmp_path: Path) -> None:
     done = Server(tmp_path / "w").tessera("serve", "--workers", "2")
     assert done.returncode == 2
     assert "--workers > 1 needs PostgreSQL" in done.stderr
+
+
+def test_two_http_processes_on_postgresql_share_the_work(tmp_path: Path, pg_cluster: pg.Cluster) -> None:
+    name = f"e2e_{uuid.uuid4().hex[:10]}"
+    pg_execute(pg_cluster, f"CREATE DATABASE {name}")
+    srv = Server(tmp_path / "work", database_url=pg_cluster.database_url(name)).start("--workers", "2")
+    try:
+        sk = {"Authorization": f"Bearer {srv.credentials()['secret_key']}"}
+        card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}
+
+        async def pay_many() -> list[int]:
+            async with httpx.AsyncClient(base_url=srv.base_url, timeout=20) as http:
+                replies = await asyncio.gather(
+                    *(
+                        http.post("/v1/payments", json={"amount": 100 + i, "currency": "EUR", "card": card}, headers=sk)
+                        for i in range(40)
+                    )
+                )
+            return [r.status_code for r in replies]
+
+        assert asyncio.run(pay_many()) == [201] * 40
+        listed = httpx.get(f"{srv.base_url}/v1/payments", params={"limit": 100}, headers=sk).json()
+        assert len(listed["data"]) == 40
+    finally:
+        srv.stop()
