@@ -113,6 +113,7 @@ def create_app(settings: Settings, *, container: Container | None = None, embedd
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task: asyncio.Task[None] | None = None
+        await container.start()
         try:
             await worker.run_once(container)  # recovery at start-up, before taking traffic
         except Exception:

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from tessera.core.idempotency import IdempotencyKeys
 from tessera.core.payments.settle import PaymentDeps
-from tessera.core.vault.crypto import Keyring
-from tessera.keys import load_keyring
+from tessera.core.vault.crypto import Keyring, WrappedKey
+from tessera.core.vault.keys import load_data_keys
+from tessera.keys import KeyMaterial, load_key_material
 from tessera.metrics import Metrics
 from tessera.processors import Registry
 from tessera.settings import Settings
@@ -26,6 +27,15 @@ class Container:
     metrics: Metrics
     payments: PaymentDeps
     idempotency: IdempotencyKeys
+    key_material: KeyMaterial
+
+    async def start(self) -> None:
+        """Load (or, on a new database, make) the vault's data keys. Call before serving."""
+        await load_data_keys(self.keyring, uow=self.uow)
+
+    async def refresh_keys(self) -> None:
+        """Pick up data keys another process made (a rotation), so new data uses the current one."""
+        await load_data_keys(self.keyring, uow=self.uow)
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -34,7 +44,13 @@ class Container:
 def build(settings: Settings) -> Container:
     db = create_database(settings.resolved_database_url, pool_size=settings.db_pool_size)
     uow = SqlUnitOfWorkFactory(db)
-    keyring = load_keyring(settings)
+    material = load_key_material(settings)
+
+    async def stored_data_keys() -> list[WrappedKey]:
+        async with uow(read_only=True) as tx:
+            return await tx.vault_keys.data_keys()
+
+    keyring = Keyring(material.keks, material.fingerprint_key, reload=stored_data_keys)
     processors = Registry(settings.live_processor)
     metrics = Metrics()
     payments = PaymentDeps(
@@ -53,4 +69,5 @@ def build(settings: Settings) -> Container:
         metrics=metrics,
         payments=payments,
         idempotency=IdempotencyKeys(uow, timedelta(hours=settings.idempotency_ttl_hours)),
+        key_material=material,
     )

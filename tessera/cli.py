@@ -58,6 +58,7 @@ async def _demo_credentials(settings: Settings) -> dict[str, str] | None:
     path = settings.data_dir / "demo-credentials.json"
     container = build(settings)
     try:
+        await container.start()
         async with container.uow(read_only=True) as tx:
             empty = await tx.merchants.count() == 0
         if empty:
@@ -142,6 +143,7 @@ def worker(database_url: str | None) -> None:
 
     async def run() -> None:
         container = build(settings)
+        await container.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -27,8 +27,14 @@ class Settings(BaseSettings):
     public_url: str | None = Field(None, description="the base URL shoppers' browsers reach Tessera at")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: Literal["json", "text"] = Field("json", description="json lines, or text for people")
-    vault_kek: SecretStr | None = Field(None, description="base64 of a 32-byte key; overrides the key file")
+    vault_kek: SecretStr | None = Field(
+        None, description="key-encryption key: base64 of 32 bytes, or `1:<b64>,2:<b64>` (highest current)"
+    )
+    vault_fingerprint_key: SecretStr | None = Field(
+        None, description="base64 of 32 bytes for card fingerprints; default: derived from the oldest KEK"
+    )
     vault_key_file: Path | None = Field(None, description="JSON key file; default: data_dir/vault-keys.json")
+    vault_refresh_seconds: float = Field(5.0, gt=0, description="how often a process looks for rotated data keys")
     live_processor: str | None = Field(
         None, description="processor for live mode; none means live payments are refused"
     )

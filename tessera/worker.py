@@ -29,9 +29,14 @@ async def run_once(container: Container) -> dict[str, int]:
 
 
 async def run_forever(container: Container, stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    keys_checked = loop.time()
     while not stop.is_set():
         try:
             await run_once(container)
+            if loop.time() - keys_checked >= container.settings.vault_refresh_seconds:
+                keys_checked = loop.time()
+                await container.refresh_keys()
         except Exception:
             logger.exception("worker tick failed")
         try:

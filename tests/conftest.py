@@ -4,6 +4,8 @@ real HTTP semantics in-process, and merchants to call it with."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import secrets
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -84,6 +86,8 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
 
 def make_settings(backend: Backend, tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
+        "vault_kek": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "vault_fingerprint_key": base64.b64encode(secrets.token_bytes(32)).decode(),
         "database_url": backend.url,
         "data_dir": tmp_path / "data",
         "processor_timeout_seconds": 0.3,
@@ -97,6 +101,7 @@ def make_settings(backend: Backend, tmp_path: Path, **overrides: object) -> Sett
 @pytest.fixture
 async def container(backend: Backend, tmp_path: Path) -> AsyncIterator[Container]:
     c = build(make_settings(backend, tmp_path))
+    await c.start()
     try:
         yield c
     finally:

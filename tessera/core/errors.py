@@ -39,6 +39,7 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     RETURN_URL_NOT_ALLOWED = "return_url_not_allowed"
+    CARD_ALREADY_SAVED = "card_already_saved"
     PROCESSOR_UNAVAILABLE = "processor_unavailable"
 
 

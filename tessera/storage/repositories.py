@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from tessera.core.errors import ErrorCode
 from tessera.core.merchants import ApiKey, KeyKind, Merchant, MerchantStatus
+from tessera.core.payments.events import Event
 from tessera.core.payments.model import (
     CaptureMethod,
     CardSnapshot,
@@ -22,8 +23,11 @@ from tessera.core.payments.model import (
     Payment,
     PaymentStatus,
 )
-from tessera.core.ports import ConcurrentUpdateError
-from tessera.core.vault.tokens import CardToken
+from tessera.core.ports import ConcurrentUpdateError, StoredCiphertext
+from tessera.core.vault.brands import Brand
+from tessera.core.vault.cards import CardStatus, CardType, SavedCard, pan_context
+from tessera.core.vault.crypto import WrappedKey
+from tessera.core.vault.tokens import CardToken, token_context
 from tessera.storage import tables as t
 from tessera.storage.engine import Conn
 
@@ -92,6 +96,7 @@ def _payment_values(p: Payment) -> dict[str, Any]:
         "retrieval_ref": p.retrieval_ref,
         "error_code": p.error_code.value if p.error_code else None,
         "error_message": p.error_message,
+        "card_token": p.card_token,
         "next_action": (
             {"url": p.next_action.url, "method": p.next_action.method, "params": p.next_action.params}
             if p.next_action
@@ -160,6 +165,7 @@ def payment_from_row(row: Row[Any], ops: list[Operation]) -> Payment:
         auth_code=row.auth_code,
         retrieval_ref=row.retrieval_ref,
         original_payment_id=row.original_payment_id,
+        card_token=row.card_token,
         next_action=NextAction(action["url"], action["method"], action["params"]) if action else None,
         version=row.version,
         operations=ops,
@@ -308,6 +314,7 @@ class SqlTokenRepository:
                     "holder_name": token.holder_name,
                     "created_at": token.created_at,
                     "expires_at": token.expires_at,
+                    "key_version": token.key_version,
                 }
             ],
         )
@@ -492,3 +499,244 @@ class SqlIdempotencyRepository:
     async def purge(self, before: datetime) -> int:
         result = await self._conn.execute(delete(t.idempotency_keys).where(t.idempotency_keys.c.expires_at <= before))
         return int(result.rowcount)
+
+
+# ---------------------------------------------------------------------------------------------- events
+
+
+def _event_values(e: Event) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "merchant_id": e.merchant_id,
+        "mode": e.mode,
+        "type": e.type,
+        "payment_id": e.payment_id,
+        "data": e.data,
+        "created_at": e.created_at,
+    }
+
+
+class SqlEventRepository:
+    def __init__(self, conn: Conn) -> None:
+        self._conn = conn
+
+    async def add(self, event: Event) -> None:
+        await self._conn.execute(_INSERT_EVENT, _event_values(event))
+
+
+# ----------------------------------------------------------------------------------------------- cards
+
+_CARD_BY_TOKEN = select(t.cards).where(
+    t.cards.c.card_token == bindparam("card_token"),
+    t.cards.c.merchant_id == bindparam("merchant_id"),
+    t.cards.c.mode == bindparam("mode"),
+)
+
+
+def _card(row: Row[Any]) -> SavedCard:
+    return SavedCard(
+        id=row.id,
+        card_token=row.card_token,
+        merchant_id=row.merchant_id,
+        mode=row.mode,
+        identifier=row.identifier,
+        brand=Brand(row.brand),
+        card_type=CardType(row.card_type) if row.card_type else None,
+        bin=row.bin,
+        last4=row.last4,
+        exp_month=row.exp_month,
+        exp_year=row.exp_year,
+        holder_name=row.holder_name,
+        nickname=row.nickname,
+        label=row.label,
+        pan_ciphertext=row.pan_ciphertext or b"",
+        key_version=row.key_version,
+        fingerprint=row.fingerprint,
+        network_token=row.network_token,
+        consent_at=row.consent_at,
+        consent_ip=row.consent_ip,
+        consent_credential=row.consent_credential,
+        created_at=row.created_at,
+        status=CardStatus(row.status),
+        deleted_at=row.deleted_at,
+    )
+
+
+class SqlCardRepository:
+    def __init__(self, conn: Conn) -> None:
+        self._conn = conn
+
+    async def add(self, card: SavedCard) -> None:
+        await self._conn.execute(
+            insert(t.cards),
+            {
+                "id": card.id,
+                "card_token": card.card_token,
+                "merchant_id": card.merchant_id,
+                "mode": card.mode,
+                "identifier": card.identifier,
+                "brand": card.brand.value,
+                "card_type": card.card_type.value if card.card_type else None,
+                "bin": card.bin,
+                "last4": card.last4,
+                "exp_month": card.exp_month,
+                "exp_year": card.exp_year,
+                "holder_name": card.holder_name,
+                "nickname": card.nickname,
+                "label": card.label,
+                "pan_ciphertext": card.pan_ciphertext,
+                "key_version": card.key_version,
+                "fingerprint": card.fingerprint,
+                "network_token": card.network_token,
+                "consent_at": card.consent_at,
+                "consent_ip": card.consent_ip,
+                "consent_credential": card.consent_credential,
+                "status": card.status.value,
+                "created_at": card.created_at,
+            },
+        )
+
+    async def get(self, merchant_id: str, mode: str, card_token: str) -> SavedCard | None:
+        params = {"card_token": card_token, "merchant_id": merchant_id, "mode": mode}
+        row = (await self._conn.execute(_CARD_BY_TOKEN, params)).first()
+        return _card(row) if row else None
+
+    async def find_active(self, merchant_id: str, mode: str, identifier: str, fingerprint: str) -> SavedCard | None:
+        c = t.cards.c
+        row = (
+            await self._conn.execute(
+                select(t.cards).where(
+                    c.merchant_id == merchant_id,
+                    c.mode == mode,
+                    c.identifier == identifier,
+                    c.fingerprint == fingerprint,
+                    c.status == CardStatus.ACTIVE.value,
+                )
+            )
+        ).first()
+        return _card(row) if row else None
+
+    async def list_active(self, merchant_id: str, mode: str, identifier: str) -> list[SavedCard]:
+        c = t.cards.c
+        rows = await self._conn.execute(
+            select(t.cards)
+            .where(
+                c.merchant_id == merchant_id,
+                c.mode == mode,
+                c.identifier == identifier,
+                c.status == CardStatus.ACTIVE.value,
+            )
+            .order_by(c.id.desc())
+        )
+        return [_card(r) for r in rows]
+
+    async def mark_deleted(self, card: SavedCard) -> None:
+        await self._conn.execute(
+            update(t.cards)
+            .where(t.cards.c.id == card.id)
+            .values(status=card.status.value, deleted_at=card.deleted_at, pan_ciphertext=None)
+        )
+
+
+# ------------------------------------------------------------------------------------------ vault keys
+
+
+class SqlVaultKeyRepository:
+    def __init__(self, conn: Conn, *, sqlite: bool) -> None:
+        self._conn = conn
+        self._insert = sqlite_insert if sqlite else pg_insert
+
+    async def data_keys(self) -> list[WrappedKey]:
+        rows = await self._conn.execute(select(t.vault_keys).order_by(t.vault_keys.c.version))
+        return [WrappedKey(r.version, r.kek_version, r.wrapped_key) for r in rows]
+
+    async def add_data_key(self, key: WrappedKey, created_at: datetime) -> bool:
+        statement = (
+            self._insert(t.vault_keys)
+            .values(version=key.version, kek_version=key.kek_version, wrapped_key=key.wrapped, created_at=created_at)
+            .on_conflict_do_nothing()
+        )
+        return bool((await self._conn.execute(statement)).rowcount == 1)
+
+    async def rewrap(self, key: WrappedKey) -> None:
+        await self._conn.execute(
+            update(t.vault_keys)
+            .where(t.vault_keys.c.version == key.version)
+            .values(kek_version=key.kek_version, wrapped_key=key.wrapped)
+        )
+
+    async def count_stale(self, current: int) -> int:
+        cards = (
+            await self._conn.execute(
+                select(func.count())
+                .select_from(t.cards)
+                .where(t.cards.c.key_version != current, t.cards.c.pan_ciphertext.is_not(None))
+            )
+        ).scalar_one()
+        tokens = (
+            await self._conn.execute(
+                select(func.count()).select_from(t.card_tokens).where(t.card_tokens.c.key_version != current)
+            )
+        ).scalar_one()
+        return int(cards) + int(tokens)
+
+    async def stale_ciphertexts(self, current: int, limit: int) -> list[StoredCiphertext]:
+        found: list[StoredCiphertext] = []
+        c = t.cards.c
+        for row in await self._conn.execute(
+            select(c.id, c.pan_ciphertext, c.key_version)
+            .where(c.key_version != current, c.pan_ciphertext.is_not(None))
+            .order_by(c.id)
+            .limit(limit)
+        ):
+            found.append(
+                StoredCiphertext(
+                    "cards", row.id, "pan_ciphertext", pan_context(row.id), row.pan_ciphertext, row.key_version
+                )
+            )
+        if len(found) >= limit:
+            return found
+        k = t.card_tokens.c
+        for row in await self._conn.execute(
+            select(k.id, k.pan_ciphertext, k.cvv_ciphertext, k.key_version)
+            .where(k.key_version != current)
+            .order_by(k.id)
+            .limit(limit - len(found))
+        ):
+            found.append(
+                StoredCiphertext(
+                    "card_tokens",
+                    row.id,
+                    "pan_ciphertext",
+                    token_context(row.id, "pan"),
+                    row.pan_ciphertext,
+                    row.key_version,
+                )
+            )
+            if row.cvv_ciphertext is not None:
+                found.append(
+                    StoredCiphertext(
+                        "card_tokens",
+                        row.id,
+                        "cvv_ciphertext",
+                        token_context(row.id, "cvv"),
+                        row.cvv_ciphertext,
+                        row.key_version,
+                    )
+                )
+        return found
+
+    async def replace_ciphertexts(self, updates: Sequence[StoredCiphertext]) -> None:
+        by_table: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for item in updates:
+            by_table.setdefault((item.table, item.field), []).append(
+                {"w_id": item.row_id, "w_value": item.ciphertext, "w_version": item.key_version}
+            )
+        for (table_name, field), rows in by_table.items():
+            table = t.metadata.tables[table_name]
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("w_id"))
+                .values({field: bindparam("w_value"), "key_version": bindparam("w_version")})
+            )
+            await self._conn.execute(statement, rows)

@@ -107,7 +107,50 @@ card_tokens = Table(
     Column("expires_at", Timestamp(), nullable=False),
     Column("used_at", Timestamp),
     Column("payment_id", String(40)),
+    Column("key_version", Integer, nullable=False, server_default="1"),
     Index("ix_card_tokens_expiry", "expires_at"),
+    Index("ix_card_tokens_key_version", "key_version"),
+)
+
+vault_keys = Table(
+    "vault_keys",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("kek_version", Integer, nullable=False),
+    Column("wrapped_key", LargeBinary, nullable=False),
+    Column("created_at", Timestamp(), nullable=False),
+)
+
+cards = Table(
+    "cards",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("card_token", String(40), nullable=False, unique=True),
+    Column("merchant_id", String(40), ForeignKey("merchants.id"), nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("identifier", String(200), nullable=False),
+    Column("brand", String(20), nullable=False),
+    Column("card_type", String(10)),
+    Column("bin", String(8), nullable=False),
+    Column("last4", String(4), nullable=False),
+    Column("exp_month", Integer, nullable=False),
+    Column("exp_year", Integer, nullable=False),
+    Column("holder_name", String(200)),
+    Column("nickname", String(200)),
+    Column("label", String(200), nullable=False),
+    Column("pan_ciphertext", LargeBinary),  # erased when the card is deleted
+    Column("key_version", Integer, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("network_token", String(19), nullable=False),
+    Column("consent_at", Timestamp(), nullable=False),
+    Column("consent_ip", String(45)),
+    Column("consent_credential", String(60), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("deleted_at", Timestamp),
+    Index("ix_cards_owner", "merchant_id", "mode", "identifier", "status"),
+    Index("ix_cards_fingerprint", "merchant_id", "mode", "identifier", "fingerprint"),
+    Index("ix_cards_key_version", "key_version"),
 )
 
 payments = Table(
@@ -144,6 +187,7 @@ payments = Table(
     Column("error_message", Text),
     Column("next_action", JSON),
     Column("original_payment_id", String(40)),
+    Column("card_token", String(40)),
     Column("version", Integer, nullable=False, server_default="0"),
     Column("created_at", Timestamp(), nullable=False),
     Column("updated_at", Timestamp(), nullable=False),

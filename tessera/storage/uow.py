@@ -7,10 +7,13 @@ from typing import Self
 
 from tessera.storage.engine import Database
 from tessera.storage.repositories import (
+    SqlCardRepository,
+    SqlEventRepository,
     SqlIdempotencyRepository,
     SqlMerchantRepository,
     SqlPaymentRepository,
     SqlTokenRepository,
+    SqlVaultKeyRepository,
 )
 
 
@@ -34,6 +37,9 @@ class SqlUnitOfWork:
         self.tokens = SqlTokenRepository(conn, for_update=not self._db.sqlite)
         self.merchants = SqlMerchantRepository(conn)
         self.idempotency = SqlIdempotencyRepository(conn, sqlite=self._db.sqlite)
+        self.cards = SqlCardRepository(conn)
+        self.vault_keys = SqlVaultKeyRepository(conn, sqlite=self._db.sqlite)
+        self.events = SqlEventRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

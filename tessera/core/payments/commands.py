@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tessera.core.payments.model import CaptureMethod
+from tessera.core.vault.cards import CardType
 from tessera.core.vault.pan import CardData
 
 
@@ -19,7 +20,24 @@ class TokenSource:
     token_id: str
 
 
-PaymentSource = CardSource | TokenSource
+@dataclass(frozen=True, slots=True)
+class SavedCardSource:
+    card_token: str
+    identifier: str | None  # the owner the merchant says is paying; must be the card's
+
+
+PaymentSource = CardSource | TokenSource | SavedCardSource
+
+
+@dataclass(frozen=True, slots=True)
+class SaveCardOnSuccess:
+    """Save the card for `identifier` if, and only if, the payment succeeds."""
+
+    identifier: str
+    credential: str
+    consent_ip: str | None = None
+    card_type: CardType | None = None
+    nickname: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +54,7 @@ class CreatePayment:
     customer: dict[str, Any] | None = None
     browser: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
+    save_card: SaveCardOnSuccess | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -139,6 +139,7 @@ class Payment:
     auth_code: str | None = None
     retrieval_ref: str | None = None
     original_payment_id: str | None = None
+    card_token: str | None = None  # the saved card paid with, or saved by this payment
     next_action: NextAction | None = None
     version: int = 0
     operations: list[Operation] = field(default_factory=list)

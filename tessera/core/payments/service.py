@@ -22,12 +22,15 @@ from tessera.core.payments.commands import (
     CardSource,
     CreatePayment,
     RefundPayment,
+    SavedCardSource,
+    TokenSource,
     VoidPayment,
 )
-from tessera.core.payments.model import CardSnapshot, Operation, Payment
+from tessera.core.payments.model import CardSnapshot, Operation, Payment, PaymentStatus
 from tessera.core.payments.settle import PaymentDeps, call_processor, record_result, resolve_operation
-from tessera.core.ports import AuthorizeRequest, FollowUpRequest, Outcome
+from tessera.core.ports import AuthorizeRequest, ConcurrentUpdateError, FollowUpRequest, Outcome, UnitOfWork
 from tessera.core.vault.pan import CardData
+from tessera.core.vault.service import SaveCard, open_saved_card, store_card
 from tessera.core.vault.tokens import redeem_token
 
 logger = logging.getLogger(__name__)
@@ -55,23 +58,12 @@ def check_return_url(merchant: Merchant, url: str | None) -> None:
 
 async def create_payment(cmd: CreatePayment, *, deps: PaymentDeps) -> Payment:
     processor = deps.processors.for_mode(cmd.mode)
+    if cmd.save_card is not None and not cmd.save_card.identifier.strip():
+        raise ValidationError("an identifier is needed to save the card", field="identifier")
     now = utcnow()
     async with deps.uow() as tx:
-        payment_card: CardData
         payment, op = _start(cmd, processor.name, now)
-        if isinstance(cmd.source, CardSource):
-            payment_card = cmd.source.card
-        else:
-            payment_card = await redeem_token(
-                tx,
-                cmd.merchant_id,
-                cmd.mode,
-                cmd.source.token_id,
-                cipher=deps.cipher,
-                now=now,
-                payment_id=payment.id,
-            )
-            payment.card = _snapshot(payment_card)
+        payment_card = await _card_for(tx, cmd, payment, deps, now)
         await tx.payments.add(payment)
         await tx.commit()
     payment.clear_changes()
@@ -103,8 +95,60 @@ async def create_payment(cmd: CreatePayment, *, deps: PaymentDeps) -> Payment:
     payment = await record_result(deps, payment.id, op.id, result, known=payment)
     if result.outcome is Outcome.UNKNOWN:
         payment = await resolve_operation(payment.id, op.id, deps=deps)
+    if cmd.save_card is not None and payment.status in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED):
+        payment = await _save_card_of(payment, payment_card, cmd, deps)
     deps.metrics.payment_finished(payment.status.value, payment.error_code)
     return payment
+
+
+async def _card_for(tx: UnitOfWork, cmd: CreatePayment, payment: Payment, deps: PaymentDeps, now: datetime) -> CardData:
+    """The card to charge, inside the payment's first transaction (a token is used up with it)."""
+    source = cmd.source
+    if isinstance(source, CardSource):
+        return source.card
+    if isinstance(source, TokenSource):
+        card = await redeem_token(
+            tx, cmd.merchant_id, cmd.mode, source.token_id, cipher=deps.cipher, now=now, payment_id=payment.id
+        )
+    else:
+        saved, card = await open_saved_card(
+            tx, cmd.merchant_id, cmd.mode, source.card_token, source.identifier, cipher=deps.cipher, now=now
+        )
+        payment.card_token = saved.card_token
+    payment.card = _snapshot(card)
+    return card
+
+
+async def _save_card_of(payment: Payment, card: CardData, cmd: CreatePayment, deps: PaymentDeps) -> Payment:
+    """Save the card of a successful payment (or find it already saved) and name it on the payment."""
+    opts = cmd.save_card
+    assert opts is not None
+    if isinstance(cmd.source, SavedCardSource):
+        return payment  # already a saved card
+    save = SaveCard(
+        merchant_id=cmd.merchant_id,
+        mode=cmd.mode,
+        identifier=opts.identifier,
+        card=card,
+        card_type=opts.card_type,
+        consent=True,  # the merchant asked to save it with this payment: its consent record is this request
+        consent_ip=opts.consent_ip,
+        credential=opts.credential,
+        nickname=opts.nickname,
+    )
+    while True:
+        async with deps.uow() as tx:
+            saved, _ = await store_card(tx, save, cipher=deps.cipher, now=utcnow())
+            current = await tx.payments.get_by_id_for_update(payment.id)
+            assert current is not None
+            current.card_token = saved.card_token
+            try:
+                await tx.payments.save(current)
+            except ConcurrentUpdateError:
+                continue
+            await tx.commit()
+        current.clear_changes()
+        return current
 
 
 def _start(cmd: CreatePayment, processor: str, now: datetime) -> tuple[Payment, Operation]:

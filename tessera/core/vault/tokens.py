@@ -33,12 +33,19 @@ class CardToken:
     used_at: datetime | None = None
     payment_id: str | None = None
 
+    @property
+    def key_version(self) -> int:
+        return int.from_bytes(self.pan_ciphertext[1:3], "big")
+
     def __repr__(self) -> str:
         return f"CardToken(id={self.id!r}, card={self.bin}…{self.last4}, used={self.used_at is not None})"
 
 
-def _context(token_id: str, field: str) -> bytes:
+def token_context(token_id: str, field: str) -> bytes:
     return f"token:{token_id}:{field}".encode()
+
+
+_context = token_context
 
 
 async def create_token(
@@ -93,10 +100,11 @@ async def redeem_token(
         raise ValidationError("this token has already been used", code=ErrorCode.TOKEN_ALREADY_USED, field="token")
     if token.expires_at <= now:
         raise ValidationError("this token has expired", code=ErrorCode.TOKEN_EXPIRED, field="token")
-    pan = PAN.parse(cipher.decrypt(token.pan_ciphertext, context=_context(token.id, "pan")).decode(), field="token")
+    pan_digits = await cipher.decrypt(token.pan_ciphertext, context=_context(token.id, "pan"))
+    pan = PAN.parse(pan_digits.decode(), field="token")
     cvv = None
     if token.cvv_ciphertext is not None:
-        raw = cipher.decrypt(token.cvv_ciphertext, context=_context(token.id, "cvv")).decode()
+        raw = (await cipher.decrypt(token.cvv_ciphertext, context=_context(token.id, "cvv"))).decode()
         cvv = CVV.parse(raw, pan.brand, field="token")
     expiry = Expiry.parse(token.exp_month, token.exp_year, month_field="token", year_field="token", now=now)
     token.used_at = now

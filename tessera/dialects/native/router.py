@@ -13,12 +13,16 @@ from tessera.core.errors import ValidationError
 from tessera.core.payments import service
 from tessera.core.payments.commands import CapturePayment, RefundPayment, VoidPayment
 from tessera.core.payments.service import check_return_url
+from tessera.core.vault import service as vault
 from tessera.core.vault.tokens import create_token
 from tessera.dialects._common.deps import AnyKeyCtx, ContainerDep, SecretCtx, idempotency_key_header
 from tessera.dialects._common.idempotency import idempotent
 from tessera.dialects.native import translate
 from tessera.dialects.native.schemas import (
     CaptureIn,
+    CardCreate,
+    CardList,
+    CardOut,
     ErrorBody,
     PaymentCreate,
     PaymentList,
@@ -161,3 +165,41 @@ async def refund_payment(
         return _json(translate.render_payment(await service.refund(cmd, deps=c.payments)), 201)
 
     return await idempotent(request, ctx, c, run)
+
+
+@router.post(
+    "/cards",
+    status_code=201,
+    response_model=CardOut,
+    responses=_POST_ERRORS,
+    dependencies=_IDEMPOTENT,
+    summary="Save a card in the vault for its owner (consent required)",
+)
+async def save_card(body: CardCreate, request: Request, ctx: SecretCtx, c: ContainerDep) -> Response:
+    async def run() -> Response:
+        client_ip = request.client.host if request.client else None
+        cmd = translate.save_command(body, ctx, client_ip)
+        card = await vault.save_card(cmd, uow=c.uow, cipher=c.keyring, now=utcnow())
+        return _json(translate.render_card(card), 201)
+
+    return await idempotent(request, ctx, c, run)
+
+
+@router.get("/cards", response_model=CardList, responses=_GET_ERRORS, summary="List an owner's saved cards")
+async def list_cards(
+    ctx: SecretCtx, c: ContainerDep, identifier: Annotated[str, Query(min_length=1, max_length=200)]
+) -> Response:
+    cards = await vault.list_cards(ctx.merchant_id, ctx.mode, identifier, uow=c.uow)
+    return _json({"object": "list", "data": [translate.render_card(card) for card in cards]}, 200)
+
+
+@router.get("/cards/{card_token}", response_model=CardOut, responses=_GET_ERRORS, summary="Fetch a saved card")
+async def get_card(card_token: str, ctx: SecretCtx, c: ContainerDep) -> Response:
+    card = await vault.get_card(ctx.merchant_id, ctx.mode, card_token, uow=c.uow)
+    return _json(translate.render_card(card), 200)
+
+
+@router.delete("/cards/{card_token}", responses=_GET_ERRORS, summary="Delete a saved card; it can no longer pay")
+async def delete_card(card_token: str, ctx: SecretCtx, c: ContainerDep) -> Response:
+    card = await vault.delete_card(ctx.merchant_id, ctx.mode, card_token, uow=c.uow, now=utcnow())
+    return _json({"card_token": card.card_token, "object": "card", "deleted": True}, 200)

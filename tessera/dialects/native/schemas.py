@@ -116,6 +116,13 @@ class PaymentCreate(BaseModel):
     currency: Annotated[str, Field(min_length=3, max_length=3, description="ISO 4217 code")]
     token: Annotated[str | None, Field(max_length=64, description="A tok_ from POST /v1/tokens")] = None
     card: CardIn | None = None
+    saved_card: Annotated[str | None, Field(max_length=40, description="A card_token from the vault")] = None
+    identifier: Annotated[
+        str | None, Field(max_length=200, description="The card owner: required with saved_card and save_card")
+    ] = None
+    save_card: Annotated[bool, Field(description="Save the card for `identifier` if the payment succeeds")] = False
+    card_type: Literal["CREDIT", "DEBIT", "PREPAID"] | None = None
+    nickname: Annotated[str | None, Field(max_length=200)] = None
     capture_method: Literal["automatic", "manual"] = "automatic"
     return_url: Annotated[str | None, Field(max_length=2048)] = None
     reference: Annotated[str | None, Field(max_length=200)] = None
@@ -126,8 +133,8 @@ class PaymentCreate(BaseModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> PaymentCreate:
-        if (self.token is None) == (self.card is None):
-            raise ValueError("give exactly one of token or card")
+        if sum(x is not None for x in (self.token, self.card, self.saved_card)) != 1:
+            raise ValueError("give exactly one of token, card or saved_card")
         return self
 
 
@@ -209,3 +216,47 @@ class PaymentList(BaseModel):
     data: list[PaymentOut]
     has_more: bool
     next_cursor: str | None
+
+
+class CardCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "card": {"number": "5506900480000008", "exp_month": 5, "exp_year": 2030, "name": "Priya Sharma"},
+                "identifier": "USER_PS_001",
+                "card_type": "CREDIT",
+                "nickname": "HDFC Regalia Credit Card",
+                "consent": True,
+            }
+        }
+    )
+
+    card: CardIn
+    identifier: Annotated[str, Field(min_length=1, max_length=200, description="The card owner (your customer id)")]
+    card_type: Literal["CREDIT", "DEBIT", "PREPAID"]
+    nickname: Annotated[str | None, Field(max_length=200)] = None
+    consent: Annotated[bool, Field(description="The cardholder agreed to saving the card: must be true")]
+
+
+class CardOut(BaseModel):
+    card_token: str
+    object: Literal["card"] = "card"
+    identifier: str
+    brand: str
+    card_type: str | None
+    bin: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    name: str | None
+    nickname: str | None
+    label: str
+    network_token: str
+    issuer_token: None
+    livemode: bool
+    created_at: str
+
+
+class CardList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[CardOut]

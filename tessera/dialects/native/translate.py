@@ -9,11 +9,13 @@ from tessera.core.clock import utcnow
 from tessera.core.errors import ErrorCode, TesseraError, ValidationError
 from tessera.core.merchants import MerchantContext
 from tessera.core.money import check_amount, normalise_currency
-from tessera.core.payments.commands import CardSource, CreatePayment, TokenSource
+from tessera.core.payments.commands import CardSource, CreatePayment, SaveCardOnSuccess, SavedCardSource, TokenSource
 from tessera.core.payments.model import CaptureMethod, Payment, PaymentStatus
+from tessera.core.vault.cards import CardType, SavedCard
 from tessera.core.vault.pan import CVV, PAN, CardData, Expiry
+from tessera.core.vault.service import SaveCard
 from tessera.core.vault.tokens import CardToken
-from tessera.dialects.native.schemas import CardIn, PaymentCreate
+from tessera.dialects.native.schemas import CardCreate, CardIn, PaymentCreate
 
 STATUS: dict[PaymentStatus, str] = {
     PaymentStatus.PROCESSING: "processing",
@@ -61,6 +63,7 @@ ERRORS: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.IDEMPOTENCY_KEY_REUSED: (422, "idempotency_error"),
     ErrorCode.RETURN_URL_NOT_ALLOWED: (400, "invalid_request_error"),
     ErrorCode.PROCESSOR_UNAVAILABLE: (503, "api_error"),
+    ErrorCode.CARD_ALREADY_SAVED: (409, "invalid_request_error"),
 }
 
 
@@ -81,12 +84,28 @@ def card_data(card: CardIn, *, prefix: str = "card") -> CardData:
 def create_command(body: PaymentCreate, ctx: MerchantContext) -> CreatePayment:
     currency = normalise_currency(body.currency)
     amount = check_amount(body.amount)
+    source: CardSource | TokenSource | SavedCardSource
     if body.card is not None:
-        source: CardSource | TokenSource = CardSource(card_data(body.card))
+        source = CardSource(card_data(body.card))
     elif body.token is not None:
         source = TokenSource(body.token)
+    elif body.saved_card is not None:
+        if not body.identifier:
+            raise ValidationError("identifier (the card owner's) is required with saved_card", field="identifier")
+        source = SavedCardSource(body.saved_card, body.identifier)
     else:  # pragma: no cover - the schema requires one
-        raise ValidationError("give exactly one of token or card", field="card")
+        raise ValidationError("give exactly one of token, card or saved_card", field="card")
+    save = None
+    if body.save_card:
+        if not body.identifier:
+            raise ValidationError("identifier is required to save the card", field="identifier")
+        save = SaveCardOnSuccess(
+            identifier=body.identifier,
+            credential=ctx.client_id,
+            consent_ip=body.browser.ip if body.browser else None,
+            card_type=CardType(body.card_type) if body.card_type else None,
+            nickname=body.nickname,
+        )
     return CreatePayment(
         merchant_id=ctx.merchant_id,
         mode=ctx.mode,
@@ -100,6 +119,7 @@ def create_command(body: PaymentCreate, ctx: MerchantContext) -> CreatePayment:
         customer=body.customer.model_dump(exclude_none=True) if body.customer else None,
         browser=body.browser.model_dump(exclude_none=True) if body.browser else None,
         metadata=body.metadata,
+        save_card=save,
     )
 
 
@@ -123,7 +143,7 @@ def render_payment(p: Payment) -> dict[str, Any]:
             "brand": p.card.brand,
             "exp_month": p.card.exp_month,
             "exp_year": p.card.exp_year,
-            "card_token": None,
+            "card_token": p.card_token,
         },
         "customer": p.customer,
         "browser": p.browser,
@@ -206,3 +226,39 @@ def render_validation(errors: list[dict[str, Any]]) -> tuple[int, dict[str, Any]
     if param:
         error["param"] = param
     return 400, {"error": error}
+
+
+def save_command(body: CardCreate, ctx: MerchantContext, client_ip: str | None) -> SaveCard:
+    card = card_data(body.card)
+    return SaveCard(
+        merchant_id=ctx.merchant_id,
+        mode=ctx.mode,
+        identifier=body.identifier,
+        card=card,
+        card_type=CardType(body.card_type),
+        consent=body.consent,
+        consent_ip=client_ip,
+        credential=ctx.client_id,
+        nickname=body.nickname,
+    )
+
+
+def render_card(card: SavedCard) -> dict[str, Any]:
+    return {
+        "card_token": card.card_token,
+        "object": "card",
+        "identifier": card.identifier,
+        "brand": card.brand.value,
+        "card_type": card.card_type.value if card.card_type else None,
+        "bin": card.bin,
+        "last4": card.last4,
+        "exp_month": card.exp_month,
+        "exp_year": card.exp_year,
+        "name": card.holder_name,
+        "nickname": card.nickname,
+        "label": card.label,
+        "network_token": card.network_token,
+        "issuer_token": None,
+        "livemode": card.mode == "live",
+        "created_at": _iso(card.created_at),
+    }
