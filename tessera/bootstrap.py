@@ -50,7 +50,12 @@ def build(settings: Settings) -> Container:
         async with uow(read_only=True) as tx:
             return await tx.vault_keys.data_keys()
 
-    keyring = Keyring(material.keks, material.fingerprint_key, reload=stored_data_keys)
+    keyring = Keyring(
+        material.keks,
+        material.fingerprint_key,
+        reload=stored_data_keys,
+        reload_keks=lambda: load_key_material(settings).keks,
+    )
     processors = Registry(settings.live_processor)
     metrics = Metrics()
     payments = PaymentDeps(

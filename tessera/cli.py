@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+import time
 from typing import Any
 
 import click
@@ -203,3 +204,56 @@ def merchant_create(
         click.echo(f"{c['mode']} mode")
         for key in ("merchant_id", "client_id", "secret_key", "publishable_key", "webhook_secret"):
             click.echo(f"  {key:<16} {c[key]}")
+
+
+@main.group()
+def vault() -> None:
+    """Manage the card vault's keys."""
+
+
+@vault.command("rotate")
+@_DB_OPTION
+@click.option("--kek", is_flag=True, help="also make a new key-encryption key version (key-file setups)")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def vault_rotate(database_url: str | None, kek: bool, yes: bool) -> None:
+    """Make a new data key current and re-encrypt every stored card with it.
+
+    Safe to interrupt and run again: it carries on with what is still under an older key. Servers keep
+    reading throughout, and start encrypting with the new key within TESSERA_VAULT_REFRESH_SECONDS.
+    """
+    from tessera.bootstrap import build
+    from tessera.core.vault.keys import load_data_keys, rewrap_data_keys, rotate_data_key
+    from tessera.core.vault.rotation import count_stale, reencrypt_all
+    from tessera.keys import add_kek_version
+
+    settings = _settings(database_url)
+    logs.configure("WARNING", settings.log_format)
+    _migrate(settings)
+    if not yes and sys.stdin.isatty():
+        what = "a new key-encryption key and data key" if kek else "a new data key"
+        click.confirm(f"Make {what} current and re-encrypt every stored card?", abort=True)
+
+    async def run() -> None:
+        container = build(settings)
+        try:
+            await load_data_keys(container.keyring, uow=container.uow)
+            if kek:
+                material = add_kek_version(container.key_material)
+                container.keyring.keks = material.keks
+                rewrapped = await rewrap_data_keys(container.keyring, uow=container.uow)
+                click.echo(
+                    f"key-encryption key version {material.keks.current} is current; {rewrapped} data keys re-wrapped"
+                )
+            version = await rotate_data_key(container.keyring, uow=container.uow)
+            click.echo(f"data key version {version} is current")
+            total = await count_stale(container.keyring, uow=container.uow)
+            started = time.perf_counter()
+            with click.progressbar(length=total, label="re-encrypting", show_pos=True) as bar:
+                done = await reencrypt_all(container.keyring, uow=container.uow, progress=bar.update)
+            elapsed = time.perf_counter() - started
+            rate = done / elapsed if elapsed > 0 else 0.0
+            click.echo(f"re-encrypted {done} fields in {elapsed:.2f} s ({rate:,.0f} per second)")
+        finally:
+            await container.close()
+
+    asyncio.run(run())

@@ -2,6 +2,7 @@
 
     TesseraError(code, message, field=None)
     ├── ValidationError        bad input; names the field, never its value
+    │   └── ValidationErrors   several at once
     ├── AuthenticationError    no credential, or an unknown one
     ├── PermissionDeniedError  a credential that may not do this
     ├── NotFoundError          no such resource for this merchant and mode
@@ -72,6 +73,15 @@ class TesseraError(Exception):
 
 class ValidationError(TesseraError):
     default_code = ErrorCode.PARAMETER_INVALID
+
+
+class ValidationErrors(ValidationError):
+    """Several fields at fault at once, for dialects that report every one (seed 004)."""
+
+    def __init__(self, errors: list[ValidationError]) -> None:
+        first = errors[0]
+        super().__init__(first.message, code=first.code, field=first.field)
+        self.errors = errors
 
 
 class AuthenticationError(TesseraError):

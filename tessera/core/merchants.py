@@ -159,6 +159,28 @@ async def authenticate_key(raw: str, *, uow: UnitOfWorkFactory) -> MerchantConte
     return _context(key, merchant)
 
 
+async def authenticate_client(
+    client_id: str | None, secret: str | None, merchant_id: str | None, *, uow: UnitOfWorkFactory
+) -> MerchantContext:
+    """Seed 000/004's three headers: the client id and merchant id must both belong to the secret."""
+    if not client_id or not secret or not merchant_id:
+        raise AuthenticationError("Missing credentials", code=ErrorCode.AUTHENTICATION_REQUIRED)
+    digest = hash_key(secret)
+    found = None
+    if secret.startswith(("sk_test_", "sk_live_", "pk_test_", "pk_live_")):
+        async with uow(read_only=True) as tx:
+            found = await tx.merchants.find_key(digest)
+    valid = (
+        found is not None
+        and hmac.compare_digest(found[0].key_hash, digest)
+        and hmac.compare_digest(found[0].client_id.encode(), client_id.encode())
+        and hmac.compare_digest(found[1].id.encode(), merchant_id.encode())
+    )
+    if not valid or found is None:
+        raise AuthenticationError("Invalid credentials", code=ErrorCode.INVALID_API_KEY)
+    return _context(*found)
+
+
 def _context(key: ApiKey, merchant: Merchant) -> MerchantContext:
     if merchant.status is not MerchantStatus.ACTIVE:
         raise PermissionDeniedError(

@@ -24,9 +24,10 @@ class Dialect(Protocol):
 
 
 def _dialects() -> list[Dialect]:
+    from tessera.dialects.eximpe import EximpeDialect
     from tessera.dialects.native import NativeDialect
 
-    return [NativeDialect()]
+    return [NativeDialect(), EximpeDialect()]
 
 
 DIALECTS: list[Dialect] = _dialects()

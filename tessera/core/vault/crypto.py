@@ -93,6 +93,7 @@ class Keyring:
         hmac_key: bytes,
         *,
         reload: Callable[[], Awaitable[list[WrappedKey]]] | None = None,
+        reload_keks: Callable[[], KeyEncryptionKeys] | None = None,
     ) -> None:
         if len(hmac_key) < 32:
             raise ValueError("the hashing key must be at least 256 bits")
@@ -101,12 +102,16 @@ class Keyring:
         self._data_keys: dict[int, AESGCM] = {}
         self.current: int | None = None
         self._reload = reload
+        self._reload_keks = reload_keks
 
     def __repr__(self) -> str:
         return f"Keyring(data_keys={sorted(self._data_keys)}, current={self.current}, keks={self.keks!r})"
 
     def install(self, wrapped: list[WrappedKey]) -> None:
-        """Hold these data keys; the newest becomes current."""
+        """Hold these data keys; the newest becomes current. A key wrapped by a KEK version we do not
+        hold means the KEK was rotated since this process read its configuration: read it again."""
+        if self._reload_keks is not None and any(w.kek_version not in self.keks.versions for w in wrapped):
+            self.keks = self._reload_keks()
         for item in wrapped:
             if item.version not in self._data_keys:
                 self._data_keys[item.version] = AESGCM(self.keks.unwrap(item))
