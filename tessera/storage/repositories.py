@@ -673,12 +673,13 @@ class SqlVaultKeyRepository:
                 .where(t.cards.c.key_version != current, t.cards.c.pan_ciphertext.is_not(None))
             )
         ).scalar_one()
+        k = t.card_tokens.c
         tokens = (
             await self._conn.execute(
-                select(func.count()).select_from(t.card_tokens).where(t.card_tokens.c.key_version != current)
+                select(func.count() + func.count(k.cvv_ciphertext)).where(k.key_version != current)
             )
         ).scalar_one()
-        return int(cards) + int(tokens)
+        return int(cards) + int(tokens)  # fields, as re-encryption counts them
 
     async def stale_ciphertexts(self, current: int, limit: int) -> list[StoredCiphertext]:
         found: list[StoredCiphertext] = []

@@ -65,7 +65,7 @@ async def test_no_card_number_or_cvv_in_logs_database_or_responses(
 ) -> None:
     responses: list[str] = []
     sk, pk = auth(merchant.test.secret_key), auth(merchant.test.publishable_key)
-    for number in TEST_CARDS:
+    for index, number in enumerate(TEST_CARDS):
         direct = await client.post(
             "/v1/payments",
             json={"amount": 1234, "currency": "INR", "card": _card(number), "capture_method": "manual"},
@@ -81,6 +81,47 @@ async def test_no_card_number_or_cvv_in_logs_database_or_responses(
             responses.append(paid.text)
             if paid.status_code == 201:
                 responses.append((await client.post(f"/v1/payments/{paid.json()['id']}/refunds", headers=sk)).text)
+        # Saved in the vault, through both dialects, then paid with.
+        saved = await client.post(
+            "/v1/cards",
+            json={"card": _card(number), "identifier": f"leak_{index}", "card_type": "CREDIT", "consent": True},
+            headers=sk,
+        )
+        responses.append(saved.text)
+        if saved.status_code == 201:
+            repaid = await client.post(
+                "/v1/payments",
+                json={
+                    "amount": 50,
+                    "currency": "INR",
+                    "identifier": f"leak_{index}",
+                    "saved_card": saved.json()["card_token"],
+                },
+                headers=sk,
+            )
+            responses.append(repaid.text)
+            listed = await client.get("/v1/cards", params={"identifier": f"leak_{index}"}, headers=sk)
+            responses.append(listed.text)
+        eximpe = await client.post(
+            "/eximpe/pg/tokens/",
+            json={
+                "identifier": f"ex_{index}",
+                "card_number": number,
+                "cardholder_name": "Leak Test",
+                "expiry_month": 12,
+                "expiry_year": 2031,
+                "network": "VISA",
+                "card_type": "DEBIT",
+                "card_holder_consent": True,
+                "cvv": _cvv(number),
+            },
+            headers={
+                "X-Client-ID": merchant.test.client_id,
+                "X-Client-Secret": merchant.test.secret_key,
+                "X-Merchant-ID": merchant.id,
+            },
+        )
+        responses.append(eximpe.text)
         # A bad request carrying the card must not echo it either.
         bad = await client.post(
             "/v1/payments", json={"amount": "x", "currency": "INR", "card": _card(number)}, headers=sk
@@ -88,6 +129,7 @@ async def test_no_card_number_or_cvv_in_logs_database_or_responses(
         responses.append(bad.text)
     raw, production = (s.getvalue() for s in captured_logs)
     assert "authorize outcome" in raw  # the capture really saw the payments' logs
+    assert sum('"card_token"' in r for r in responses) > len(TEST_CARDS)  # cards really were saved
 
     if backend.sqlite_path is not None:
         await container.db.dispose()  # flush nothing is kept back; read the file and its WAL as they are
