@@ -35,7 +35,19 @@ def _migrate(settings: Settings) -> None:
     upgrade(settings.resolved_database_url)
 
 
-@click.group()
+class _Group(click.Group):
+    """Configuration mistakes end the command with their message, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from tessera.keys import KeyConfigurationError
+
+        try:
+            return super().invoke(ctx)
+        except KeyConfigurationError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Group)
 def main() -> None:
     """Tessera, a self-hosted server-to-server card payment gateway."""
 
