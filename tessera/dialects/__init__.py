@@ -6,9 +6,10 @@ vendor means adding a folder and one line in `DIALECTS`.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any, Protocol
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import Response
 
 from tessera.core.errors import TesseraError
@@ -21,6 +22,32 @@ class Dialect(Protocol):
     def render_error(self, exc: TesseraError) -> Response: ...
     def render_validation(self, errors: list[dict[str, Any]]) -> Response: ...
     def render_http(self, status: int, detail: str) -> Response: ...
+
+
+class ModuleDialect:
+    """A dialect whose routes live in one router and whose error bodies come from one `errors` module
+    (with `error_response`, `validation_response` and `http_response`)."""
+
+    prefix: str
+
+    def __init__(self, router: APIRouter, errors: ModuleType) -> None:
+        self._router = router
+        self._errors = errors
+
+    def mount(self, app: FastAPI) -> None:
+        app.include_router(self._router)
+
+    def render_error(self, exc: TesseraError) -> Response:
+        response: Response = self._errors.error_response(exc)
+        return response
+
+    def render_validation(self, errors: list[dict[str, Any]]) -> Response:
+        response: Response = self._errors.validation_response(errors)
+        return response
+
+    def render_http(self, status: int, detail: str) -> Response:
+        response: Response = self._errors.http_response(status, detail)
+        return response
 
 
 def _dialects() -> list[Dialect]:

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import FastAPI
-from fastapi.responses import Response
-
-from tessera.core.errors import TesseraError
-from tessera.dialects.eximpe import errors
+from tessera.dialects import ModuleDialect
 
 
-class EximpeDialect:
+class EximpeDialect(ModuleDialect):
     prefix = "/eximpe"
 
-    def mount(self, app: FastAPI) -> None:
+    def __init__(self) -> None:
+        from tessera.dialects.eximpe import errors
         from tessera.dialects.eximpe.router import router
 
-        app.include_router(router)
-
-    def render_error(self, exc: TesseraError) -> Response:
-        return errors.error_response(exc)
-
-    def render_validation(self, errors_: list[dict[str, Any]]) -> Response:
-        return errors.validation_response(errors_)
-
-    def render_http(self, status: int, detail: str) -> Response:
-        return errors.http_response(status, detail)
+        super().__init__(router, errors)
