@@ -1,0 +1,92 @@
+"""The benchmark's settings, read from BENCH_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+class BenchError(RuntimeError):
+    """A benchmark step failed; the message says which and why."""
+
+
+def _int(name: str, default: int, minimum: int = 1) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BenchError(f"{name}={raw!r} is not an integer") from None
+    if value < minimum:
+        raise BenchError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    return raw not in ("0", "false", "no", "off")
+
+
+def _list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = os.environ.get(name, "").strip()
+    return tuple(part.strip() for part in raw.split(",") if part.strip()) if raw else default
+
+
+def wrk_threads(concurrency: int) -> int:
+    """One wrk thread for a single connection, two (one per core) otherwise."""
+    return 1 if concurrency == 1 else 2
+
+
+@dataclass(frozen=True)
+class Config:
+    duration: int
+    warmup: int
+    timeout: int
+    concurrencies: tuple[int, ...]
+    growth_payments: int
+    growth_segments: int
+    growth_concurrency: int
+    backends: tuple[str, ...]
+    localstripe: bool
+    pg_durable: bool
+
+    @classmethod
+    def from_env(cls) -> Config:
+        concurrencies = tuple(int(c) for c in _list("BENCH_CONCURRENCY", ("1", "16", "64")))
+        config = cls(
+            duration=_int("BENCH_DURATION", 10),
+            warmup=_int("BENCH_WARMUP", 2, minimum=0),
+            timeout=_int("BENCH_TIMEOUT", 5),
+            concurrencies=concurrencies,
+            growth_payments=_int("BENCH_GROWTH_PAYMENTS", 100_000, minimum=0),
+            growth_segments=_int("BENCH_GROWTH_SEGMENTS", 10),
+            growth_concurrency=64,
+            backends=_list("BENCH_BACKENDS", BACKENDS),
+            localstripe=_flag("BENCH_LOCALSTRIPE", True),
+            pg_durable=_flag("BENCH_PG_DURABLE", True),
+        )
+        config.validate()
+        return config
+
+    @property
+    def segment_payments(self) -> int:
+        return self.growth_payments // self.growth_segments
+
+    @property
+    def segment_payments_per_thread(self) -> int:
+        return self.segment_payments // wrk_threads(self.growth_concurrency)
+
+    def validate(self) -> None:
+        unknown = set(self.backends) - set(BACKENDS)
+        if unknown:
+            raise BenchError(f"BENCH_BACKENDS: unknown backend(s) {sorted(unknown)}; choose from {BACKENDS}")
+        step = self.growth_segments * wrk_threads(self.growth_concurrency)
+        if self.growth_payments % step:
+            raise BenchError(f"BENCH_GROWTH_PAYMENTS ({self.growth_payments}) must be a multiple of {step}")
+        if any(c < 1 for c in self.concurrencies):
+            raise BenchError("BENCH_CONCURRENCY values must be positive")

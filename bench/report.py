@@ -1,0 +1,326 @@
+"""Renders the results (as saved in bench/results/*.json) to docs/benchmarks.md, with the issue's targets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.flows import ONE_CALL, TITLES, TOKEN_THEN_PAYMENT
+
+BACKEND_TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+TARGET_RATE = 800.0
+TARGET_P99_MS = 100.0
+TARGET_P50_MS = 5.0
+TARGET_GROWTH_PCT = 15.0
+TARGET_RSS_PCT = 10.0
+
+Row = dict[str, Any]
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if i else "---" for i in range(len(header))) + "|"]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def _ms(value: float) -> str:
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def _rate(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def _socket_errors(run: Row) -> str:
+    errors = run["errors"]
+    socket = errors["connect"] + errors["read"] + errors["write"] + errors["timeout"]
+    return f"{socket} ({errors['timeout']} timeouts)" if socket else "0"
+
+
+def _run_row(run: Row) -> list[str]:
+    lat = run["latency_ms"]
+    return [
+        str(run["concurrency"]), f"-t{run['threads']}", _rate(run["payments_per_s"]), _ms(lat["p50"]),
+        _ms(lat["p90"]), _ms(lat["p99"]), f"{run['requests']:,}", str(sum(run["counters"]["non_2xx"])),
+        _socket_errors(run), _other(run),
+    ]  # fmt: skip
+
+
+RUN_HEADER = ["Concurrency", "wrk", "Payments/s", "p50 ms", "p90 ms", "p99 ms", "Requests", "Non-2xx"]
+RUN_HEADER += ["Socket errors", "Other CPU"]
+GROWTH_HEADER = ["Segment", "Payments", "Seconds", "Payments/s", "p50 ms", "p99 ms", "Non-2xx", "RSS MB", "Other CPU"]
+
+
+def _other(run: Row) -> str:
+    return f"{run['other_cpu_pct']:.0f}%" if "other_cpu_pct" in run else "-"
+
+
+def _flow_tables(matrix: dict[str, list[Row]], level: str = "###") -> list[str]:
+    out: list[str] = []
+    for key, runs in matrix.items():
+        out += ["", f"{level} {TITLES[key]}", ""]
+        if key == TOKEN_THEN_PAYMENT:
+            out += [
+                "Latency percentiles and the request count mix token and payment requests (about half each); "
+                "payments/s counts only successful payment responses.",
+                "",
+            ]
+        out += _table(RUN_HEADER, [_run_row(run) for run in runs])
+    return out
+
+
+def _machine(results: Row) -> list[str]:
+    m = results["machine"]
+    rows = [
+        ["Date", m["date"]],
+        ["CPUs (nproc)", str(m["nproc"])],
+        ["CPU model", m["cpu"]],
+        ["Memory", f"{m['memory_gib']} GiB"],
+        ["OS / kernel", f"{m['os']} / Linux {m['kernel']}"],
+        ["Python", m["python"]],
+        ["SQLite", m["sqlite"]],
+        ["PostgreSQL", m["postgresql"]],
+        ["wrk", m["wrk"]],
+        ["localstripe", results.get("localstripe", {}).get("version", "not run")],
+        ["Tessera commit", m["git"]],
+        ["Load average at start", m["loadavg_at_start"]],
+    ]
+    return ["## Machine", "", *_table(["Item", "Value"], rows)]
+
+
+def _method(results: Row) -> list[str]:
+    c = results["config"]
+    pg = results.get("backends", {}).get("postgresql", {}).get("settings")
+    pg_line = ", ".join(f"{k}={v}" for k, v in pg.items()) if pg else "not run"
+    return [
+        "## Method",
+        "",
+        "Command: `make bench` (which runs `.venv/bin/python -m bench.run`). "
+        f"This run: BENCH_DURATION={c['duration']}, BENCH_WARMUP={c['warmup']}, "
+        f"BENCH_GROWTH_PAYMENTS={c['growth_payments']}, BENCH_CONCURRENCY={','.join(map(str, c['concurrencies']))}.",
+        "",
+        "- Load comes from [wrk](https://github.com/wg/wrk) in a separate process **on the same 2-core machine** "
+        "as the server (and the database), so client, server and database compete for the same two cores: "
+        "these are numbers for this machine, not a capacity plan. wrk uses `-t1` at concurrency 1 and `-t2` "
+        "otherwise, keeps every connection busy (closed loop: one request at a time per connection), and "
+        f"times out requests after {c['timeout']} s.",
+        "- Each backend gets a fresh `tessera serve` (own temp folder, free port, `TESSERA_LOG_LEVEL=WARNING`, "
+        "fresh database): SQLite with `--workers 1` (single process by design; WAL, `synchronous=FULL`), "
+        "PostgreSQL with `--workers 2` against a throwaway cluster the harness starts and stops "
+        f"({pg_line}). The growth check gets another fresh server and database.",
+        f"- Every measured run follows a {c['warmup']} s warm-up run at the same concurrency, and lasts "
+        f"{c['duration']} s. Before each flow, one payment is made through it and checked.",
+        "- Payments/s counts 2xx payment responses whose body shows a completed payment, divided by wrk's "
+        "run time. Latencies are wrk's percentiles (per request, from send to full response).",
+        "- One-call flow: `POST /v1/payments` with card details (secret key). Token flow (`bench/lua/twostep.lua`): "
+        "each wrk thread queues the token ids from `POST /v1/tokens` (publishable key) responses and sends a "
+        "payment with a queued token whenever it has one, else asks for another token.",
+        "- Non-2xx counts every response with a status outside 200-299; socket errors are wrk's connect, read, "
+        "write and timeout errors.",
+        "- Other CPU is the CPU time that processes the harness did not start (anything but wrk, the servers "
+        "and the PostgreSQL cluster) used during the run, in % of one core (200% = both cores). Well above a "
+        "few percent, the machine was shared and the run's numbers are lower than the machine can do.",
+    ]
+
+
+def _growth(results: Row) -> list[str]:
+    out = ["## Growth check", ""]
+    backends = {k: v["growth"] for k, v in results.get("backends", {}).items() if v.get("growth")}
+    if not backends:
+        return out + ["Not run."]
+    first = next(iter(backends.values()))
+    per_segment = first["payments_target"] // len(first["segments"])
+    out += [
+        f"{first['payments_target']:,} one-call payments per backend at concurrency {first['concurrency']}, as "
+        f"{len(first['segments'])} wrk runs of {per_segment:,} (each wrk thread stops itself after its share; "
+        "the few requests in flight at that moment are not counted). RSS is read from `/proc/PID/status` "
+        "(VmRSS) after each segment: the server process with one worker, the sum of its child processes "
+        "(the HTTP workers) with several. The database server's memory is not included.",
+    ]
+    for name, g in backends.items():
+        rows = [
+            [
+                str(s["segment"]),
+                f"{s['payments']:,}",
+                f"{s['duration_s']:.1f}",
+                _rate(s["payments_per_s"]),
+                _ms(s["latency_ms"]["p50"]),
+                _ms(s["latency_ms"]["p99"]),
+                str(sum(s["counters"]["non_2xx"])),
+                f"{s['rss_kb'] / 1024:.1f}",
+                _other(s),
+            ]  # fmt: skip
+            for s in g["segments"]
+        ]
+        out += ["", f"### {BACKEND_TITLES[name]}", ""]
+        out += _table(GROWTH_HEADER, rows)
+        out += [
+            "",
+            f"First segment {_rate(g['first_payments_per_s'])} payments/s, last {_rate(g['last_payments_per_s'])} "
+            f"payments/s: {g['change_pct']:+.1f}%. RSS before the first segment (after start-up) "
+            f"{g['rss_kb_before'] / 1024:.1f} MB; after the first segment {g['segments'][0]['rss_kb'] / 1024:.1f} MB, "
+            f"after the last {g['segments'][-1]['rss_kb'] / 1024:.1f} MB ({g['rss_change_pct']:+.1f}%); "
+            f"{_half_growth(g['segments'])}.",
+        ]
+    return out
+
+
+def _half_growth(segments: list[Row]) -> str:
+    middle = segments[len(segments) // 2 - 1] if len(segments) > 1 else segments[0]
+    grown = (segments[-1]["rss_kb"] - middle["rss_kb"]) / 1024
+    return f"over the second half of the segments (after segment {middle['segment']}) it changed by {grown:+.1f} MB"
+
+
+def _find(matrix: dict[str, list[Row]] | None, key: str, concurrency: int) -> Row | None:
+    for run in (matrix or {}).get(key, []):
+        if run["concurrency"] == concurrency:
+            return run
+    return None
+
+
+def _localstripe(results: Row) -> list[str]:
+    out = ["## Comparison with localstripe", ""]
+    ls = results.get("localstripe")
+    if not ls or not ls.get("matrix"):
+        return out + ["Not run."]
+    out += [
+        f"[localstripe](https://github.com/adrienverge/localstripe) {ls['version']} is a fake Stripe server: it "
+        "keeps every object in memory in one process, and after every write pickles its whole store to "
+        "`/tmp/localstripe.pickle` (no fsync, so nothing is durable, and each write costs more as the store "
+        "grows). It is started afresh (`--from-scratch`) for every run below, with the same warm-up and "
+        "duration as Tessera. It accepts neither `payment_method_data` on a payment intent nor raw card "
+        "details as a charge's `source`, so its one-call flow is `POST /v1/payment_intents` with "
+        "`amount=1000&currency=inr&confirm=true&payment_method=pm_card_visa` (Stripe's test card 4242...), "
+        "and its two-call flow is "
+        "`POST /v1/payment_methods` with the card's details, then that payment intent with the new "
+        "`pm_...` id. A payment counts when the intent's status is `succeeded`. localstripe materialises "
+        "`pm_card_visa` as a new stored PaymentMethod at each of its look-ups (three per payment intent), so its "
+        "one-call flow stores and pickles more per payment than its two-call flow.",
+    ]
+    backends = results.get("backends", {})
+    header = ["Flow", "Concurrency", "localstripe payments/s", "p50 ms", "p99 ms", "Non-2xx", "Socket errors"]
+    for name in backends:
+        header += [f"Tessera {BACKEND_TITLES[name]} payments/s", "Ratio"]
+    rows = []
+    for key, runs in ls["matrix"].items():
+        for run in runs:
+            row = [TITLES[key], str(run["concurrency"]), _rate(run["payments_per_s"]), _ms(run["latency_ms"]["p50"])]
+            row += [_ms(run["latency_ms"]["p99"]), str(sum(run["counters"]["non_2xx"])), _socket_errors(run)]
+            for b in backends.values():
+                mine = _find(b.get("matrix"), key, run["concurrency"])
+                ratio = mine["payments_per_s"] / run["payments_per_s"] if mine and run["payments_per_s"] else None
+                row += [_rate(mine["payments_per_s"]) if mine else "-", f"{ratio:.2f}x" if ratio else "-"]
+            rows.append(row)
+    out += ["", *_table(header, rows), "", "Ratio = Tessera's payments/s divided by localstripe's."]
+    return out
+
+
+def targets(results: Row) -> list[tuple[str, str, bool | None]]:
+    """(target, what was measured, met?) for each of the issue's targets; None when not measured."""
+    found: list[tuple[str, str, bool | None]] = []
+    for name in results["config"]["backends"]:
+        b = results.get("backends", {}).get(name, {})
+        title = BACKEND_TITLES[name]
+        run = _find(b.get("matrix"), ONE_CALL, 64)
+        goal = f"{title}: ≥ {TARGET_RATE:.0f} one-call payments/s at c=64 with p99 < {TARGET_P99_MS:.0f} ms"
+        if run:
+            rate, p99 = run["payments_per_s"], run["latency_ms"]["p99"]
+            found.append((goal, f"{_rate(rate)}/s, p99 {_ms(p99)} ms", rate >= TARGET_RATE and p99 < TARGET_P99_MS))
+        else:
+            found.append((goal, "not measured", None))
+        run = _find(b.get("matrix"), ONE_CALL, 1)
+        goal = f"{title}: one-call p50 < {TARGET_P50_MS:.0f} ms at c=1"
+        if run:
+            p50 = run["latency_ms"]["p50"]
+            found.append((goal, f"p50 {_ms(p50)} ms", p50 < TARGET_P50_MS))
+        else:
+            found.append((goal, "not measured", None))
+        g = b.get("growth")
+        speed = f"{title}: last {_segment_label(g)} within {TARGET_GROWTH_PCT:.0f}% of the first"
+        memory = f"{title}: memory flat (RSS after the last segment within {TARGET_RSS_PCT:.0f}% of the first)"
+        if g:
+            found.append((speed, f"{g['change_pct']:+.1f}%", abs(g["change_pct"]) <= TARGET_GROWTH_PCT))
+            found.append((memory, f"{g['rss_change_pct']:+.1f}%", abs(g["rss_change_pct"]) <= TARGET_RSS_PCT))
+        else:
+            found += [(speed, "not measured", None), (memory, "not measured", None)]
+    return found
+
+
+def _segment_label(growth: Row | None) -> str:
+    if not growth:
+        return "segment"
+    return f"{growth['payments_target'] // len(growth['segments']):,} payments"
+
+
+def _targets(results: Row) -> list[str]:
+    verdict = {True: "**met**", False: "**not met**", None: "not measured"}
+    rows = [[goal, measured, verdict[met]] for goal, measured, met in targets(results)]
+    return [
+        "## Targets",
+        "",
+        'From the issue. "Memory flat" has no number in the issue; it is read here as RSS after the last '
+        f"segment within {TARGET_RSS_PCT:.0f}% of RSS after the first.",
+        "",
+        *_table(["Target", "Measured", "Result"], rows),
+    ]
+
+
+def _failures(results: Row) -> list[str]:
+    failures = results.get("failures") or []
+    if not failures:
+        return []
+    return ["## Failures", "", "These steps failed; their results are missing below.", ""] + [
+        f"- **{f['step']}**: {_summary(f['error'])}" for f in failures
+    ]
+
+
+def _summary(error: str) -> str:
+    """An error's first line and, for a multi-line one (a server's log tail), its last line."""
+    lines = [line.strip() for line in error.splitlines() if line.strip()]
+    if not lines:
+        return "(no message)"
+    return f"`{lines[0]}`" + (f" ... `{lines[-1]}`" if len(lines) > 1 else "")
+
+
+OTHER_CPU_WARNING_PCT = 10.0
+
+
+def _all_runs(results: Row) -> list[Row]:
+    runs: list[Row] = []
+    for b in results.get("backends", {}).values():
+        runs += [run for flow_runs in (b.get("matrix") or {}).values() for run in flow_runs]
+        runs += (b.get("growth") or {}).get("segments", [])
+    for flow_runs in (results.get("localstripe", {}).get("matrix") or {}).values():
+        runs += flow_runs
+    return runs
+
+
+def _contention(results: Row) -> list[str]:
+    runs = _all_runs(results)
+    busy = [run["other_cpu_pct"] for run in runs if run.get("other_cpu_pct", 0) > OTHER_CPU_WARNING_PCT]
+    if not busy:
+        return []
+    return [
+        "",
+        f"**The machine was shared: in {len(busy)} of {len(runs)} runs, other processes used more than "
+        f"{OTHER_CPU_WARNING_PCT:.0f}% of a core (up to {max(busy):.0f}%; see the Other CPU columns). Those "
+        "runs understate what Tessera does on an otherwise idle machine.**",
+    ]
+
+
+def render(results: Row, results_file: str) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Generated by `make bench` (`bench/run.py`) on {results['machine']['date']}; the raw results are in "
+        f"`{results_file}` (not committed). Rerun `make bench` to refresh this page.",
+    ]
+    if results["config"]["duration"] != 10 or results["config"]["growth_payments"] != 100_000:
+        lines += ["", "**This run used shortened settings (see Method); rerun with the defaults for real numbers.**"]
+    lines += _contention(results)
+    lines += ["", *_failures(results)] if results.get("failures") else []
+    lines += ["", *_targets(results), "", *_machine(results), "", *_method(results)]
+    for name, b in results.get("backends", {}).items():
+        workers = b["workers"]
+        lines += ["", f"## {BACKEND_TITLES[name]} ({workers} worker{'s' if workers > 1 else ''})"]
+        lines += _flow_tables(b.get("matrix") or {})
+    lines += ["", *_growth(results), "", *_localstripe(results), ""]
+    return "\n".join(lines)

@@ -1,0 +1,153 @@
+"""Tessera's benchmark: `make bench`, or `.venv/bin/python -m bench.run` from the repository root.
+
+For SQLite (one worker) and PostgreSQL (two workers, throwaway cluster), a fresh `tessera serve` is driven by
+wrk (bench/lua/*.lua) at concurrency 1, 16 and 64 for one-call card payments and token-then-payment; then a
+growth check makes 100,000 one-call payments in 10 segments, watching throughput and the server's RSS; then
+localstripe runs the equivalent Stripe flows for comparison. Raw results go to bench/results/<time>.json
+and the report to docs/benchmarks.md.
+
+Settings (environment): BENCH_DURATION (s per run, 10), BENCH_WARMUP (s, 2), BENCH_TIMEOUT (wrk's, s, 5),
+BENCH_CONCURRENCY (1,16,64), BENCH_GROWTH_PAYMENTS (100000; 0 skips), BENCH_GROWTH_SEGMENTS (10),
+BENCH_BACKENDS (sqlite,postgresql), BENCH_LOCALSTRIPE (1), BENCH_PG_DURABLE (1; 0 turns fsync off).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import shutil
+import signal
+import sys
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from bench import machine, pg, report, scenarios, servers
+from bench.config import BenchError, Config
+from bench.flows import ONE_CALL, localstripe_flows, tessera_flows
+from bench.procs import log
+
+REPO = servers.REPO
+RESULTS_DIR = REPO / "bench" / "results"
+DOCS = REPO / "docs" / "benchmarks.md"
+WORKERS = {"sqlite": 1, "postgresql": 2}
+
+Results = dict[str, Any]
+
+
+def _step(results: Results, name: str, action: Callable[[], None]) -> None:
+    """Run one step; a failure is reported and recorded, and the other steps still run."""
+    try:
+        action()
+    except (BenchError, OSError, ValueError, KeyError) as exc:
+        log(f"FAILED: {name}: {exc}")
+        results["failures"].append({"step": name, "error": str(exc), "traceback": traceback.format_exc()})
+
+
+def _tessera_phase(backend: str, config: Config, database_url: Callable[[str], str | None]) -> Results:
+    out: Results = {"workers": WORKERS[backend]}
+    with servers.tessera(backend, WORKERS[backend], database_url("bench")) as server:
+        out["matrix"] = scenarios.matrix(server, tessera_flows(server.credentials), config, backend)
+    if config.growth_payments:
+        with servers.tessera(f"{backend}-growth", WORKERS[backend], database_url("growth")) as server:
+            one_call = next(f for f in tessera_flows(server.credentials) if f.key == ONE_CALL)
+            log(f"{backend}: growth check, {config.growth_payments:,} payments at c={config.growth_concurrency}")
+            out["growth"] = scenarios.growth(server, one_call, config, backend)
+    return out
+
+
+def _run_backend(backend: str, config: Config, results: Results) -> None:
+    log(f"{backend}: starting (load average {machine.loadavg()})")
+    if backend == "sqlite":
+        results["backends"][backend] = _tessera_phase(backend, config, lambda _name: None)
+        return
+    with pg.running(config.pg_durable) as cluster:
+        phase = _tessera_phase(backend, config, lambda name: pg.create_database(cluster, name))
+        results["backends"][backend] = {**phase, "settings": pg.settings(cluster)}
+
+
+def _run_localstripe(config: Config, results: Results) -> None:
+    version = servers.ensure_localstripe()
+    log(f"localstripe {version}: one fresh server per run")
+    matrix: dict[str, list[dict[str, Any]]] = {}
+    results["localstripe"] = {"version": version, "matrix": matrix}
+    try:
+        for flow in localstripe_flows(servers.LOCALSTRIPE_KEY):
+            matrix[flow.key] = []
+            for concurrency in config.concurrencies:
+                with servers.localstripe() as server:
+                    flow.probe(server.url)
+                    matrix[flow.key].append(scenarios.measure(flow, server, concurrency, config, "localstripe"))
+    finally:
+        servers.LOCALSTRIPE_STORE.unlink(missing_ok=True)
+
+
+def _check_tools() -> None:
+    if not shutil.which("wrk"):
+        raise BenchError("wrk is not installed: run `make bench-deps` (or apt-get install wrk)")
+
+
+def _save(results: Results) -> Path:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    return path
+
+
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    log(f"interrupted by signal {signum}: stopping the servers")
+    raise SystemExit(128 + signum)  # so that every `finally` stops its servers
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        config = Config.from_env()
+        _check_tools()
+    except BenchError as exc:
+        log(f"FAILED: {exc}")
+        return 2
+    log(f"settings: {config}")
+    results: Results = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "config": dataclasses.asdict(config),
+        "machine": machine.describe(REPO),
+        "backends": {},
+        "failures": [],
+    }
+    try:
+        _run_all(config, results)
+    except KeyboardInterrupt:
+        log("interrupted: the servers are stopped; no results written")
+        return 130
+    return _publish(results)
+
+
+def _publish(results: Results) -> int:
+    """Save the raw results, write the report, print the targets; the exit code says if all steps ran."""
+    results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    path = _save(results)
+    DOCS.parent.mkdir(parents=True, exist_ok=True)
+    DOCS.write_text(report.render(results, str(path.relative_to(REPO))))
+    log(f"raw results: {path.relative_to(REPO)}; report: {DOCS.relative_to(REPO)}")
+    for goal, measured, met in report.targets(results):
+        log(f"target {'met' if met else 'NOT MET' if met is False else 'not measured'}: {goal} ({measured})")
+    if results["failures"]:
+        log(f"{len(results['failures'])} step(s) failed: {', '.join(f['step'] for f in results['failures'])}")
+        return 1
+    return 0
+
+
+def _run_all(config: Config, results: Results) -> None:
+    for backend in config.backends:
+        _step(results, backend, functools.partial(_run_backend, backend, config, results))
+    if config.localstripe:
+        _step(results, "localstripe", lambda: _run_localstripe(config, results))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
