@@ -85,3 +85,14 @@ async def test_the_ledger_stays_bounded() -> None:
     for i in range(module.LEDGER_SIZE + 10):
         sandbox._remember(f"op_{i}", (await sandbox.authorize(_request("4242424242424242", "x"))))
     assert len(sandbox._ledger) <= module.LEDGER_SIZE and len(sandbox._by_ref) <= module.LEDGER_SIZE
+
+
+async def test_a_network_token_is_accepted_in_place_of_the_pan() -> None:
+    import hashlib
+
+    from tessera.core.vault.cards import network_token
+
+    pan = PAN.parse("5506900480000008")
+    token = network_token(pan, hashlib.sha256(b"k").digest())
+    result = await SandboxProcessor().authorize(_request(token))
+    assert result.outcome is Outcome.APPROVED
