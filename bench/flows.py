@@ -7,6 +7,7 @@ so that a broken flow fails loudly before any measuring.
 from __future__ import annotations
 
 import json
+import secrets
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -14,12 +15,18 @@ from dataclasses import dataclass
 from bench.config import BenchError
 
 CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}
+VAULT_CARD = {"number": "5555555555554444", "exp_month": 12, "exp_year": 2030, "name": "Bench"}
 TOKEN_PLACEHOLDER = "TOKEN_ID"
+UNIQUE_PLACEHOLDER = "UNIQUE_ID"  # unique.lua replaces it with a value no other request of the run has
 ONE_CALL = "one_call"
 TOKEN_THEN_PAYMENT = "token_then_payment"
+SAVE_CARD = "save_card"
+SAVED_CARD_PAYMENT = "saved_card_payment"
 TITLES = {
     ONE_CALL: "One-call S2S card payment",
     TOKEN_THEN_PAYMENT: "Token, then payment",
+    SAVE_CARD: "Save a card (vault)",
+    SAVED_CARD_PAYMENT: "Payment with a saved card",
 }
 
 
@@ -34,8 +41,8 @@ class Call:
 class Flow:
     key: str
     content_type: str
-    payment: Call  # with a token step, its body holds TOKEN_PLACEHOLDER
-    success: str  # a plain substring of a successful payment's body
+    payment: Call  # with a token step, its body holds TOKEN_PLACEHOLDER; it may hold UNIQUE_PLACEHOLDER
+    success: str  # a plain substring of a successful response's body (a completed payment, a saved card)
     token: Call | None = None
     token_pattern: str = ""  # Lua pattern capturing the token's id in a token response
     payment_marker: str = ""  # a plain substring telling a payment response from a token response
@@ -44,14 +51,28 @@ class Flow:
     def title(self) -> str:
         return TITLES[self.key]
 
+    @property
+    def unique(self) -> bool:
+        """Whether every request needs its own body (UNIQUE_PLACEHOLDER replaced by a unique value)."""
+        return UNIQUE_PLACEHOLDER in self.payment.body
+
+    @property
+    def success_counter(self) -> str:
+        """The Lua counter holding the successful responses."""
+        return "successes" if self.unique else "payments"
+
     def wrk_script(self) -> str:
-        return "twostep.lua" if self.token else "oneshot.lua"
+        if self.token:
+            return "twostep.lua"
+        return "unique.lua" if self.unique else "oneshot.lua"
 
     def wrk_args(self, stop_after: int = 0) -> list[str]:
-        """The arguments the Lua script expects after `--` (see the scripts' headers)."""
+        """The arguments the Lua script expects after `--` (see the scripts' headers). A unique flow gets a
+        fresh random prefix for its values at every call, so that no two wrk runs send the same one."""
         p = self.payment
         if self.token is None:
-            return [p.path, p.authorization, self.content_type, p.body, self.success, str(stop_after)]
+            args = [p.path, p.authorization, self.content_type, p.body, self.success, str(stop_after)]
+            return args + [f"b{secrets.token_hex(6)}"] if self.unique else args
         t = self.token
         return [
             t.path, t.authorization, t.body, p.path, p.authorization, p.body, self.content_type,
@@ -59,15 +80,17 @@ class Flow:
         ]  # fmt: skip
 
     def probe(self, base_url: str) -> str:
-        """Make one payment through the flow; return its id, or raise if it did not succeed."""
-        body = self.payment.body
+        """Make one payment (or saved card) through the flow; return its id (or card token), or raise if it
+        did not succeed."""
+        body = self.payment.body.replace(UNIQUE_PLACEHOLDER, f"probe-{secrets.token_hex(8)}")
         if self.token is not None:
             token = json.loads(self._post(base_url, self.token, self.token.body))["id"]
             body = body.replace(TOKEN_PLACEHOLDER, token)
         answer = self._post(base_url, self.payment, body)
         if self.success not in answer:
-            raise BenchError(f"{self.title} at {base_url}: the payment did not succeed:\n{answer[:2000]}")
-        return str(json.loads(answer)["id"])
+            raise BenchError(f"{self.title} at {base_url}: the request did not succeed:\n{answer[:2000]}")
+        found = json.loads(answer)
+        return str(found.get("id") or found["card_token"])
 
     def _post(self, base_url: str, call: Call, body: str) -> str:
         request = urllib.request.Request(
@@ -87,12 +110,43 @@ def _json(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def tessera_flows(credentials: dict[str, str]) -> list[Flow]:
+def _save_card_body(identifier: str) -> str:
+    return _json({"card": VAULT_CARD, "identifier": identifier, "card_type": "CREDIT", "consent": True})
+
+
+def save_card(base_url: str, credentials: dict[str, str]) -> tuple[str, str]:
+    """Save one card through the API, for the saved-card payment flow; return its card token and owner."""
+    identifier = f"bench-owner-{secrets.token_hex(8)}"
+    flow = Flow(
+        key=SAVE_CARD,
+        content_type="application/json",
+        payment=Call("/v1/cards", f"Bearer {credentials['secret_key']}", _save_card_body(identifier)),
+        success='"card_token":"',
+    )
+    return flow.probe(base_url), identifier
+
+
+def tessera_flows(credentials: dict[str, str], saved_card: tuple[str, str] | None = None) -> list[Flow]:
+    """Tessera's flows; the saved-card payment flow only with `saved_card` (its card token and owner, from
+    `save_card`)."""
     secret = f"Bearer {credentials['secret_key']}"
     publishable = f"Bearer {credentials['publishable_key']}"
     payment = {"amount": 1000, "currency": "INR"}
     browser = {"ip": "203.0.113.7", "user_agent": "Mozilla/5.0"}
     success = '"object":"payment","status":"completed"'
+    vault: list[Flow] = [
+        Flow(
+            key=SAVE_CARD,
+            content_type="application/json",
+            payment=Call("/v1/cards", secret, _save_card_body(UNIQUE_PLACEHOLDER)),
+            success='"card_token":"',
+        )
+    ]
+    if saved_card is not None:
+        card_token, identifier = saved_card
+        body = _json({**payment, "saved_card": card_token, "identifier": identifier})
+        call = Call("/v1/payments", secret, body)
+        vault.append(Flow(key=SAVED_CARD_PAYMENT, content_type="application/json", payment=call, success=success))
     return [
         Flow(
             key=ONE_CALL,
@@ -109,6 +163,7 @@ def tessera_flows(credentials: dict[str, str]) -> list[Flow]:
             token_pattern='^{"id":"(tok_[%w_]+)"',
             payment_marker='{"id":"pay_',
         ),
+        *vault,
     ]
 
 

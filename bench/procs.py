@@ -161,17 +161,38 @@ def _own_pids() -> set[int]:
     return roots.union(*(descendants(root) for root in roots))
 
 
-def _own_ticks() -> dict[int, int]:
-    """CPU time of the harness's processes (user + system, plus children they reaped, such as wrk and
-    PostgreSQL's backends), in clock ticks."""
+def _ticks(pids: set[int]) -> dict[int, int]:
+    """CPU time of each of `pids` (user + system, plus that of children they reaped), in clock ticks."""
     ticks: dict[int, int] = {}
-    for pid in _own_pids():
+    for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         ticks[pid] = sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
     return ticks
+
+
+def _own_ticks() -> dict[int, int]:
+    """CPU time of the harness's processes (such as wrk, the servers and PostgreSQL's backends)."""
+    return _ticks(_own_pids())
+
+
+class TreeCpu:
+    """CPU time used by process trees (each root and its descendants) from now until `seconds()`: the
+    sum over the processes alive at the end of their time then minus their time now (0 for those that
+    started since). Time of processes that ended and were reaped is counted in their parent's."""
+
+    def __init__(self, roots: list[int]) -> None:
+        self._roots = roots
+        self._start = _ticks(self._pids())
+
+    def _pids(self) -> set[int]:
+        return set(self._roots).union(*(descendants(root) for root in self._roots))
+
+    def seconds(self) -> float:
+        end = _ticks(self._pids())
+        return sum(t - self._start.get(pid, 0) for pid, t in end.items()) / _TICKS
 
 
 class CpuWatch:

@@ -27,19 +27,22 @@ READY_TIMEOUT = 90.0
 
 @dataclass
 class Server:
-    """A running server: where it listens, its process, and (for Tessera) the demo merchant's keys."""
+    """A running server: where it listens, its process, and (for Tessera) the demo merchant's keys, its
+    work folder (which holds the SQLite file and the vault's key file) and its database URL if not SQLite's."""
 
     name: str
     url: str
     process: Managed
     workers: int
     credentials: dict[str, str]
+    workdir: Path
+    database_url: str | None = None
 
     def rss_kb(self) -> tuple[int, dict[int, int]]:
         return server_rss_kb(self.process.pid, self.workers)
 
 
-def _tessera_env() -> dict[str, str]:
+def tessera_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")}
     env["TESSERA_LOG_LEVEL"] = "WARNING"
     return env
@@ -53,13 +56,13 @@ def tessera(name: str, workers: int, database_url: str | None = None) -> Iterato
     argv = [sys.executable, "-m", "tessera", "serve", "--port", str(port), "--workers", str(workers)]
     if database_url:
         argv += ["--database-url", database_url]
-    process = Managed.start("tessera", argv, workdir, _tessera_env())
+    process = Managed.start("tessera", argv, workdir, tessera_env())
     try:
         url = f"http://127.0.0.1:{port}"
         process.wait_ready(f"{url}/readyz", READY_TIMEOUT)
         credentials = _credentials(workdir, process)
         log(f"tessera ({name}, {workers} worker{'s' if workers > 1 else ''}) ready on {url}, pid {process.pid}")
-        yield Server(name, url, process, workers, credentials)
+        yield Server(name, url, process, workers, credentials, workdir, database_url)
     finally:
         process.stop()
         if process.proc.returncode not in (0, -15, 143, None):
@@ -114,7 +117,7 @@ def localstripe() -> Iterator[Server]:
     try:
         url = f"http://127.0.0.1:{port}"
         process.wait_ready(f"{url}/v1/balance", READY_TIMEOUT, {"Authorization": f"Bearer {LOCALSTRIPE_KEY}"})
-        yield Server("localstripe", url, process, 1, {"secret_key": LOCALSTRIPE_KEY})
+        yield Server("localstripe", url, process, 1, {"secret_key": LOCALSTRIPE_KEY}, workdir)
     finally:
         process.stop()
         shutil.rmtree(workdir, ignore_errors=True)

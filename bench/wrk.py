@@ -20,7 +20,8 @@ WRK = "wrk"
 
 @dataclass
 class WrkResult:
-    """One wrk run: wrk's own summary plus the scripts' per-thread counters."""
+    """One wrk run: wrk's own summary plus the scripts' per-thread counters. `success_counter` names the
+    counter of successful responses: `payments` for the payment flows, `successes` for unique.lua's."""
 
     concurrency: int
     threads: int
@@ -29,9 +30,18 @@ class WrkResult:
     errors: dict[str, int]
     latency_ms: dict[str, float]
     counters: dict[str, list[int]]
+    success_counter: str = "payments"
 
     def total(self, counter: str) -> int:
         return sum(self.counters.get(counter, []))
+
+    @property
+    def successes(self) -> int:
+        return self.total(self.success_counter)
+
+    @property
+    def successes_per_s(self) -> float:
+        return self.successes / self.duration_s if self.duration_s else 0.0
 
     @property
     def payments(self) -> int:
@@ -50,7 +60,11 @@ class WrkResult:
         return sum(v for k, v in self.errors.items() if k != "status")
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "payments": self.payments, "payments_per_s": round(self.payments_per_s, 1)}
+        """The raw numbers; `payments` and `payments_per_s` only for a flow whose successes are payments."""
+        out = {**asdict(self), "successes": self.successes, "successes_per_s": round(self.successes_per_s, 1)}
+        if self.success_counter == "payments":
+            out |= {"payments": self.payments, "payments_per_s": round(self.payments_per_s, 1)}
+        return out
 
 
 def _argv(flow: Flow, url: str, concurrency: int, duration_s: int, timeout_s: int, stop_after: int) -> list[str]:
@@ -60,7 +74,7 @@ def _argv(flow: Flow, url: str, concurrency: int, duration_s: int, timeout_s: in
     ]  # fmt: skip
 
 
-def _parse(stdout: str, stderr: str, concurrency: int) -> WrkResult:
+def _parse(stdout: str, stderr: str, concurrency: int, success_counter: str) -> WrkResult:
     lines = [line[len(JSON_PREFIX) :] for line in stdout.splitlines() if line.startswith(JSON_PREFIX)]
     if not lines:
         raise BenchError(f"wrk printed no result line.\nstdout:\n{stdout[-3000:]}\nstderr:\n{stderr[-3000:]}")
@@ -73,6 +87,7 @@ def _parse(stdout: str, stderr: str, concurrency: int) -> WrkResult:
         errors=raw["errors"],
         latency_ms={k: round(v / 1000, 3) for k, v in raw["latency_us"].items()},
         counters=raw["counters"],
+        success_counter=success_counter,
     )
 
 
@@ -85,7 +100,7 @@ def run(flow: Flow, url: str, concurrency: int, duration_s: int, timeout_s: int)
         raise BenchError(f"wrk did not finish: {' '.join(argv[:8])}") from exc
     if done.returncode:
         raise BenchError(f"wrk failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return _parse(done.stdout, done.stderr, concurrency)
+    return _parse(done.stdout, done.stderr, concurrency, flow.success_counter)
 
 
 def run_count(flow: Flow, url: str, concurrency: int, per_thread: int, timeout_s: int, limit_s: int) -> WrkResult:
@@ -117,4 +132,4 @@ def run_count(flow: Flow, url: str, concurrency: int, per_thread: int, timeout_s
         raise BenchError(f"wrk failed ({code}):\n{''.join(out)[-3000:]}\n{err[-3000:]}")
     if stopped < threads:
         raise BenchError(f"wrk ran for its whole {limit_s}s before reaching {per_thread} responses per thread")
-    return _parse("".join(out), err, concurrency)
+    return _parse("".join(out), err, concurrency, flow.success_counter)

@@ -3,7 +3,7 @@
 Each money movement is two transactions around the processor call: the first locks the payment,
 checks the rules and commits a pending operation (so the movement is durable before any money
 moves); the second records the processor's result with its event. An unknown result is resolved at
-once by `recovery`, and again later by the recovery job if that fails too.
+once by `settle.resolve_operation`, and again later by the recovery job if the acquirer cannot say yet.
 """
 
 from __future__ import annotations
