@@ -33,6 +33,12 @@ def exponent(currency: str) -> int:
     return int(digits)
 
 
+def numeric_code(currency: str) -> str:
+    """The ISO 4217 three-digit number (`"356"` for INR), as 3-D Secure messages carry currencies."""
+    exponent(currency)
+    return f"{int(_Iso4217(currency).number):03d}"
+
+
 def normalise_currency(value: str) -> str:
     code = value.strip().upper()
     exponent(code)

@@ -36,6 +36,8 @@ class TestCard:
     threeds: ThreeDS = ThreeDS.FRICTIONLESS
     error: ErrorCode | None = None
     response_code: str = "00"
+    # Whether the card's range takes part in 3-D Secure; under the "auto" policy only these authenticate.
+    enrolled: bool = True
 
 
 _A = Behaviour.APPROVE
@@ -48,13 +50,13 @@ TEST_CARDS: dict[str, TestCard] = {
         TestCard("4111111111111111", _A, "Visa: approved; frictionless"),
         TestCard("4444333322221111", _A, "Visa: approved; frictionless (seed 001's sample)"),
         TestCard("5555555555554444", _A, "Mastercard: approved; frictionless (ECI 02)"),
-        TestCard("2223003122003222", _A, "Mastercard (2-series): approved"),
-        TestCard("5506900480000008", _A, "Mastercard: approved (seed 004's sample)"),
-        TestCard("378282246310005", _A, "Amex: approved"),
-        TestCard("6011111111111117", _A, "Discover: approved"),
-        TestCard("3530111333300000", _A, "JCB: approved"),
-        TestCard("36227206271667", _A, "Diners Club: approved"),
-        TestCard("6521123456789012", _A, "RuPay: approved (seed 004's sample)"),
+        TestCard("2223003122003222", _A, "Mastercard (2-series): approved", enrolled=False),
+        TestCard("5506900480000008", _A, "Mastercard: approved (seed 004's sample)", enrolled=False),
+        TestCard("378282246310005", _A, "Amex: approved", enrolled=False),
+        TestCard("6011111111111117", _A, "Discover: approved", enrolled=False),
+        TestCard("3530111333300000", _A, "JCB: approved", enrolled=False),
+        TestCard("36227206271667", _A, "Diners Club: approved", enrolled=False),
+        TestCard("6521123456789012", _A, "RuPay: approved (seed 004's sample)", enrolled=False),
         TestCard("4000002500003155", _A, "challenge; approved after the one-time password", ThreeDS.CHALLENGE),
         TestCard(
             "4895380110000003", _A, "challenge; approved after the one-time password (seed 000)", ThreeDS.CHALLENGE
@@ -105,7 +107,7 @@ TEST_CARDS: dict[str, TestCard] = {
     )
 }
 
-_DEFAULT = TestCard("", _A, "any other valid card: approved")
+_DEFAULT = TestCard("", _A, "any other valid card: approved", enrolled=False)
 
 
 def lookup(number: str) -> TestCard:
@@ -117,5 +119,6 @@ def markdown_table() -> str:
     rows = ["| number | 3-D Secure | authorisation | behaviour |", "|---|---|---|---|"]
     for card in TEST_CARDS.values():
         outcome = card.error.value if card.error else "approved"
-        rows.append(f"| `{card.number}` | {card.threeds.value} | {outcome} | {card.description} |")
+        threeds = card.threeds.value if card.enrolled else "not enrolled"
+        rows.append(f"| `{card.number}` | {threeds} | {outcome} | {card.description} |")
     return "\n".join(rows)
