@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 BACKENDS = ("sqlite", "postgresql")
+CPU_CONCURRENCY = 16  # the matrix run whose server CPU per request is compared between flows
 
 
 class BenchError(RuntimeError):
@@ -51,6 +52,7 @@ class Config:
     growth_payments: int
     growth_segments: int
     growth_concurrency: int
+    rotation_cards: int
     backends: tuple[str, ...]
     localstripe: bool
     pg_durable: bool
@@ -66,6 +68,7 @@ class Config:
             growth_payments=_int("BENCH_GROWTH_PAYMENTS", 100_000, minimum=0),
             growth_segments=_int("BENCH_GROWTH_SEGMENTS", 10),
             growth_concurrency=64,
+            rotation_cards=_int("BENCH_ROTATION_CARDS", 20_000, minimum=0),
             backends=_list("BENCH_BACKENDS", BACKENDS),
             localstripe=_flag("BENCH_LOCALSTRIPE", True),
             pg_durable=_flag("BENCH_PG_DURABLE", True),

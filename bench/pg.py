@@ -135,6 +135,19 @@ async def _show(url: str) -> dict[str, str]:
         await conn.close()
 
 
+async def _counts(url: str, queries: dict[str, str]) -> dict[str, int]:
+    conn = await asyncpg.connect(url)
+    try:
+        return {name: int(await conn.fetchval(sql)) for name, sql in queries.items()}
+    finally:
+        await conn.close()
+
+
+def counts(url: str, queries: dict[str, str]) -> dict[str, int]:
+    """The result of each `SELECT count(*) ...` in `queries`, by name."""
+    return asyncio.run(_counts(url, queries))
+
+
 def create_database(cluster: Cluster, name: str) -> str:
     """Create an empty database and return its URL."""
     asyncio.run(_create(cluster.url(), name))

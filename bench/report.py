@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.flows import ONE_CALL, TITLES, TOKEN_THEN_PAYMENT
+from bench.config import CPU_CONCURRENCY
+from bench.flows import ONE_CALL, SAVE_CARD, SAVED_CARD_PAYMENT, TITLES, TOKEN_THEN_PAYMENT
 
 BACKEND_TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 TARGET_RATE = 800.0
@@ -12,6 +13,11 @@ TARGET_P99_MS = 100.0
 TARGET_P50_MS = 5.0
 TARGET_GROWTH_PCT = 15.0
 TARGET_RSS_PCT = 10.0
+TARGET_VAULT_CPU_PCT = 20.0  # a vault flow's server CPU per request, above the one-call payment's
+TARGET_ROTATION_RATE = 5000.0  # cards re-encrypted per second
+VAULT_FLOWS = (SAVE_CARD, SAVED_CARD_PAYMENT)
+OTHER_CPU_WARNING_PCT = 10.0
+RATE_LABELS = {SAVE_CARD: "Cards saved/s"}
 
 Row = dict[str, Any]
 
@@ -35,10 +41,15 @@ def _socket_errors(run: Row) -> str:
     return f"{socket} ({errors['timeout']} timeouts)" if socket else "0"
 
 
+def _successes_per_s(run: Row) -> float:
+    """Successful responses per second: completed payments, or saved cards for the save-card flow."""
+    return float(run["successes_per_s"] if "successes_per_s" in run else run["payments_per_s"])
+
+
 def _run_row(run: Row) -> list[str]:
     lat = run["latency_ms"]
     return [
-        str(run["concurrency"]), f"-t{run['threads']}", _rate(run["payments_per_s"]), _ms(lat["p50"]),
+        str(run["concurrency"]), f"-t{run['threads']}", _rate(_successes_per_s(run)), _ms(lat["p50"]),
         _ms(lat["p90"]), _ms(lat["p99"]), f"{run['requests']:,}", str(sum(run["counters"]["non_2xx"])),
         _socket_errors(run), _other(run),
     ]  # fmt: skip
@@ -63,7 +74,20 @@ def _flow_tables(matrix: dict[str, list[Row]], level: str = "###") -> list[str]:
                 "payments/s counts only successful payment responses.",
                 "",
             ]
-        out += _table(RUN_HEADER, [_run_row(run) for run in runs])
+        elif key == SAVE_CARD:
+            out += [
+                "`POST /v1/cards` with a new owner `identifier` in every request (the same card cannot be saved "
+                "twice for one owner); cards saved/s counts 2xx responses carrying a `card_token`.",
+                "",
+            ]
+        elif key == SAVED_CARD_PAYMENT:
+            out += [
+                "`POST /v1/payments` with `saved_card` and its owner's `identifier`: every request pays with the "
+                "one card the harness saved through the API when the server started.",
+                "",
+            ]
+        header = [RATE_LABELS.get(key, h) if h == "Payments/s" else h for h in RUN_HEADER]
+        out += _table(header, [_run_row(run) for run in runs])
     return out
 
 
@@ -95,7 +119,8 @@ def _method(results: Row) -> list[str]:
         "",
         "Command: `make bench` (which runs `.venv/bin/python -m bench.run`). "
         f"This run: BENCH_DURATION={c['duration']}, BENCH_WARMUP={c['warmup']}, "
-        f"BENCH_GROWTH_PAYMENTS={c['growth_payments']}, BENCH_CONCURRENCY={','.join(map(str, c['concurrencies']))}.",
+        f"BENCH_GROWTH_PAYMENTS={c['growth_payments']}, BENCH_CONCURRENCY={','.join(map(str, c['concurrencies']))}, "
+        f"BENCH_ROTATION_CARDS={c.get('rotation_cards', 0)}.",
         "",
         "- Load comes from [wrk](https://github.com/wg/wrk) in a separate process **on the same 2-core machine** "
         "as the server (and the database), so client, server and database compete for the same two cores: "
@@ -113,6 +138,12 @@ def _method(results: Row) -> list[str]:
         "- One-call flow: `POST /v1/payments` with card details (secret key). Token flow (`bench/lua/twostep.lua`): "
         "each wrk thread queues the token ids from `POST /v1/tokens` (publishable key) responses and sends a "
         "payment with a queued token whenever it has one, else asks for another token.",
+        "- Vault flows: save-card (`bench/lua/unique.lua`) is `POST /v1/cards` (secret key) with a Mastercard test "
+        "number and an owner `identifier` unique to the request (a random prefix per wrk run, the wrk thread and a "
+        "counter), as saving the same card for the same owner twice is refused (409); saved-card payment is "
+        "`POST /v1/payments` with `saved_card` and `identifier`, all requests paying with one card the harness "
+        "saved through the API when the server started. Both run on the same server and store as the other flows, "
+        "after them.",
         "- Non-2xx counts every response with a status outside 200-299; socket errors are wrk's connect, read, "
         "write and timeout errors.",
         "- Other CPU is the CPU time that processes the harness did not start (anything but wrk, the servers "
@@ -160,6 +191,139 @@ def _growth(results: Row) -> list[str]:
             f"after the last {g['segments'][-1]['rss_kb'] / 1024:.1f} MB ({g['rss_change_pct']:+.1f}%); "
             f"{_half_growth(g['segments'])}.",
         ]
+    return out
+
+
+def _cpu_ratio(matrix: dict[str, list[Row]] | None, key: str) -> tuple[float, float, float] | None:
+    """(flow's server ms of CPU per request, one-call's, flow's / one-call's) at CPU_CONCURRENCY."""
+    run, base = _find(matrix, key, CPU_CONCURRENCY), _find(matrix, ONE_CALL, CPU_CONCURRENCY)
+    mine = run.get("server_cpu_ms_per_success") if run else None
+    theirs = base.get("server_cpu_ms_per_success") if base else None
+    if mine is None or not theirs:
+        return None
+    return mine, theirs, mine / theirs
+
+
+def _shared(matrix: dict[str, list[Row]] | None, key: str) -> float | None:
+    """The most other processes' CPU in the flow's or the one-call payment's run at CPU_CONCURRENCY, if
+    above OTHER_CPU_WARNING_PCT: a shared machine inflates CPU time per request (caches, the host's cores),
+    so their ratio is then unreliable."""
+    runs = [_find(matrix, k, CPU_CONCURRENCY) for k in (key, ONE_CALL)]
+    busiest = max((run.get("other_cpu_pct", 0.0) for run in runs if run), default=0.0)
+    return float(busiest) if busiest > OTHER_CPU_WARNING_PCT else None
+
+
+def _server_cpu(results: Row) -> list[str]:
+    out = ["## Server CPU per request", ""]
+    backends = {k: v.get("matrix") or {} for k, v in results.get("backends", {}).items()}
+    if not any(_find(m, ONE_CALL, CPU_CONCURRENCY) for m in backends.values()):
+        return out + [f"Not measured (no run at concurrency {CPU_CONCURRENCY})."]
+    out += [
+        f"From the concurrency-{CPU_CONCURRENCY} runs above: the CPU time (user + system, from `/proc/PID/stat`, "
+        "with that of any children they reaped) of the `tessera serve` process and all its descendants (with "
+        "two workers: uvicorn's supervisor, both HTTP workers and multiprocessing's resource tracker), read just "
+        "before and just after the measured run, divided by the run's successful responses (completed payments, "
+        "or saved cards). The background worker runs inside the server and is included; wrk is not. Requests "
+        "still in flight when wrk stops are served but not counted (at most 16 of thousands). PostgreSQL's own "
+        "CPU time (its postmaster and all its children: the backends serving Tessera, the WAL writer, the "
+        "checkpointer...) is not in the server's, and is shown beside it. The token flow's cost per payment "
+        "includes its token request. Target: each vault flow at most "
+        f"{TARGET_VAULT_CPU_PCT:.0f}% above the one-call payment on the same backend.",
+        "",
+    ]
+    header = ["Backend", "Flow", "Successes", "Server CPU s", "Server ms/request", "vs one-call"]
+    header += [f"Within +{TARGET_VAULT_CPU_PCT:.0f}%", "PostgreSQL ms/request", "Other CPU"]
+    rows = []
+    for name, matrix in backends.items():
+        for key in matrix:
+            run = _find(matrix, key, CPU_CONCURRENCY)
+            if not run or run.get("server_cpu_ms_per_success") is None:
+                continue
+            ratio = _cpu_ratio(matrix, key)
+            versus = f"{(ratio[2] - 1) * 100:+.1f}%" if ratio and key != ONE_CALL else "-"
+            if ratio and key != ONE_CALL and _shared(matrix, key) is not None:
+                versus += " (shared)"
+            within = "-"
+            if ratio and key in VAULT_FLOWS:
+                within = "yes" if ratio[2] <= 1 + TARGET_VAULT_CPU_PCT / 100 else "**no**"
+            database = run.get("database_cpu_ms_per_success")
+            rows.append(
+                [
+                    BACKEND_TITLES[name],
+                    TITLES[key],
+                    f"{run.get('successes', run.get('payments', 0)):,}",
+                    f"{run['server_cpu_s']:.2f}",
+                    f"{run['server_cpu_ms_per_success']:.2f}",
+                    versus,
+                    within,
+                    f"{database:.2f}" if database is not None else "-",
+                    _other(run),
+                ]  # fmt: skip
+            )
+    out += _table(header, rows)
+    if any(_shared(m, k) is not None for m in backends.values() for k in m if k != ONE_CALL):
+        out += [
+            "",
+            f"(shared): other processes used more than {OTHER_CPU_WARNING_PCT:.0f}% of a core during this flow's "
+            "run or the one-call payment's. CPU time per request grows when the machine is shared (the processes "
+            "compete for caches and for the host's cores), so such a ratio is unreliable: rerun on a quiet machine.",
+        ]
+    return out
+
+
+def _rotation(results: Row) -> list[str]:
+    out = ["## Key rotation", ""]
+    rotations = {k: v["rotation"] for k, v in results.get("backends", {}).items() if v.get("rotation")}
+    if not rotations:
+        return out + ["Not run."]
+    first = next(iter(rotations.values()))
+    out += [
+        f"After the matrix, on the same store: if it held fewer than {first['cards_target']:,} saved cards, a "
+        f"counted save-card wrk run at concurrency {CPU_CONCURRENCY} saved the rest; then the server was "
+        "stopped (so that nothing competes for the CPU) and `tessera vault rotate --yes` run from the server's "
+        "work folder (where the vault's key file is; for PostgreSQL with `--database-url`). It makes a new data "
+        "key current and re-encrypts every encrypted field under it: one per saved card (its PAN), and the PAN "
+        "and, until the token expires, the CVV of every card token the token flow made. Fields/s is the "
+        "command's own figure (its re-encryption loop, from its last line of output); the whole command also "
+        "starts Python, checks migrations and loads the keys. The stored counts are read from the database "
+        f"before rotating. Target: at least {TARGET_ROTATION_RATE:,.0f} cards per second; every field costs "
+        "the same (one decryption and one encryption), so fields/s is cards/s.",
+        "",
+    ]
+    header = ["Backend", "Saved cards", "Card-token fields", "Fields re-encrypted", "Seconds", "Fields/s"]
+    header += ["Whole command s", "Topped up", "Other CPU"]
+    rows = []
+    for name, r in rotations.items():
+        held, topup = r["stored"], r.get("topup")
+        topped = f"{topup['successes']:,} in {topup['wall_s']:.0f} s" if topup else "no"
+        rows.append(
+            [
+                BACKEND_TITLES[name],
+                f"{held['cards']:,}",
+                f"{held['token_pans'] + held['token_cvvs']:,}",
+                f"{r['fields']:,}",
+                f"{r['seconds']:.2f}",
+                _rate(r["fields_per_s"]),
+                f"{r['command_wall_s']:.2f}",
+                topped,
+                _other(r),
+            ]  # fmt: skip
+        )
+    out += _table(header, rows)
+    for name, r in rotations.items():
+        topup = r.get("topup")
+        if r["fields"] != r["stored"]["fields"]:
+            out += [
+                "",
+                f"{BACKEND_TITLES[name]}: the store held {r['stored']['fields']:,} encrypted fields but the command "
+                f"re-encrypted {r['fields']:,}.",
+            ]
+        if topup and (sum(topup["counters"]["non_2xx"]) or _socket_errors(topup) != "0"):
+            out += [
+                "",
+                f"{BACKEND_TITLES[name]}: the top-up run had {sum(topup['counters']['non_2xx'])} non-2xx responses "
+                f"and {_socket_errors(topup)} socket errors.",
+            ]
     return out
 
 
@@ -233,6 +397,27 @@ def targets(results: Row) -> list[tuple[str, str, bool | None]]:
             found.append((goal, f"p50 {_ms(p50)} ms", p50 < TARGET_P50_MS))
         else:
             found.append((goal, "not measured", None))
+        for key in VAULT_FLOWS:
+            goal = (
+                f"{title}: {TITLES[key].lower()} costs ≤ {TARGET_VAULT_CPU_PCT:.0f}% more server CPU per request "
+                f"than a one-call payment (c={CPU_CONCURRENCY})"
+            )
+            ratio = _cpu_ratio(b.get("matrix"), key)
+            if ratio:
+                measured = f"{ratio[0]:.2f} vs {ratio[1]:.2f} ms ({(ratio[2] - 1) * 100:+.1f}%)"
+                busiest = _shared(b.get("matrix"), key)
+                if busiest is not None:
+                    measured += f"; unreliable: the machine was shared (other CPU up to {busiest:.0f}%)"
+                found.append((goal, measured, ratio[2] <= 1 + TARGET_VAULT_CPU_PCT / 100))
+            else:
+                found.append((goal, "not measured", None))
+        r = b.get("rotation")
+        goal = f"{title}: key rotation re-encrypts ≥ {TARGET_ROTATION_RATE:,.0f} cards/s"
+        if r:
+            measured = f"{_rate(r['fields_per_s'])} fields/s ({r['stored']['cards']:,} cards, {r['fields']:,} fields)"
+            found.append((goal, measured, r["fields_per_s"] >= TARGET_ROTATION_RATE))
+        else:
+            found.append((goal, "not measured", None))
         g = b.get("growth")
         speed = f"{title}: last {_segment_label(g)} within {TARGET_GROWTH_PCT:.0f}% of the first"
         memory = f"{title}: memory flat (RSS after the last segment within {TARGET_RSS_PCT:.0f}% of the first)"
@@ -257,7 +442,10 @@ def _targets(results: Row) -> list[str]:
         "## Targets",
         "",
         'From the issue. "Memory flat" has no number in the issue; it is read here as RSS after the last '
-        f"segment within {TARGET_RSS_PCT:.0f}% of RSS after the first.",
+        f'segment within {TARGET_RSS_PCT:.0f}% of RSS after the first. A flow\'s "server time" is read as the '
+        f"server processes' CPU time per successful response at concurrency {CPU_CONCURRENCY} (see Server CPU per "
+        "request), and the rotation's cards per second as the fields per second `tessera vault rotate` reports "
+        "(one field per saved card; see Key rotation).",
         "",
         *_table(["Target", "Measured", "Result"], rows),
     ]
@@ -280,14 +468,14 @@ def _summary(error: str) -> str:
     return f"`{lines[0]}`" + (f" ... `{lines[-1]}`" if len(lines) > 1 else "")
 
 
-OTHER_CPU_WARNING_PCT = 10.0
-
-
 def _all_runs(results: Row) -> list[Row]:
     runs: list[Row] = []
     for b in results.get("backends", {}).values():
         runs += [run for flow_runs in (b.get("matrix") or {}).values() for run in flow_runs]
         runs += (b.get("growth") or {}).get("segments", [])
+        rotation = b.get("rotation") or {}
+        runs += [rotation] if rotation else []
+        runs += [rotation["topup"]] if rotation.get("topup") else []
     for flow_runs in (results.get("localstripe", {}).get("matrix") or {}).values():
         runs += flow_runs
     return runs
@@ -313,7 +501,8 @@ def render(results: Row, results_file: str) -> str:
         f"Generated by `make bench` (`bench/run.py`) on {results['machine']['date']}; the raw results are in "
         f"`{results_file}` (not committed). Rerun `make bench` to refresh this page.",
     ]
-    if results["config"]["duration"] != 10 or results["config"]["growth_payments"] != 100_000:
+    c = results["config"]
+    if c["duration"] != 10 or c["growth_payments"] != 100_000 or c.get("rotation_cards") != 20_000:
         lines += ["", "**This run used shortened settings (see Method); rerun with the defaults for real numbers.**"]
     lines += _contention(results)
     lines += ["", *_failures(results)] if results.get("failures") else []
@@ -322,5 +511,6 @@ def render(results: Row, results_file: str) -> str:
         workers = b["workers"]
         lines += ["", f"## {BACKEND_TITLES[name]} ({workers} worker{'s' if workers > 1 else ''})"]
         lines += _flow_tables(b.get("matrix") or {})
+    lines += ["", *_server_cpu(results), "", *_rotation(results)]
     lines += ["", *_growth(results), "", *_localstripe(results), ""]
     return "\n".join(lines)

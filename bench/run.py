@@ -1,14 +1,17 @@
 """Tessera's benchmark: `make bench`, or `.venv/bin/python -m bench.run` from the repository root.
 
 For SQLite (one worker) and PostgreSQL (two workers, throwaway cluster), a fresh `tessera serve` is driven by
-wrk (bench/lua/*.lua) at concurrency 1, 16 and 64 for one-call card payments and token-then-payment; then a
-growth check makes 100,000 one-call payments in 10 segments, watching throughput and the server's RSS; then
-localstripe runs the equivalent Stripe flows for comparison. Raw results go to bench/results/<time>.json
-and the report to docs/benchmarks.md.
+wrk (bench/lua/*.lua) at concurrency 1, 16 and 64 for one-call card payments, token-then-payment, saving a
+card in the vault and paying with a saved card, with the server's CPU time per request; then the store is
+topped up to BENCH_ROTATION_CARDS saved cards, the server stopped and `tessera vault rotate` timed on it;
+then a growth check makes 100,000 one-call payments in 10 segments, watching throughput and the server's
+RSS; then localstripe runs the equivalent Stripe flows for comparison. Raw results go to
+bench/results/<time>.json and the report to docs/benchmarks.md.
 
 Settings (environment): BENCH_DURATION (s per run, 10), BENCH_WARMUP (s, 2), BENCH_TIMEOUT (wrk's, s, 5),
 BENCH_CONCURRENCY (1,16,64), BENCH_GROWTH_PAYMENTS (100000; 0 skips), BENCH_GROWTH_SEGMENTS (10),
-BENCH_BACKENDS (sqlite,postgresql), BENCH_LOCALSTRIPE (1), BENCH_PG_DURABLE (1; 0 turns fsync off).
+BENCH_ROTATION_CARDS (20000; 0 skips the rotation), BENCH_BACKENDS (sqlite,postgresql), BENCH_LOCALSTRIPE (1),
+BENCH_PG_DURABLE (1; 0 turns fsync off).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Any
 
 from bench import machine, pg, report, scenarios, servers
 from bench.config import BenchError, Config
-from bench.flows import ONE_CALL, localstripe_flows, tessera_flows
+from bench.flows import ONE_CALL, SAVE_CARD, localstripe_flows, save_card, tessera_flows
 from bench.procs import log
 
 REPO = servers.REPO
@@ -48,10 +51,22 @@ def _step(results: Results, name: str, action: Callable[[], None]) -> None:
         results["failures"].append({"step": name, "error": str(exc), "traceback": traceback.format_exc()})
 
 
-def _tessera_phase(backend: str, config: Config, database_url: Callable[[str], str | None]) -> Results:
+def _tessera_phase(
+    backend: str, config: Config, database_url: Callable[[str], str | None], results: Results
+) -> Results:
+    """The matrix, then (on the same store, with the server stopped) the key rotation, then the growth
+    check on a fresh server. A failed rotation is recorded and the growth check still runs."""
     out: Results = {"workers": WORKERS[backend]}
     with servers.tessera(backend, WORKERS[backend], database_url("bench")) as server:
-        out["matrix"] = scenarios.matrix(server, tessera_flows(server.credentials), config, backend)
+        flows = tessera_flows(server.credentials, saved_card=save_card(server.url, server.credentials))
+        out["matrix"] = scenarios.matrix(server, flows, config, backend)
+        save = next(f for f in flows if f.key == SAVE_CARD)
+
+        def rotate() -> None:
+            out["rotation"] = scenarios.rotation(server, save, config, backend)
+
+        if config.rotation_cards:
+            _step(results, f"{backend} rotation", rotate)
     if config.growth_payments:
         with servers.tessera(f"{backend}-growth", WORKERS[backend], database_url("growth")) as server:
             one_call = next(f for f in tessera_flows(server.credentials) if f.key == ONE_CALL)
@@ -63,10 +78,10 @@ def _tessera_phase(backend: str, config: Config, database_url: Callable[[str], s
 def _run_backend(backend: str, config: Config, results: Results) -> None:
     log(f"{backend}: starting (load average {machine.loadavg()})")
     if backend == "sqlite":
-        results["backends"][backend] = _tessera_phase(backend, config, lambda _name: None)
+        results["backends"][backend] = _tessera_phase(backend, config, lambda _name: None, results)
         return
     with pg.running(config.pg_durable) as cluster:
-        phase = _tessera_phase(backend, config, lambda name: pg.create_database(cluster, name))
+        phase = _tessera_phase(backend, config, lambda name: pg.create_database(cluster, name), results)
         results["backends"][backend] = {**phase, "settings": pg.settings(cluster)}
 
 

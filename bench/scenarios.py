@@ -1,4 +1,5 @@
-"""What is measured: the throughput/latency matrix, the growth check, and the localstripe comparison.
+"""What is measured: the throughput/latency matrix, the vault's key rotation, the growth check, and the
+localstripe comparison.
 
 Each function takes running servers and returns plain dicts, ready for the JSON results and the report.
 """
@@ -8,29 +9,45 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bench import wrk
-from bench.config import Config
-from bench.flows import ONE_CALL, Flow
-from bench.procs import CpuWatch, log
+from bench import procs, vault, wrk
+from bench.config import CPU_CONCURRENCY, Config, wrk_threads
+from bench.flows import ONE_CALL, SAVE_CARD, Flow
+from bench.procs import CpuWatch, TreeCpu, log
 from bench.servers import Server
 
 
 def _describe(result: wrk.WrkResult) -> str:
+    what = "payments" if result.success_counter == "payments" else result.success_counter
     return (
-        f"{result.payments_per_s:7.1f} payments/s, p50 {result.latency_ms['p50']:.1f} ms, "
+        f"{result.successes_per_s:7.1f} {what}/s, p50 {result.latency_ms['p50']:.1f} ms, "
         f"p99 {result.latency_ms['p99']:.1f} ms, non-2xx {result.non_2xx}, socket errors {result.socket_errors}"
     )
 
 
+def _per_success_ms(cpu_s: float, successes: int) -> float | None:
+    return round(cpu_s * 1000 / successes, 3) if successes else None
+
+
 def measure(flow: Flow, server: Server, concurrency: int, config: Config, label: str) -> dict[str, Any]:
-    """A warm-up run (discarded), then the measured run."""
+    """A warm-up run (discarded), then the measured run, with the CPU time the server's processes (and
+    PostgreSQL's, when its cluster runs) used during it."""
     if config.warmup:
         wrk.run(flow, server.url, concurrency, config.warmup, config.timeout)
-    watch = CpuWatch()
+    database = sorted(procs.OWN_ROOTS)  # PostgreSQL's postmaster, whose children are its backends
+    watch, server_cpu, database_cpu = CpuWatch(), TreeCpu([server.process.pid]), TreeCpu(database)
     result = wrk.run(flow, server.url, concurrency, config.duration, config.timeout)
+    server_s, database_s = server_cpu.seconds(), database_cpu.seconds()
     other = watch.other_cpu_pct()
-    log(f"  {label} {flow.key} c={concurrency}: {_describe(result)}, other processes' CPU {other:.0f}%")
-    return {**result.as_dict(), "other_cpu_pct": other}
+    per_success = _per_success_ms(server_s, result.successes)
+    log(
+        f"  {label} {flow.key} c={concurrency}: {_describe(result)}, server CPU "
+        f"{per_success if per_success is not None else '-'} ms/success, other processes' CPU {other:.0f}%"
+    )
+    cpu: dict[str, Any] = {"server_cpu_s": round(server_s, 3), "server_cpu_ms_per_success": per_success}
+    if database:
+        cpu |= {"database_cpu_s": round(database_s, 3)}
+        cpu |= {"database_cpu_ms_per_success": _per_success_ms(database_s, result.successes)}
+    return {**result.as_dict(), **cpu, "other_cpu_pct": other}
 
 
 def matrix(server: Server, flows: list[Flow], config: Config, label: str) -> dict[str, list[dict[str, Any]]]:
@@ -40,6 +57,40 @@ def matrix(server: Server, flows: list[Flow], config: Config, label: str) -> dic
         flow.probe(server.url)
         results[flow.key] = [measure(flow, server, c, config, label) for c in config.concurrencies]
     return results
+
+
+def rotation(server: Server, flow: Flow, config: Config, label: str) -> dict[str, Any]:
+    """Top the store up to `config.rotation_cards` saved cards with `flow` (save-card) if it holds fewer,
+    stop the server, and time `tessera vault rotate` on its store. The server is stopped after this."""
+    assert flow.key == SAVE_CARD
+    before = vault.stored(server)
+    topup = None
+    missing = config.rotation_cards - before["cards"]
+    if missing > 0:
+        c = CPU_CONCURRENCY
+        per_thread = -(-missing // wrk_threads(c))
+        log(f"{label}: {before['cards']:,} saved cards stored; saving {missing:,} more at c={c}")
+        started, watch = time.monotonic(), CpuWatch()
+        result = wrk.run_count(flow, server.url, c, per_thread, config.timeout, max(600, missing // 10))
+        topup = {**result.as_dict(), "wall_s": round(time.monotonic() - started, 3)}
+        topup["other_cpu_pct"] = watch.other_cpu_pct()
+        log(f"  {label} save-card top-up: {_describe(result)}")
+    server.process.stop()
+    held = vault.stored(server)
+    if held["cards"] < config.rotation_cards:
+        log(f"warning: {label}: only {held['cards']:,} saved cards stored, not {config.rotation_cards:,}")
+    log(
+        f"{label}: server stopped; rotating the vault's data key over {held['cards']:,} saved cards and "
+        f"{held['token_pans'] + held['token_cvvs']:,} card-token fields"
+    )
+    rotated = vault.rotate(server)
+    log(
+        f"  {label} rotation: {rotated['fields']:,} fields in {rotated['seconds']:.2f} s "
+        f"({rotated['fields_per_s']:,.0f}/s; whole command {rotated['command_wall_s']:.2f} s), "
+        f"other processes' CPU {rotated['other_cpu_pct']:.0f}%"
+    )
+    found = {"cards_target": config.rotation_cards, "stored_before_topup": before, "topup": topup, "stored": held}
+    return found | rotated
 
 
 def growth(server: Server, flow: Flow, config: Config, label: str) -> dict[str, Any]:
