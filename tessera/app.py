@@ -24,12 +24,13 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tessera import __version__, logs, worker
+from tessera import __version__, logs, shopper, worker
 from tessera.bootstrap import Container, build
 from tessera.core.errors import TesseraError
 from tessera.core.ids import new_id
 from tessera.dialects import DIALECTS, Dialect, dialect_for
 from tessera.metrics import CONTENT_TYPE
+from tessera.sandbox import acs
 from tessera.settings import Settings
 
 logger = logging.getLogger("tessera.http")
@@ -144,6 +145,8 @@ def create_app(settings: Settings, *, container: Container | None = None, embedd
 
     for dialect in DIALECTS:
         dialect.mount(app)
+    app.include_router(shopper.router)
+    app.include_router(acs.router)
     _add_docs(app)
     _add_operational_routes(app, container)
     _add_error_handlers(app)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from tessera.core.idempotency import IdempotencyKeys
+from tessera.core.payments.authentication import receive_rreq
 from tessera.core.payments.settle import PaymentDeps
+from tessera.core.threeds.flow import ThreeDSDeps
 from tessera.core.vault.crypto import Keyring, WrappedKey
 from tessera.core.vault.keys import load_data_keys
 from tessera.keys import KeyMaterial, load_key_material
 from tessera.metrics import Metrics
 from tessera.processors import Registry
+from tessera.sandbox.acs import challenge_store
+from tessera.sandbox.directory import SandboxDirectoryServer
 from tessera.settings import Settings
 from tessera.storage.engine import Database, create_database
 from tessera.storage.uow import SqlUnitOfWorkFactory
@@ -28,6 +33,11 @@ class Container:
     payments: PaymentDeps
     idempotency: IdempotencyKeys
     key_material: KeyMaterial
+    sandbox_key: bytes  # signs the sandbox networks' authentication values; the same in every process
+
+    async def receive_rreq(self, rreq: dict[str, Any]) -> dict[str, Any]:
+        """The 3DS server's results endpoint, called by the (in-process) sandbox ACS."""
+        return await receive_rreq(rreq, deps=self.payments)
 
     async def start(self) -> None:
         """Load (or, on a new database, make) the vault's data keys. Call before serving."""
@@ -56,14 +66,22 @@ def build(settings: Settings) -> Container:
         reload=stored_data_keys,
         reload_keks=lambda: load_key_material(settings).keks,
     )
-    processors = Registry(settings.live_processor)
+    processors = Registry(settings.live_processor, sandbox_key=keyring.keyed_digest(b"sandbox-3ds-networks"))
     metrics = Metrics()
+    sandbox_key = keyring.keyed_digest(b"sandbox-3ds-networks")
+    public = settings.resolved_public_url
+    directory = SandboxDirectoryServer(
+        acs_url=f"{public}/sandbox/acs/challenge", key=sandbox_key, store_challenge=challenge_store(db)
+    )
+    threeds = ThreeDSDeps(directory=directory, notification_url=f"{public}/shopper/3ds/notify")
     payments = PaymentDeps(
         uow=uow,
         processors=processors,
         cipher=keyring,
         processor_timeout=settings.processor_timeout_seconds,
         metrics=metrics,
+        # The sandbox networks authenticate test-mode payments; live needs a real directory server.
+        threeds={"test": threeds, **({"live": threeds} if settings.live_processor == "sandbox" else {})},
     )
     return Container(
         settings=settings,
@@ -75,4 +93,5 @@ def build(settings: Settings) -> Container:
         payments=payments,
         idempotency=IdempotencyKeys(uow, timedelta(hours=settings.idempotency_ttl_hours)),
         key_material=material,
+        sandbox_key=sandbox_key,
     )

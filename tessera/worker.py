@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from tessera.bootstrap import Container
 from tessera.core.clock import utcnow
+from tessera.core.payments.authentication import expire_challenges
 from tessera.core.payments.recovery import recover_open_operations
 
 logger = logging.getLogger(__name__)
@@ -18,14 +19,21 @@ async def run_once(container: Container) -> dict[str, int]:
     settings = container.settings
     grace = timedelta(seconds=max(settings.recovery_grace_seconds, settings.processor_timeout_seconds * 2))
     recovered = await recover_open_operations(deps=container.payments, grace=grace)
+    expired = await expire_challenges(deps=container.payments)
     now = utcnow()
     async with container.uow() as tx:
         erased = await tx.tokens.erase_expired_secrets(now)
         await tx.commit()
     purged = await container.idempotency.purge_expired(now)
-    if recovered or erased or purged:
-        logger.info("worker tick recovered=%d erased_cvvs=%d purged_keys=%d", recovered, erased, purged)
-    return {"recovered": recovered, "erased": erased, "purged": purged}
+    if recovered or erased or purged or expired:
+        logger.info(
+            "worker tick recovered=%d expired_challenges=%d erased_cvvs=%d purged_keys=%d",
+            recovered,
+            expired,
+            erased,
+            purged,
+        )
+    return {"recovered": recovered, "expired": expired, "erased": erased, "purged": purged}
 
 
 async def run_forever(container: Container, stop: asyncio.Event) -> None:

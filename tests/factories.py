@@ -18,7 +18,21 @@ def card(number: str = "4242424242424242", **overrides: Any) -> dict[str, Any]:
     return body
 
 
+BROWSER = {
+    "ip": "203.0.113.7",
+    "user_agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36",
+    "accept_header": "text/html,application/xhtml+xml",
+    "language": "en-IN",
+    "color_depth": 24,
+    "screen_height": 900,
+    "screen_width": 1440,
+    "timezone_offset": -330,
+    "java_enabled": False,
+    "javascript_enabled": True,
+}
+
+
 def payment(number: str = "4242424242424242", amount: int = 1000, **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"amount": amount, "currency": "INR", "card": card(number)}
+    body: dict[str, Any] = {"amount": amount, "currency": "INR", "card": card(number), "browser": BROWSER}
     body.update(overrides)
     return body

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from tessera.core.merchants import ApiKey, Merchant
     from tessera.core.payments.events import Event
     from tessera.core.payments.model import Payment
+    from tessera.core.threeds.records import Authentication
     from tessera.core.vault.cards import SavedCard
     from tessera.core.vault.crypto import WrappedKey
     from tessera.core.vault.tokens import CardToken
@@ -35,6 +36,21 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class AuthenticationData:
+    """A 3-D Secure result as the acquirer needs it in the authorisation."""
+
+    status: str
+    eci: str | None
+    authentication_value: str | None  # the CAVV / AAV
+    ds_trans_id: str | None
+    acs_trans_id: str | None
+    version: str
+
+    def __repr__(self) -> str:
+        return f"AuthenticationData(status={self.status}, eci={self.eci}, version={self.version})"
+
+
+@dataclass(frozen=True, slots=True)
 class AuthorizeRequest:
     operation_id: str
     payment_id: str
@@ -46,6 +62,7 @@ class AuthorizeRequest:
     cvv: CVV | None
     holder_name: str | None
     capture: bool  # True for a sale (DB), False for a pre-authorisation (PA)
+    authentication: AuthenticationData | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +145,14 @@ class CardRepository(Protocol):
     async def mark_deleted(self, card: SavedCard) -> None: ...
 
 
+class AuthenticationRepository(Protocol):
+    async def add(self, authentication: Authentication) -> None: ...
+    async def get_by_trans_id(self, three_ds_server_trans_id: str) -> Authentication | None: ...
+    async def get_for_payment(self, payment_id: str) -> Authentication | None: ...
+    async def save(self, authentication: Authentication) -> None: ...
+    async def expired_challenges(self, now: datetime, limit: int) -> Sequence[Authentication]: ...
+
+
 class EventRepository(Protocol):
     async def add(self, event: Event) -> None: ...
 
@@ -181,6 +206,8 @@ class UnitOfWork(Protocol):
     def vault_keys(self) -> VaultKeyRepository: ...
     @property
     def events(self) -> EventRepository: ...
+    @property
+    def authentications(self) -> AuthenticationRepository: ...
     @property
     def tokens(self) -> TokenRepository: ...
     @property

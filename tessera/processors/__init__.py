@@ -17,8 +17,8 @@ PROCESSORS: dict[str, Callable[[], Processor]] = {"sandbox": SandboxProcessor}
 class Registry:
     """Test mode always uses the sandbox; live mode uses the configured processor, if any."""
 
-    def __init__(self, live: str | None) -> None:
-        self._by_name: dict[str, Processor] = {"sandbox": SandboxProcessor()}
+    def __init__(self, live: str | None, *, sandbox_key: bytes = b"") -> None:
+        self._by_name: dict[str, Processor] = {"sandbox": SandboxProcessor(sandbox_key)}
         if live and live not in self._by_name:
             if live not in PROCESSORS:
                 raise ValueError(f"unknown processor {live!r}; known: {sorted(PROCESSORS)}")

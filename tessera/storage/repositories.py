@@ -14,6 +14,7 @@ from tessera.core.errors import ErrorCode
 from tessera.core.merchants import ApiKey, KeyKind, Merchant, MerchantStatus
 from tessera.core.payments.events import Event
 from tessera.core.payments.model import (
+    AuthenticationSummary,
     CaptureMethod,
     CardSnapshot,
     NextAction,
@@ -24,6 +25,8 @@ from tessera.core.payments.model import (
     PaymentStatus,
 )
 from tessera.core.ports import ConcurrentUpdateError, StoredCiphertext
+from tessera.core.threeds.model import TransStatus
+from tessera.core.threeds.records import Authentication, ChallengeState
 from tessera.core.vault.brands import Brand
 from tessera.core.vault.cards import CardStatus, CardType, SavedCard, pan_context
 from tessera.core.vault.crypto import WrappedKey
@@ -97,6 +100,10 @@ def _payment_values(p: Payment) -> dict[str, Any]:
         "error_code": p.error_code.value if p.error_code else None,
         "error_message": p.error_message,
         "card_token": p.card_token,
+        "auth_status": p.authentication.status if p.authentication else None,
+        "auth_eci": p.authentication.eci if p.authentication else None,
+        "auth_version": p.authentication.version if p.authentication else None,
+        "auth_liability_shift": p.authentication.liability_shift if p.authentication else None,
         "next_action": (
             {"url": p.next_action.url, "method": p.next_action.method, "params": p.next_action.params}
             if p.next_action
@@ -166,6 +173,11 @@ def payment_from_row(row: Row[Any], ops: list[Operation]) -> Payment:
         retrieval_ref=row.retrieval_ref,
         original_payment_id=row.original_payment_id,
         card_token=row.card_token,
+        authentication=(
+            AuthenticationSummary(row.auth_status, row.auth_version, row.auth_eci, bool(row.auth_liability_shift))
+            if row.auth_status
+            else None
+        ),
         next_action=NextAction(action["url"], action["method"], action["params"]) if action else None,
         version=row.version,
         operations=ops,
@@ -741,3 +753,109 @@ class SqlVaultKeyRepository:
                 .values({field: bindparam("w_value"), "key_version": bindparam("w_version")})
             )
             await self._conn.execute(statement, rows)
+
+
+# -------------------------------------------------------------------------------------- authentications
+
+_AUTH_FIELDS = (
+    "acs_trans_id",
+    "ds_trans_id",
+    "trans_status_reason",
+    "eci",
+    "cavv_ciphertext",
+    "acs_url",
+    "card_ciphertext",
+    "cvv_ciphertext",
+    "key_version",
+    "exp_month",
+    "exp_year",
+    "holder_name",
+    "updated_at",
+)
+
+
+def _authentication_values(a: Authentication) -> dict[str, Any]:
+    values = {name: getattr(a, name) for name in _AUTH_FIELDS}
+    values["trans_status"] = a.trans_status.value if a.trans_status else None
+    values["challenge"] = a.challenge.value
+    return values
+
+
+def _authentication(row: Row[Any]) -> Authentication:
+    return Authentication(
+        id=row.id,
+        payment_id=row.payment_id,
+        merchant_id=row.merchant_id,
+        mode=row.mode,
+        three_ds_server_trans_id=row.three_ds_server_trans_id,
+        version=row.version,
+        policy=row.policy,
+        expires_at=row.expires_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        acs_trans_id=row.acs_trans_id,
+        ds_trans_id=row.ds_trans_id,
+        trans_status=TransStatus(row.trans_status) if row.trans_status else None,
+        trans_status_reason=row.trans_status_reason,
+        eci=row.eci,
+        cavv_ciphertext=row.cavv_ciphertext,
+        acs_url=row.acs_url,
+        challenge=ChallengeState(row.challenge),
+        card_ciphertext=row.card_ciphertext,
+        cvv_ciphertext=row.cvv_ciphertext,
+        key_version=row.key_version,
+        exp_month=row.exp_month,
+        exp_year=row.exp_year,
+        holder_name=row.holder_name,
+    )
+
+
+class SqlAuthenticationRepository:
+    def __init__(self, conn: Conn, *, for_update: bool) -> None:
+        self._conn = conn
+        self._for_update = for_update
+
+    async def add(self, a: Authentication) -> None:
+        await self._conn.execute(
+            insert(t.authentications),
+            _authentication_values(a)
+            | {
+                "id": a.id,
+                "payment_id": a.payment_id,
+                "merchant_id": a.merchant_id,
+                "mode": a.mode,
+                "three_ds_server_trans_id": a.three_ds_server_trans_id,
+                "version": a.version,
+                "policy": a.policy,
+                "expires_at": a.expires_at,
+                "created_at": a.created_at,
+            },
+        )
+
+    async def _one(self, where: Any) -> Authentication | None:
+        query = select(t.authentications).where(where)
+        if self._for_update:
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
+        return _authentication(row) if row else None
+
+    async def get_by_trans_id(self, three_ds_server_trans_id: str) -> Authentication | None:
+        return await self._one(t.authentications.c.three_ds_server_trans_id == three_ds_server_trans_id)
+
+    async def get_for_payment(self, payment_id: str) -> Authentication | None:
+        return await self._one(t.authentications.c.payment_id == payment_id)
+
+    async def save(self, a: Authentication) -> None:
+        await self._conn.execute(
+            update(t.authentications).where(t.authentications.c.id == a.id).values(_authentication_values(a))
+        )
+
+    async def expired_challenges(self, now: datetime, limit: int) -> list[Authentication]:
+        c = t.authentications.c
+        rows = await self._conn.execute(
+            select(t.authentications)
+            .where(c.challenge == ChallengeState.PENDING.value, c.expires_at <= now)
+            .order_by(c.expires_at)
+            .limit(limit)
+        )
+        return [_authentication(r) for r in rows]

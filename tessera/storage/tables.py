@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -188,6 +189,10 @@ payments = Table(
     Column("next_action", JSON),
     Column("original_payment_id", String(40)),
     Column("card_token", String(40)),
+    Column("auth_status", String(1)),
+    Column("auth_eci", String(2)),
+    Column("auth_version", String(8)),
+    Column("auth_liability_shift", Boolean),
     Column("version", Integer, nullable=False, server_default="0"),
     Column("created_at", Timestamp(), nullable=False),
     Column("updated_at", Timestamp(), nullable=False),
@@ -241,4 +246,57 @@ idempotency_keys = Table(
     Column("created_at", Timestamp(), nullable=False),
     Column("expires_at", Timestamp(), nullable=False),
     Index("ix_idempotency_expiry", "expires_at"),
+)
+
+authentications = Table(
+    "authentications",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("payment_id", String(40), ForeignKey("payments.id"), nullable=False),
+    Column("merchant_id", String(40), nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("three_ds_server_trans_id", String(36), nullable=False, unique=True),
+    Column("acs_trans_id", String(36)),
+    Column("ds_trans_id", String(36)),
+    Column("version", String(8), nullable=False),
+    Column("trans_status", String(1)),
+    Column("trans_status_reason", String(2)),
+    Column("eci", String(2)),
+    Column("cavv_ciphertext", LargeBinary),
+    Column("acs_url", Text),
+    Column("challenge", String(12), nullable=False),  # none, pending, completed, expired
+    # The card waits here, encrypted, while the shopper answers the challenge; erased after.
+    Column("card_ciphertext", LargeBinary),
+    Column("cvv_ciphertext", LargeBinary),
+    Column("key_version", Integer),
+    Column("exp_month", Integer),
+    Column("exp_year", Integer),
+    Column("holder_name", String(200)),
+    Column("policy", String(10), nullable=False),
+    Column("expires_at", Timestamp(), nullable=False),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("updated_at", Timestamp(), nullable=False),
+    Index("ix_authentications_payment", "payment_id"),
+    Index("ix_authentications_challenge", "challenge", "expires_at"),
+)
+
+# The sandbox ACS's own state: a simulated issuer's system, kept here for convenience.
+sandbox_challenges = Table(
+    "sandbox_challenges",
+    metadata,
+    Column("acs_trans_id", String(36), primary_key=True),
+    Column("three_ds_server_trans_id", String(36), nullable=False),
+    Column("ds_trans_id", String(36), nullable=False),
+    Column("message_version", String(8), nullable=False),
+    Column("notification_url", Text, nullable=False),
+    Column("merchant_name", String(40), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency_numeric", String(3), nullable=False),
+    Column("exponent", Integer, nullable=False),
+    Column("masked_card", String(24), nullable=False),
+    Column("brand", String(20), nullable=False),
+    Column("form_token_hash", String(64)),
+    Column("state", String(12), nullable=False),  # waiting, answered, expired
+    Column("expires_at", Timestamp(), nullable=False),
+    Column("created_at", Timestamp(), nullable=False),
 )

@@ -7,6 +7,7 @@ from typing import Self
 
 from tessera.storage.engine import Database
 from tessera.storage.repositories import (
+    SqlAuthenticationRepository,
     SqlCardRepository,
     SqlEventRepository,
     SqlIdempotencyRepository,
@@ -40,6 +41,7 @@ class SqlUnitOfWork:
         self.cards = SqlCardRepository(conn)
         self.vault_keys = SqlVaultKeyRepository(conn, sqlite=self._db.sqlite)
         self.events = SqlEventRepository(conn)
+        self.authentications = SqlAuthenticationRepository(conn, for_update=not self._db.sqlite)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

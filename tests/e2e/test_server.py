@@ -15,6 +15,7 @@ from tessera.processors.sandbox.cards import TEST_CARDS
 from tests import pg
 from tests.conftest import pg_execute
 from tests.e2e.server import Server
+from tests.factories import BROWSER
 
 pytestmark = pytest.mark.e2e
 
@@ -52,6 +53,7 @@ def test_the_readme_tour_works_against_a_real_server(server: Server) -> None:
                 "amount": 5000,
                 "currency": "INR",
                 "token": tok.json()["id"],
+                "browser": BROWSER,
                 "capture_method": "manual",
                 "return_url": "https://yoursite.com/payment/callback/",
             },
@@ -83,7 +85,9 @@ def test_every_test_card_leaves_no_card_number_in_the_servers_output(server: Ser
         for number in TEST_CARDS:
             cvc = "9173" if number.startswith("3782") else "917"
             card = {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": cvc}
-            r = http.post("/v1/payments", json={"amount": 100, "currency": "EUR", "card": card}, headers=sk)
+            r = http.post(
+                "/v1/payments", json={"amount": 100, "currency": "EUR", "card": card, "browser": BROWSER}, headers=sk
+            )
             assert r.status_code in (201, 400)
             assert number not in r.text
     server.stop()
@@ -99,7 +103,7 @@ def test_restart_prints_the_same_demo_merchant_and_keeps_payments(server: Server
     card = {"number": "5555555555554444", "exp_month": 1, "exp_year": 2032, "cvc": "123"}
     pid = httpx.post(
         f"{server.base_url}/v1/payments",
-        json={"amount": 100, "currency": "USD", "card": card, "capture_method": "manual"},
+        json={"amount": 100, "currency": "USD", "card": card, "capture_method": "manual", "browser": BROWSER},
         headers=sk,
     ).json()["id"]
     server.stop()
@@ -125,6 +129,7 @@ def test_merchant_create_json_prints_the_contracts_fields(server: Server) -> Non
             "currency": "INR",
             "return_url": "https://pay.acme.test/back",
             "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
+            "browser": BROWSER,
         },
         headers={"Authorization": f"Bearer {made['secret_key']}"},
     )
@@ -152,7 +157,11 @@ def test_two_http_processes_on_postgresql_share_the_work(tmp_path: Path, pg_clus
             async with httpx.AsyncClient(base_url=srv.base_url, timeout=20) as http:
                 replies = await asyncio.gather(
                     *(
-                        http.post("/v1/payments", json={"amount": 100 + i, "currency": "EUR", "card": card}, headers=sk)
+                        http.post(
+                            "/v1/payments",
+                            json={"amount": 100 + i, "currency": "EUR", "card": card, "browser": BROWSER},
+                            headers=sk,
+                        )
                         for i in range(40)
                     )
                 )

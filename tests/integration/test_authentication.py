@@ -6,7 +6,7 @@ from httpx import AsyncClient
 
 from tessera.bootstrap import Container
 from tests.conftest import Merchant, auth
-from tests.factories import card, payment
+from tests.factories import BROWSER, card, payment
 
 
 async def test_missing_key_is_401(client: AsyncClient) -> None:
@@ -61,7 +61,7 @@ async def test_test_and_live_keys_never_see_each_others_payments(client: AsyncCl
     ).json()
     r = await client.post(
         "/v1/payments",
-        json={"amount": 100, "currency": "INR", "token": live_tok["id"]},
+        json={"amount": 100, "currency": "INR", "token": live_tok["id"], "browser": BROWSER},
         headers=auth(merchant.test.secret_key),
     )
     assert r.status_code == 404

@@ -17,6 +17,7 @@ from tessera.bootstrap import Container
 from tessera.processors.sandbox.cards import TEST_CARDS
 from tests import pg
 from tests.conftest import Backend, Merchant, auth
+from tests.factories import BROWSER
 
 CVV3, CVV4 = "917", "9173"
 
@@ -68,7 +69,13 @@ async def test_no_card_number_or_cvv_in_logs_database_or_responses(
     for index, number in enumerate(TEST_CARDS):
         direct = await client.post(
             "/v1/payments",
-            json={"amount": 1234, "currency": "INR", "card": _card(number), "capture_method": "manual"},
+            json={
+                "amount": 1234,
+                "currency": "INR",
+                "card": _card(number),
+                "capture_method": "manual",
+                "browser": BROWSER,
+            },
             headers=sk,
         )
         responses.append(direct.text)
@@ -76,7 +83,9 @@ async def test_no_card_number_or_cvv_in_logs_database_or_responses(
         responses.append(token.text)
         if token.status_code == 201:
             paid = await client.post(
-                "/v1/payments", json={"amount": 99, "currency": "INR", "token": token.json()["id"]}, headers=sk
+                "/v1/payments",
+                json={"amount": 99, "currency": "INR", "token": token.json()["id"], "browser": BROWSER},
+                headers=sk,
             )
             responses.append(paid.text)
             if paid.status_code == 201:

@@ -6,7 +6,7 @@ import pytest
 from httpx import AsyncClient
 
 from tests.conftest import Merchant, auth
-from tests.factories import card, payment
+from tests.factories import BROWSER, card, payment
 
 DECLINES = [
     ("4000000000000002", "CARD_DECLINED"),
@@ -70,13 +70,13 @@ async def test_token_is_single_use(client: AsyncClient, merchant: Merchant) -> N
     tok = (await client.post("/v1/tokens", json={"card": card()}, headers=auth(merchant.test.publishable_key))).json()
     first = await client.post(
         "/v1/payments",
-        json={"amount": 500, "currency": "INR", "token": tok["id"]},
+        json={"amount": 500, "currency": "INR", "token": tok["id"], "browser": BROWSER},
         headers=auth(merchant.test.secret_key),
     )
     assert first.status_code == 201
     again = await client.post(
         "/v1/payments",
-        json={"amount": 500, "currency": "INR", "token": tok["id"]},
+        json={"amount": 500, "currency": "INR", "token": tok["id"], "browser": BROWSER},
         headers=auth(merchant.test.secret_key),
     )
     assert again.status_code == 400
@@ -95,7 +95,7 @@ async def test_token_of_another_merchant_is_not_found(client: AsyncClient, merch
     tok = (await client.post("/v1/tokens", json={"card": card()}, headers=auth(other[0].publishable_key))).json()
     r = await client.post(
         "/v1/payments",
-        json={"amount": 500, "currency": "INR", "token": tok["id"]},
+        json={"amount": 500, "currency": "INR", "token": tok["id"], "browser": BROWSER},
         headers=auth(merchant.test.secret_key),
     )
     assert r.status_code == 404

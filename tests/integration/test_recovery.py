@@ -12,6 +12,7 @@ from tessera.core.clock import utcnow
 from tessera.core.payments.model import CaptureMethod, CardSnapshot, OperationStatus, Payment, PaymentStatus
 from tessera.core.payments.recovery import recover_open_operations
 from tests.conftest import Merchant, auth
+from tests.factories import BROWSER
 
 
 async def _crashed_payment(container: Container, merchant: Merchant, *, minutes_ago: int) -> tuple[str, str]:
@@ -79,7 +80,7 @@ async def test_worker_tick_runs_recovery_and_erases_expired_token_cvvs(
     assert row.cvv_ciphertext is None
     expired = await client.post(
         "/v1/payments",
-        json={"amount": 100, "currency": "INR", "token": tok["id"]},
+        json={"amount": 100, "currency": "INR", "token": tok["id"], "browser": BROWSER},
         headers=auth(merchant.test.secret_key),
     )
     assert expired.status_code == 400 and expired.json()["error"]["code"] == "token_expired"

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from tessera.bootstrap import Container
 from tessera.storage import tables as t
 from tests.conftest import Merchant, auth
-from tests.factories import card, payment
+from tests.factories import BROWSER, card, payment
 
 
 def save_body(number: str = "5555555555554444", identifier: str = "cust_1", **extra: object) -> dict[str, object]:
@@ -120,7 +120,7 @@ async def test_save_card_during_a_payment_saves_only_if_it_succeeds(client: Asyn
     assert (await client.get("/v1/cards", params={"identifier": "cust_9"}, headers=h)).json()["data"] == []
     ok = await client.post(
         "/v1/payments",
-        json=payment(save_card=True, identifier="cust_9", card_type="CREDIT", browser={"ip": "203.0.113.9"}),
+        json=payment(save_card=True, identifier="cust_9", card_type="CREDIT", browser={**BROWSER, "ip": "203.0.113.9"}),
         headers=h,
     )
     assert ok.status_code == 201

@@ -55,6 +55,8 @@ class CreatePayment:
     browser: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     save_card: SaveCardOnSuccess | None = None
+    merchant_name: str = ""
+    threeds_policy: str = "auto"
 
 
 @dataclass(frozen=True, slots=True)

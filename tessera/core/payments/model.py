@@ -110,6 +110,16 @@ class NextAction:
     params: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class AuthenticationSummary:
+    """What a payment shows of its 3-D Secure authentication: never the authentication value."""
+
+    status: str  # transStatus: Y, A, N, U, R, C (still waiting)
+    version: str
+    eci: str | None = None
+    liability_shift: bool = False
+
+
 @dataclass(slots=True)
 class Payment:
     id: str
@@ -140,6 +150,7 @@ class Payment:
     retrieval_ref: str | None = None
     original_payment_id: str | None = None
     card_token: str | None = None  # the saved card paid with, or saved by this payment
+    authentication: AuthenticationSummary | None = None
     next_action: NextAction | None = None
     version: int = 0
     operations: list[Operation] = field(default_factory=list)
@@ -162,11 +173,12 @@ class Payment:
         card: CardSnapshot,
         processor: str,
         now: datetime,
+        payment_id: str | None = None,
         **details: Any,
     ) -> tuple[Payment, Operation]:
         """A new payment with its first operation (PA or DB) pending."""
         payment = cls(
-            id=new_id("pay"),
+            id=payment_id or new_id("pay"),
             merchant_id=merchant_id,
             mode=mode,
             amount=amount,
@@ -179,8 +191,56 @@ class Payment:
             updated_at=now,
             **details,
         )
-        kind = OperationType.DB if capture_method is CaptureMethod.AUTOMATIC else OperationType.PA
-        return payment, payment._open(kind, amount, now)
+        return payment, payment._open(payment._authorisation_type, amount, now)
+
+    @property
+    def _authorisation_type(self) -> OperationType:
+        return OperationType.DB if self.capture_method is CaptureMethod.AUTOMATIC else OperationType.PA
+
+    @classmethod
+    def awaiting_shopper(cls, *, payment_id: str, now: datetime, next_action: NextAction, **fields: Any) -> Payment:
+        """A new payment whose shopper must first authenticate in a browser; no money has moved."""
+        payment = cls(id=payment_id, status=PaymentStatus.REQUIRES_ACTION, created_at=now, updated_at=now, **fields)
+        payment.next_action = next_action
+        payment.events.append(
+            Event(payment.merchant_id, payment.mode, ev.PAYMENT_REQUIRES_ACTION, payment.id, payment.summary(), now)
+        )
+        return payment
+
+    @classmethod
+    def failed_authentication(cls, *, payment_id: str, now: datetime, **fields: Any) -> Payment:
+        """A new payment refused by 3-D Secure: no authorisation is attempted."""
+        payment = cls(id=payment_id, status=PaymentStatus.PROCESSING, created_at=now, updated_at=now, **fields)
+        payment._fail_without_operation(ErrorCode.THREEDS_FAILED, now)
+        return payment
+
+    def begin_authorisation(self, now: datetime) -> Operation:
+        """After the shopper authenticated: the PA or DB goes to the acquirer now."""
+        if self.status is not PaymentStatus.REQUIRES_ACTION:
+            raise ConflictError(f"a payment that is {self.status.value} is not waiting for authentication")
+        self.status = PaymentStatus.PROCESSING
+        self.next_action = None
+        return self._open(self._authorisation_type, self.amount, now)
+
+    def fail_authentication(self, now: datetime) -> None:
+        if self.status is PaymentStatus.REQUIRES_ACTION:
+            self.next_action = None
+            self._fail_without_operation(ErrorCode.THREEDS_FAILED, now)
+
+    def expire(self, now: datetime) -> None:
+        """The shopper never finished authenticating."""
+        if self.status is PaymentStatus.REQUIRES_ACTION:
+            self.status = PaymentStatus.EXPIRED
+            self.next_action = None
+            self.updated_at = now
+            self.events.append(Event(self.merchant_id, self.mode, ev.PAYMENT_EXPIRED, self.id, self.summary(), now))
+
+    def _fail_without_operation(self, code: ErrorCode, now: datetime) -> None:
+        self.status = PaymentStatus.FAILED
+        self.error_code = code
+        self.error_message = ERROR_MESSAGES.get(code, "the payment failed")
+        self.updated_at = now
+        self.events.append(Event(self.merchant_id, self.mode, ev.PAYMENT_FAILED, self.id, self.summary(), now))
 
     # --------------------------------------------------------------------------------- queries
 

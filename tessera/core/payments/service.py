@@ -12,10 +12,12 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from tessera.core.clock import utcnow
 from tessera.core.errors import ErrorCode, NotFoundError, ValidationError
+from tessera.core.ids import new_id
 from tessera.core.merchants import Merchant
 from tessera.core.payments.commands import (
     CapturePayment,
@@ -28,7 +30,9 @@ from tessera.core.payments.commands import (
 )
 from tessera.core.payments.model import CardSnapshot, Operation, Payment, PaymentStatus
 from tessera.core.payments.settle import PaymentDeps, call_processor, record_result, resolve_operation
-from tessera.core.ports import AuthorizeRequest, ConcurrentUpdateError, FollowUpRequest, Outcome, UnitOfWork
+from tessera.core.ports import AuthenticationData, AuthorizeRequest, ConcurrentUpdateError, FollowUpRequest, Outcome
+from tessera.core.threeds.flow import Authenticated, authenticate
+from tessera.core.threeds.service import Decision, Policy
 from tessera.core.vault.pan import CardData
 from tessera.core.vault.service import SaveCard, open_saved_card, store_card
 from tessera.core.vault.tokens import redeem_token
@@ -61,23 +65,60 @@ async def create_payment(cmd: CreatePayment, *, deps: PaymentDeps) -> Payment:
     if cmd.save_card is not None and not cmd.save_card.identifier.strip():
         raise ValidationError("an identifier is needed to save the card", field="identifier")
     now = utcnow()
+    payment_id = new_id("pay")
+    card, card_token = await _resolve_card(cmd, payment_id, deps, now)
+    threeds = deps.threeds.get(cmd.mode)
+    auth = None
+    if threeds is not None:
+        auth = await authenticate(
+            payment_id=payment_id,
+            merchant_id=cmd.merchant_id,
+            mode=cmd.mode,
+            merchant_name=cmd.merchant_name,
+            policy=Policy(cmd.threeds_policy),
+            amount=cmd.amount,
+            currency=cmd.currency,
+            card=card,
+            browser=cmd.browser,
+            deps=threeds,
+            cipher=deps.cipher,
+            now=now,
+        )
+    if auth is not None and auth.decision is not Decision.PROCEED:
+        return await _store_unauthorised(cmd, payment_id, processor.name, card, card_token, auth, deps, now)
     async with deps.uow() as tx:
-        payment, op = _start(cmd, processor.name, now)
-        payment_card = await _card_for(tx, cmd, payment, deps, now)
+        payment, op = _start(cmd, processor.name, now, payment_id, card)
+        payment.card_token = card_token
+        if auth is not None:
+            payment.authentication = auth.record.summary()
         await tx.payments.add(payment)
+        if auth is not None:
+            await tx.authentications.add(auth.record)
         await tx.commit()
     payment.clear_changes()
+    payment = await authorise(payment, op, card, auth.authorisation_data() if auth else None, deps=deps)
+    if cmd.save_card is not None and payment.status in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED):
+        payment = await _save_card_of(payment, card, cmd, deps)
+    return payment
+
+
+async def authorise(
+    payment: Payment, op: Operation, card: CardData, authentication: AuthenticationData | None, *, deps: PaymentDeps
+) -> Payment:
+    """Send a committed, pending PA or DB to the acquirer and record what it says."""
+    processor = deps.processors.by_name(payment.processor)
     request = AuthorizeRequest(
         operation_id=op.id,
         payment_id=payment.id,
         merchant_id=payment.merchant_id,
         amount=payment.amount,
         currency=payment.currency,
-        pan=payment_card.pan,
-        expiry=payment_card.expiry,
-        cvv=payment_card.cvv,
-        holder_name=payment_card.holder_name,
+        pan=card.pan,
+        expiry=card.expiry,
+        cvv=card.cvv,
+        holder_name=card.holder_name,
         capture=op.type.value == "DB",
+        authentication=authentication,
     )
     started = time.perf_counter()
     result = await call_processor(processor.authorize(request), deps.processor_timeout)
@@ -95,28 +136,56 @@ async def create_payment(cmd: CreatePayment, *, deps: PaymentDeps) -> Payment:
     payment = await record_result(deps, payment.id, op.id, result, known=payment)
     if result.outcome is Outcome.UNKNOWN:
         payment = await resolve_operation(payment.id, op.id, deps=deps)
-    if cmd.save_card is not None and payment.status in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED):
-        payment = await _save_card_of(payment, payment_card, cmd, deps)
     deps.metrics.payment_finished(payment.status.value, payment.error_code)
     return payment
 
 
-async def _card_for(tx: UnitOfWork, cmd: CreatePayment, payment: Payment, deps: PaymentDeps, now: datetime) -> CardData:
-    """The card to charge, inside the payment's first transaction (a token is used up with it)."""
+async def _resolve_card(
+    cmd: CreatePayment, payment_id: str, deps: PaymentDeps, now: datetime
+) -> tuple[CardData, str | None]:
+    """The card to charge, and the saved card's token if it is one. A token is used up here, in its
+    own transaction: a payment that then fails has still spent it, as single use means."""
     source = cmd.source
     if isinstance(source, CardSource):
-        return source.card
+        return source.card, None
     if isinstance(source, TokenSource):
-        card = await redeem_token(
-            tx, cmd.merchant_id, cmd.mode, source.token_id, cipher=deps.cipher, now=now, payment_id=payment.id
-        )
-    else:
+        async with deps.uow() as tx:
+            card = await redeem_token(
+                tx, cmd.merchant_id, cmd.mode, source.token_id, cipher=deps.cipher, now=now, payment_id=payment_id
+            )
+            await tx.commit()
+        return card, None
+    async with deps.uow(read_only=True) as tx:
         saved, card = await open_saved_card(
             tx, cmd.merchant_id, cmd.mode, source.card_token, source.identifier, cipher=deps.cipher, now=now
         )
-        payment.card_token = saved.card_token
-    payment.card = _snapshot(card)
-    return card
+    return card, saved.card_token
+
+
+async def _store_unauthorised(
+    cmd: CreatePayment,
+    payment_id: str,
+    processor: str,
+    card: CardData,
+    card_token: str | None,
+    auth: Authenticated,
+    deps: PaymentDeps,
+    now: datetime,
+) -> Payment:
+    """A payment that 3-D Secure stopped (3DS_FAILED) or that waits for the shopper's challenge."""
+    fields = _fields(cmd, processor, card) | {"card_token": card_token, "authentication": auth.record.summary()}
+    if auth.decision is Decision.CHALLENGE:
+        payment = Payment.awaiting_shopper(payment_id=payment_id, now=now, next_action=auth.next_action(), **fields)
+    else:
+        payment = Payment.failed_authentication(payment_id=payment_id, now=now, **fields)
+    async with deps.uow() as tx:
+        await tx.payments.add(payment)
+        await tx.authentications.add(auth.record)
+        await tx.commit()
+    payment.clear_changes()
+    if payment.status is PaymentStatus.FAILED:
+        deps.metrics.payment_finished(payment.status.value, payment.error_code)
+    return payment
 
 
 async def _save_card_of(payment: Payment, card: CardData, cmd: CreatePayment, deps: PaymentDeps) -> Payment:
@@ -151,25 +220,28 @@ async def _save_card_of(payment: Payment, card: CardData, cmd: CreatePayment, de
         return current
 
 
-def _start(cmd: CreatePayment, processor: str, now: datetime) -> tuple[Payment, Operation]:
-    card = cmd.source.card if isinstance(cmd.source, CardSource) else None
-    snapshot = _snapshot(card) if card else CardSnapshot("", "", "", 0, 0)
-    return Payment.start(
-        merchant_id=cmd.merchant_id,
-        mode=cmd.mode,
-        amount=cmd.amount,
-        currency=cmd.currency,
-        capture_method=cmd.capture_method,
-        card=snapshot,
-        processor=processor,
-        now=now,
-        reference=cmd.reference,
-        description=cmd.description,
-        customer=cmd.customer,
-        browser=cmd.browser,
-        metadata=cmd.metadata,
-        return_url=cmd.return_url,
-    )
+def _fields(cmd: CreatePayment, processor: str, card: CardData) -> dict[str, Any]:
+    return {
+        "merchant_id": cmd.merchant_id,
+        "mode": cmd.mode,
+        "amount": cmd.amount,
+        "currency": cmd.currency,
+        "capture_method": cmd.capture_method,
+        "card": _snapshot(card),
+        "processor": processor,
+        "reference": cmd.reference,
+        "description": cmd.description,
+        "customer": cmd.customer,
+        "browser": cmd.browser,
+        "metadata": cmd.metadata,
+        "return_url": cmd.return_url,
+    }
+
+
+def _start(
+    cmd: CreatePayment, processor: str, now: datetime, payment_id: str, card: CardData
+) -> tuple[Payment, Operation]:
+    return Payment.start(now=now, payment_id=payment_id, **_fields(cmd, processor, card))
 
 
 def _snapshot(card: CardData) -> CardSnapshot:

@@ -29,6 +29,7 @@ from tessera.core.ports import (
     ProcessorResult,
     UnitOfWorkFactory,
 )
+from tessera.core.threeds.flow import ThreeDSDeps
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class PaymentDeps:
     cipher: Cipher
     processor_timeout: float = 2.0
     metrics: Metrics = field(default_factory=NoMetrics)
+    threeds: dict[str, ThreeDSDeps] = field(default_factory=dict)  # by mode: where 3-D Secure runs
 
 
 async def call_processor(call: Awaitable[ProcessorResult], timeout: float) -> ProcessorResult:

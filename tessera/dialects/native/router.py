@@ -80,7 +80,10 @@ async def create_payment(body: PaymentCreate, request: Request, ctx: SecretCtx, 
     async def run() -> Response:
         check_return_url(ctx.merchant, body.return_url)
         payment = await service.create_payment(translate.create_command(body, ctx), deps=c.payments)
-        return _json(translate.render_payment(payment), translate.CREATED_HTTP.get(payment.status, 201))
+        return _json(
+            translate.render_payment(payment, c.settings.resolved_public_url),
+            translate.CREATED_HTTP.get(payment.status, 201),
+        )
 
     return await idempotent(request, ctx, c, run)
 
@@ -102,7 +105,7 @@ async def get_payments(
     found, more = await list_payments(
         c.db, ctx.merchant_id, ctx.mode, limit=limit, starting_after=starting_after, status=wanted, reference=reference
     )
-    data = [translate.render_payment(p) for p in found]
+    data = [translate.render_payment(p, c.settings.resolved_public_url) for p in found]
     return _json(
         {"object": "list", "data": data, "has_more": more, "next_cursor": data[-1]["id"] if more and data else None},
         200,
@@ -112,7 +115,7 @@ async def get_payments(
 @router.get("/payments/{payment_id}", response_model=PaymentOut, responses=_GET_ERRORS, summary="Fetch a payment")
 async def get_payment(payment_id: str, ctx: SecretCtx, c: ContainerDep) -> Response:
     payment = await service.get_payment(ctx.merchant_id, ctx.mode, payment_id, deps=c.payments)
-    return _json(translate.render_payment(payment), 200)
+    return _json(translate.render_payment(payment, c.settings.resolved_public_url), 200)
 
 
 @router.post(
@@ -127,7 +130,9 @@ async def capture_payment(
 ) -> Response:
     async def run() -> Response:
         cmd = CapturePayment(ctx.merchant_id, ctx.mode, payment_id, body.amount if body else None)
-        return _json(translate.render_payment(await service.capture(cmd, deps=c.payments)), 200)
+        return _json(
+            translate.render_payment(await service.capture(cmd, deps=c.payments), c.settings.resolved_public_url), 200
+        )
 
     return await idempotent(request, ctx, c, run)
 
@@ -142,7 +147,9 @@ async def capture_payment(
 async def void_payment(payment_id: str, request: Request, ctx: SecretCtx, c: ContainerDep) -> Response:
     async def run() -> Response:
         cmd = VoidPayment(ctx.merchant_id, ctx.mode, payment_id)
-        return _json(translate.render_payment(await service.void(cmd, deps=c.payments)), 200)
+        return _json(
+            translate.render_payment(await service.void(cmd, deps=c.payments), c.settings.resolved_public_url), 200
+        )
 
     return await idempotent(request, ctx, c, run)
 
@@ -162,7 +169,9 @@ async def refund_payment(
         cmd = RefundPayment(
             ctx.merchant_id, ctx.mode, payment_id, body.amount if body else None, body.reason if body else None
         )
-        return _json(translate.render_payment(await service.refund(cmd, deps=c.payments)), 201)
+        return _json(
+            translate.render_payment(await service.refund(cmd, deps=c.payments), c.settings.resolved_public_url), 201
+        )
 
     return await idempotent(request, ctx, c, run)
 

@@ -84,6 +84,14 @@ def card_data(card: CardIn, *, prefix: str = "card") -> CardData:
 def create_command(body: PaymentCreate, ctx: MerchantContext) -> CreatePayment:
     currency = normalise_currency(body.currency)
     amount = check_amount(body.amount)
+    if body.saved_card is None:
+        # Seed 000 requires the shopper's IP and browser for fraud checks, and 3-D Secure needs them.
+        for name in ("ip", "user_agent"):
+            if body.browser is None or getattr(body.browser, name) is None:
+                raise ValidationError(
+                    f"browser.{name} is required for a card payment", code=ErrorCode.PARAMETER_MISSING,
+                    field=f"browser.{name}",
+                )
     source: CardSource | TokenSource | SavedCardSource
     if body.card is not None:
         source = CardSource(card_data(body.card))
@@ -120,10 +128,13 @@ def create_command(body: PaymentCreate, ctx: MerchantContext) -> CreatePayment:
         browser=body.browser.model_dump(exclude_none=True) if body.browser else None,
         metadata=body.metadata,
         save_card=save,
+        merchant_name=ctx.merchant.name,
+        threeds_policy=ctx.merchant.threeds_policy,
     )
 
 
-def render_payment(p: Payment) -> dict[str, Any]:
+def render_payment(p: Payment, base_url: str = "") -> dict[str, Any]:
+    """`base_url` is where shoppers' browsers reach Tessera, for `redirect_url`."""
     return {
         "id": p.id,
         "object": "payment",
@@ -149,13 +160,24 @@ def render_payment(p: Payment) -> dict[str, Any]:
         "browser": p.browser,
         "metadata": p.metadata,
         "return_url": p.return_url,
-        "authentication": None,
+        "authentication": (
+            {
+                "status": p.authentication.status,
+                "eci": p.authentication.eci,
+                "version": p.authentication.version,
+                "liability_shift": p.authentication.liability_shift,
+            }
+            if p.authentication
+            else None
+        ),
         "error": (
             {"code": p.error_code.value, "message": p.error_message or "", "type": ERRORS[p.error_code][1]}
             if p.error_code
             else None
         ),
-        "redirect_url": p.next_action.url if p.next_action and p.status is PaymentStatus.REQUIRES_ACTION else None,
+        "redirect_url": (
+            f"{base_url}/shopper/payments/{p.id}/authenticate" if p.status is PaymentStatus.REQUIRES_ACTION else None
+        ),
         "operations": [
             {
                 "id": op.id,

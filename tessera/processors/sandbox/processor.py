@@ -25,6 +25,7 @@ from tessera.core.ports import (
 )
 from tessera.processors.base import BaseProcessor
 from tessera.processors.sandbox.cards import Behaviour, lookup
+from tessera.sandbox.directory import is_genuine
 
 
 @dataclass(slots=True)
@@ -41,7 +42,8 @@ LEDGER_SIZE = 10_000
 class SandboxProcessor(BaseProcessor):
     name = "sandbox"
 
-    def __init__(self) -> None:
+    def __init__(self, key: bytes = b"") -> None:
+        self._key = key  # to tell the sandbox networks' authentication values from made-up ones
         self._ledger: OrderedDict[str, _Entry] = OrderedDict()
         self._by_ref: OrderedDict[str, str] = OrderedDict()
         self._hang = asyncio.Event()  # never set: what "never answers" waits on
@@ -69,6 +71,14 @@ class SandboxProcessor(BaseProcessor):
 
     async def authorize(self, req: AuthorizeRequest) -> ProcessorResult:
         card = lookup(req.pan.reveal())
+        auth = req.authentication
+        if auth is not None and auth.status in ("Y", "A"):
+            # An authenticated authorisation must carry its proof: ECI and a genuine CAVV for this ACS transaction.
+            genuine = bool(auth.authentication_value and auth.eci and auth.acs_trans_id) and (
+                not self._key or is_genuine(self._key, auth.acs_trans_id or "", auth.authentication_value or "")
+            )
+            if not genuine:
+                return ProcessorResult(Outcome.DECLINED, response_code="N7", error_code=ErrorCode.THREEDS_FAILED)
         if card.behaviour is Behaviour.REFUSE_CONNECTION:
             return ProcessorResult(Outcome.UNAVAILABLE, error_code=ErrorCode.NETWORK_ERROR)
         if card.behaviour is Behaviour.DECLINE:
