@@ -88,7 +88,7 @@ def test_every_test_card_leaves_no_card_number_in_the_servers_output(server: Ser
             r = http.post(
                 "/v1/payments", json={"amount": 100, "currency": "EUR", "card": card, "browser": BROWSER}, headers=sk
             )
-            assert r.status_code in (201, 400)
+            assert r.status_code in (201, 202, 400)  # 202: a challenge card waits for its shopper
             assert number not in r.text
     server.stop()
     out = server.output()

@@ -40,6 +40,7 @@ def merchant_site() -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{port}/return"
     site.shutdown()
+    site.server_close()
 
 
 @pytest.fixture(scope="module")
