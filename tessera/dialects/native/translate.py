@@ -89,7 +89,8 @@ def create_command(body: PaymentCreate, ctx: MerchantContext) -> CreatePayment:
         for name in ("ip", "user_agent"):
             if body.browser is None or getattr(body.browser, name) is None:
                 raise ValidationError(
-                    f"browser.{name} is required for a card payment", code=ErrorCode.PARAMETER_MISSING,
+                    f"browser.{name} is required for a card payment",
+                    code=ErrorCode.PARAMETER_MISSING,
                     field=f"browser.{name}",
                 )
     source: CardSource | TokenSource | SavedCardSource
