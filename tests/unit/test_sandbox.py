@@ -96,3 +96,27 @@ async def test_a_network_token_is_accepted_in_place_of_the_pan() -> None:
     token = network_token(pan, hashlib.sha256(b"k").digest())
     result = await SandboxProcessor().authorize(_request(token))
     assert result.outcome is Outcome.APPROVED
+
+
+async def test_an_authenticated_authorisation_needs_its_eci_and_a_genuine_cavv() -> None:
+    from dataclasses import replace
+
+    from tessera.core.ports import AuthenticationData
+    from tessera.sandbox.directory import authentication_value
+
+    key = b"k" * 32
+    sandbox = SandboxProcessor(key)
+    genuine = AuthenticationData("Y", "05", authentication_value(key, "acs-1"), "ds-1", "acs-1", "2.2.0")
+    ok = await sandbox.authorize(replace(_request("4242424242424242", "op_a"), authentication=genuine))
+    assert ok.outcome is Outcome.APPROVED
+    for proof in (
+        replace(genuine, authentication_value=None),
+        replace(genuine, eci=None),
+        replace(genuine, authentication_value=authentication_value(b"x" * 32, "acs-1")),
+    ):
+        refused = await sandbox.authorize(replace(_request("4242424242424242", "op_b"), authentication=proof))
+        assert (refused.outcome, refused.error_code) == (Outcome.DECLINED, ErrorCode.THREEDS_FAILED)
+    unauthenticated = replace(genuine, status="U", eci="07", authentication_value=None)
+    assert (
+        await sandbox.authorize(replace(_request("4242424242424242", "op_c"), authentication=unauthenticated))
+    ).outcome is Outcome.APPROVED  # U proceeds without liability shift
