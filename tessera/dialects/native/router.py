@@ -8,10 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from tessera.bootstrap import Container
 from tessera.core.clock import utcnow
 from tessera.core.errors import ValidationError
 from tessera.core.payments import service
 from tessera.core.payments.commands import CapturePayment, RefundPayment, VoidPayment
+from tessera.core.payments.model import Payment
 from tessera.core.payments.service import check_return_url
 from tessera.core.vault import service as vault
 from tessera.core.vault.tokens import create_token
@@ -50,6 +52,10 @@ def _json(body: dict[str, Any], status: int) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
+def _payment(payment: Payment, c: Container, status: int) -> JSONResponse:
+    return _json(translate.render_payment(payment, c.settings.resolved_public_url), status)
+
+
 @router.post(
     "/tokens",
     status_code=201,
@@ -80,10 +86,7 @@ async def create_payment(body: PaymentCreate, request: Request, ctx: SecretCtx, 
     async def run() -> Response:
         check_return_url(ctx.merchant, body.return_url)
         payment = await service.create_payment(translate.create_command(body, ctx), deps=c.payments)
-        return _json(
-            translate.render_payment(payment, c.settings.resolved_public_url),
-            translate.CREATED_HTTP.get(payment.status, 201),
-        )
+        return _payment(payment, c, translate.CREATED_HTTP.get(payment.status, 201))
 
     return await idempotent(request, ctx, c, run)
 
@@ -115,7 +118,7 @@ async def get_payments(
 @router.get("/payments/{payment_id}", response_model=PaymentOut, responses=_GET_ERRORS, summary="Fetch a payment")
 async def get_payment(payment_id: str, ctx: SecretCtx, c: ContainerDep) -> Response:
     payment = await service.get_payment(ctx.merchant_id, ctx.mode, payment_id, deps=c.payments)
-    return _json(translate.render_payment(payment, c.settings.resolved_public_url), 200)
+    return _payment(payment, c, 200)
 
 
 @router.post(
@@ -130,9 +133,7 @@ async def capture_payment(
 ) -> Response:
     async def run() -> Response:
         cmd = CapturePayment(ctx.merchant_id, ctx.mode, payment_id, body.amount if body else None)
-        return _json(
-            translate.render_payment(await service.capture(cmd, deps=c.payments), c.settings.resolved_public_url), 200
-        )
+        return _payment(await service.capture(cmd, deps=c.payments), c, 200)
 
     return await idempotent(request, ctx, c, run)
 
@@ -147,9 +148,7 @@ async def capture_payment(
 async def void_payment(payment_id: str, request: Request, ctx: SecretCtx, c: ContainerDep) -> Response:
     async def run() -> Response:
         cmd = VoidPayment(ctx.merchant_id, ctx.mode, payment_id)
-        return _json(
-            translate.render_payment(await service.void(cmd, deps=c.payments), c.settings.resolved_public_url), 200
-        )
+        return _payment(await service.void(cmd, deps=c.payments), c, 200)
 
     return await idempotent(request, ctx, c, run)
 
@@ -169,9 +168,7 @@ async def refund_payment(
         cmd = RefundPayment(
             ctx.merchant_id, ctx.mode, payment_id, body.amount if body else None, body.reason if body else None
         )
-        return _json(
-            translate.render_payment(await service.refund(cmd, deps=c.payments), c.settings.resolved_public_url), 201
-        )
+        return _payment(await service.refund(cmd, deps=c.payments), c, 201)
 
     return await idempotent(request, ctx, c, run)
 
