@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     )
     processor_timeout_seconds: float = Field(2.0, gt=0, description="how long to wait for the acquirer")
     recovery_grace_seconds: float = Field(30.0, gt=0, description="pending operations older than this are recovered")
+    authorization_window_hours: float = Field(
+        168.0, gt=0, description="an authorisation not captured within this is reversed and expires"
+    )
     token_ttl_minutes: int = Field(30, gt=0, description="lifetime of a single-use card token")
     idempotency_ttl_hours: int = Field(24, gt=0, description="how long an Idempotency-Key is remembered")
     worker_interval_seconds: float = Field(1.0, gt=0, description="pause between background worker ticks")

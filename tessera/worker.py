@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from tessera.bootstrap import Container
 from tessera.core.clock import utcnow
+from tessera.core.payments.acquirer import expire_authorizations
 from tessera.core.payments.authentication import expire_challenges
 from tessera.core.payments.recovery import recover_open_operations
 
@@ -20,6 +21,8 @@ async def run_once(container: Container) -> dict[str, int]:
     grace = timedelta(seconds=max(settings.recovery_grace_seconds, settings.processor_timeout_seconds * 2))
     recovered = await recover_open_operations(deps=container.payments, grace=grace)
     expired = await expire_challenges(deps=container.payments)
+    window = timedelta(hours=settings.authorization_window_hours)
+    expired += await expire_authorizations(deps=container.payments, window=window)
     now = utcnow()
     async with container.uow() as tx:
         erased = await tx.tokens.erase_expired_secrets(now)
@@ -27,7 +30,7 @@ async def run_once(container: Container) -> dict[str, int]:
     purged = await container.idempotency.purge_expired(now)
     if recovered or erased or purged or expired:
         logger.info(
-            "worker tick recovered=%d expired_challenges=%d erased_cvvs=%d purged_keys=%d",
+            "worker tick recovered=%d expired=%d erased_cvvs=%d purged_keys=%d",
             recovered,
             expired,
             erased,

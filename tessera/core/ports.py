@@ -82,6 +82,24 @@ class InquireRequest:
     payment_id: str
 
 
+class ReportKind(StrEnum):
+    CHARGEBACK = "CB"
+    CHARGEBACK_REVERSAL = "CR"
+    RECEIPT = "RC"
+
+
+@dataclass(frozen=True, slots=True)
+class AcquirerReport:
+    """What an acquirer tells the gateway on its own: a chargeback, its reversal, or a receipt. It names
+    the payment by the processor reference of its authorisation."""
+
+    kind: ReportKind
+    processor_ref: str
+    amount: int | None = None  # None: all that the operation can take
+    reason_code: str | None = None
+    report_ref: str | None = None  # the acquirer's own id for this report
+
+
 @dataclass(frozen=True, slots=True)
 class ProcessorResult:
     outcome: Outcome
@@ -123,6 +141,14 @@ class PaymentRepository(Protocol):
     async def save(self, payment: Payment) -> None:
         """Write the payment's changes, its new and changed operations and its new events.
         Raises ConcurrentUpdateError when the row changed since it was read."""
+        ...
+
+    async def get_by_processor_ref_for_update(self, processor_ref: str) -> Payment | None:
+        """The payment whose authorisation the acquirer knows by `processor_ref` (its reports name it)."""
+        ...
+
+    async def authorized_before(self, cutoff: datetime, limit: int) -> Sequence[str]:
+        """Ids of payments still only authorised, made before `cutoff`."""
         ...
 
     async def stale_operations(self, before: datetime, limit: int) -> Sequence[tuple[str, str]]:

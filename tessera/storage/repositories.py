@@ -57,7 +57,15 @@ _PAYMENT_MUTABLE = (
     "next_action",
     "updated_at",
 )
-_OPERATION_MUTABLE = ("status", "error_code", "processor_ref", "response_code", "auth_code", "updated_at")
+_OPERATION_MUTABLE = (
+    "status",
+    "error_code",
+    "processor_ref",
+    "response_code",
+    "auth_code",
+    "reason_code",
+    "updated_at",
+)
 _INSERT_PAYMENT = insert(t.payments)
 _INSERT_OPERATION = insert(t.operations)
 _INSERT_EVENT = insert(t.events)
@@ -78,7 +86,8 @@ _PAYMENT_BY_ID = select(t.payments).where(t.payments.c.id == bindparam("payment_
 _PAYMENT_SCOPED = _PAYMENT_BY_ID.where(
     t.payments.c.merchant_id == bindparam("merchant_id"), t.payments.c.mode == bindparam("mode")
 )
-_LOCKED = {stmt: stmt.with_for_update() for stmt in (_PAYMENT_BY_ID, _PAYMENT_SCOPED)}
+_PAYMENT_BY_REF = select(t.payments).where(t.payments.c.processor_ref == bindparam("processor_ref"))
+_LOCKED = {stmt: stmt.with_for_update() for stmt in (_PAYMENT_BY_ID, _PAYMENT_SCOPED, _PAYMENT_BY_REF)}
 
 
 def _payment_values(p: Payment) -> dict[str, Any]:
@@ -120,6 +129,7 @@ def _operation_values(op: Operation) -> dict[str, Any]:
         "processor_ref": op.processor_ref,
         "response_code": op.response_code,
         "auth_code": op.auth_code,
+        "reason_code": op.reason_code,
         "updated_at": op.updated_at,
     }
 
@@ -137,6 +147,7 @@ def _operation(row: Row[Any]) -> Operation:
         processor_ref=row.processor_ref,
         response_code=row.response_code,
         auth_code=row.auth_code,
+        reason_code=row.reason_code,
     )
 
 
@@ -283,6 +294,19 @@ class SqlPaymentRepository:
                     for e in payment.events
                 ],
             )
+
+    async def get_by_processor_ref_for_update(self, processor_ref: str) -> Payment | None:
+        return await self._load(_PAYMENT_BY_REF, {"processor_ref": processor_ref}, lock=True)
+
+    async def authorized_before(self, cutoff: datetime, limit: int) -> Sequence[str]:
+        c = t.payments.c
+        rows = await self._conn.execute(
+            select(c.id)
+            .where(c.status == PaymentStatus.AUTHORIZED.value, c.created_at < cutoff)
+            .order_by(c.created_at)
+            .limit(limit)
+        )
+        return [r.id for r in rows]
 
     async def stale_operations(self, before: datetime, limit: int) -> Sequence[tuple[str, str]]:
         c = t.operations.c

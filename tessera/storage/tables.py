@@ -198,6 +198,8 @@ payments = Table(
     Column("updated_at", Timestamp(), nullable=False),
     Index("ix_payments_list", "merchant_id", "mode", "id"),
     Index("ix_payments_reference", "merchant_id", "mode", "reference"),
+    Index("ix_payments_processor_ref", "processor_ref"),
+    Index("ix_payments_status_age", "status", "created_at"),
 )
 
 operations = Table(
@@ -213,6 +215,7 @@ operations = Table(
     Column("processor_ref", String(80)),
     Column("response_code", String(12)),
     Column("auth_code", String(12)),
+    Column("reason_code", String(40)),
     Column("created_at", Timestamp(), nullable=False),
     Column("updated_at", Timestamp(), nullable=False),
     Index("ix_operations_payment", "payment_id"),

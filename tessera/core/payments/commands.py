@@ -81,3 +81,12 @@ class RefundPayment:
     payment_id: str
     amount: int | None = None
     reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RebillPayment:
+    merchant_id: str
+    mode: str
+    payment_id: str
+    amount: int
+    reference: str | None = None

@@ -57,7 +57,10 @@ class OperationType(StrEnum):
     CR = "CR"  # chargeback reversal
 
 
-AUTHORISATIONS = frozenset({OperationType.PA, OperationType.DB})
+AUTHORISATIONS = frozenset({OperationType.PA, OperationType.DB, OperationType.RB})
+_SALES = frozenset({OperationType.DB, OperationType.RB})  # authorised and captured at once
+
+EXPIRY_REASON = "expired"  # an RV's reason when the authorisation was never captured in time
 
 
 class OperationStatus(StrEnum):
@@ -83,6 +86,7 @@ class Operation:
     processor_ref: str | None = None
     response_code: str | None = None
     auth_code: str | None = None
+    reason_code: str | None = None  # a chargeback's reason, or why a reversal happened
 
     @property
     def is_open(self) -> bool:
@@ -174,6 +178,7 @@ class Payment:
         processor: str,
         now: datetime,
         payment_id: str | None = None,
+        first_operation: OperationType | None = None,
         **details: Any,
     ) -> tuple[Payment, Operation]:
         """A new payment with its first operation (PA or DB) pending."""
@@ -191,7 +196,7 @@ class Payment:
             updated_at=now,
             **details,
         )
-        return payment, payment._open(payment._authorisation_type, amount, now)
+        return payment, payment._open(first_operation or payment._authorisation_type, amount, now)
 
     @property
     def _authorisation_type(self) -> OperationType:
@@ -268,9 +273,77 @@ class Payment:
             raise ConflictError("amount exceeds the authorised amount", code=ErrorCode.AMOUNT_TOO_LARGE, field="amount")
         return self._open(OperationType.CP, amount, now)
 
-    def begin_void(self, now: datetime) -> Operation:
+    def begin_void(self, now: datetime, *, reason: str | None = None) -> Operation:
         self._require_authorized("voided")
-        return self._open(OperationType.RV, self.amount_authorized, now)
+        op = self._open(OperationType.RV, self.amount_authorized, now)
+        op.reason_code = reason
+        return op
+
+    # ------------------------------------------------------------------ the acquirer's own reports
+
+    def chargeback(self, amount: int | None, reason_code: str, processor_ref: str | None, now: datetime) -> Operation:
+        """The issuer took money back (CB), whole or part, for `reason_code`."""
+        if self.status not in (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.CHARGED_BACK):
+            raise ConflictError(f"a payment that is {self.status.value} cannot be charged back")
+        available = (
+            self.amount_captured
+            - self.amount_refunded
+            - self.amount_charged_back
+            - sum(op.amount for op in self._open_ops(OperationType.RF))
+        )
+        amount = available if amount is None else amount
+        _check_positive(amount)
+        if amount > available:
+            raise ConflictError(
+                f"amount exceeds what can still be charged back ({available})",
+                code=ErrorCode.AMOUNT_TOO_LARGE,
+                field="amount",
+            )
+        op = self._reported(OperationType.CB, amount, processor_ref, now, reason_code)
+        self.amount_charged_back += amount
+        self.status = PaymentStatus.CHARGED_BACK
+        self._emit(ev.CHARGEBACK_CREATED, now, operation=op)
+        return op
+
+    def chargeback_reversal(self, amount: int | None, processor_ref: str | None, now: datetime) -> Operation:
+        """The issuer gave back (CR) money it had charged back."""
+        if self.amount_charged_back <= 0:
+            raise ConflictError("the payment has no chargeback to reverse")
+        amount = self.amount_charged_back if amount is None else amount
+        _check_positive(amount)
+        if amount > self.amount_charged_back:
+            raise ConflictError(
+                f"amount exceeds the amount charged back ({self.amount_charged_back})",
+                code=ErrorCode.AMOUNT_TOO_LARGE,
+                field="amount",
+            )
+        op = self._reported(OperationType.CR, amount, processor_ref, now, None)
+        self.amount_charged_back -= amount
+        if self.amount_charged_back == 0:
+            self.status = PaymentStatus.PARTIALLY_REFUNDED if self.amount_refunded else PaymentStatus.CAPTURED
+        self._emit(ev.CHARGEBACK_REVERSED, now, operation=op)
+        return op
+
+    def receipt(self, amount: int | None, processor_ref: str | None, now: datetime) -> Operation:
+        """The acquirer confirms the funds of an authorised (asynchronous) payment (RC): it is captured."""
+        self._require_authorized("confirmed")
+        amount = self.amount_authorized if amount is None else amount
+        _check_positive(amount)
+        if amount > self.amount_authorized:
+            raise ConflictError("amount exceeds the authorised amount", code=ErrorCode.AMOUNT_TOO_LARGE, field="amount")
+        op = self._reported(OperationType.RC, amount, processor_ref, now, None)
+        self.amount_captured = amount
+        self.status = PaymentStatus.CAPTURED
+        self._emit(ev.PAYMENT_COMPLETED, now, operation=op)
+        return op
+
+    def _reported(
+        self, kind: OperationType, amount: int, processor_ref: str | None, now: datetime, reason: str | None
+    ) -> Operation:
+        op = self._open(kind, amount, now)
+        op.reason_code = reason
+        self._settle(op, OperationStatus.SUCCEEDED, ProcessorResult(Outcome.APPROVED, processor_ref=processor_ref), now)
+        return op
 
     def begin_refund(self, amount: int | None, now: datetime) -> Operation:
         if self.status not in (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED):
@@ -330,7 +403,10 @@ class Payment:
             else:
                 self._emit(ev.PAYMENT_CAPTURE_FAILED, now, operation=op)
         elif op.type is OperationType.RV:
-            if approved:
+            if approved and op.reason_code == EXPIRY_REASON:
+                self.status = PaymentStatus.EXPIRED
+                self._emit(ev.PAYMENT_EXPIRED, now, operation=op)
+            elif approved:
                 self.status = PaymentStatus.VOIDED
                 self._emit(ev.PAYMENT_VOIDED, now, operation=op)
             else:
@@ -350,7 +426,7 @@ class Payment:
             self.processor_ref = result.processor_ref
             self.auth_code = result.auth_code
             self.retrieval_ref = result.retrieval_ref
-            if op.type is OperationType.DB:
+            if op.type in _SALES:
                 self.amount_captured = op.amount
                 self.status = PaymentStatus.CAPTURED
                 self._emit(ev.PAYMENT_COMPLETED, now, operation=op)

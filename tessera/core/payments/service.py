@@ -16,19 +16,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tessera.core.clock import utcnow
-from tessera.core.errors import ErrorCode, NotFoundError, ValidationError
+from tessera.core.errors import ConflictError, ErrorCode, NotFoundError, ValidationError
 from tessera.core.ids import new_id
 from tessera.core.merchants import Merchant
+from tessera.core.money import check_amount
 from tessera.core.payments.commands import (
     CapturePayment,
     CardSource,
     CreatePayment,
+    RebillPayment,
     RefundPayment,
     SavedCardSource,
     TokenSource,
     VoidPayment,
 )
-from tessera.core.payments.model import CardSnapshot, Operation, Payment, PaymentStatus
+from tessera.core.payments.model import CaptureMethod, CardSnapshot, Operation, OperationType, Payment, PaymentStatus
 from tessera.core.payments.settle import PaymentDeps, call_processor, record_result, resolve_operation
 from tessera.core.ports import AuthenticationData, AuthorizeRequest, ConcurrentUpdateError, FollowUpRequest, Outcome
 from tessera.core.threeds.flow import Authenticated, authenticate
@@ -58,6 +60,45 @@ def check_return_url(merchant: Merchant, url: str | None) -> None:
             code=ErrorCode.RETURN_URL_NOT_ALLOWED,
             field="return_url",
         )
+
+
+async def rebill(cmd: RebillPayment, *, deps: PaymentDeps) -> Payment:
+    """A new merchant-initiated debit (RB) on the saved card of an earlier payment: no CVV, no 3-D
+    Secure, linked to the original by `original_payment_id`."""
+    processor = deps.processors.for_mode(cmd.mode)
+    amount = check_amount(cmd.amount)
+    now = utcnow()
+    async with deps.uow(read_only=True) as tx:
+        original = await tx.payments.get(cmd.merchant_id, cmd.mode, cmd.payment_id)
+        if original is None:
+            raise NotFoundError("no such payment", field="id")
+        if original.card_token is None:
+            raise ConflictError("only a payment whose card is saved in the vault can be rebilled")
+        if original.amount_captured <= 0:
+            raise ConflictError(f"a payment that is {original.status.value} and never captured cannot be rebilled")
+        _saved, card = await open_saved_card(
+            tx, cmd.merchant_id, cmd.mode, original.card_token, None, cipher=deps.cipher, now=now
+        )
+    async with deps.uow() as tx:
+        payment, op = Payment.start(
+            now=now,
+            first_operation=OperationType.RB,
+            merchant_id=cmd.merchant_id,
+            mode=cmd.mode,
+            amount=amount,
+            currency=original.currency,
+            capture_method=CaptureMethod.AUTOMATIC,
+            card=_snapshot(card),
+            processor=processor.name,
+            reference=cmd.reference,
+            customer=original.customer,
+            original_payment_id=original.id,
+            card_token=original.card_token,
+        )
+        await tx.payments.add(payment)
+        await tx.commit()
+    payment.clear_changes()
+    return await authorise(payment, op, card, None, deps=deps)
 
 
 async def create_payment(cmd: CreatePayment, *, deps: PaymentDeps) -> Payment:
@@ -264,24 +305,31 @@ async def get_payment(merchant_id: str, mode: str, payment_id: str, *, deps: Pay
 
 
 async def capture(cmd: CapturePayment, *, deps: PaymentDeps) -> Payment:
-    return await _follow_up(
+    return await follow_up(
         cmd.merchant_id, cmd.mode, cmd.payment_id, deps, lambda p, now: p.begin_capture(cmd.amount, now)
     )
 
 
 async def void(cmd: VoidPayment, *, deps: PaymentDeps) -> Payment:
-    return await _follow_up(cmd.merchant_id, cmd.mode, cmd.payment_id, deps, lambda p, now: p.begin_void(now))
+    return await follow_up(cmd.merchant_id, cmd.mode, cmd.payment_id, deps, lambda p, now: p.begin_void(now))
 
 
 async def refund(cmd: RefundPayment, *, deps: PaymentDeps) -> Payment:
-    return await _follow_up(
+    return await follow_up(
         cmd.merchant_id, cmd.mode, cmd.payment_id, deps, lambda p, now: p.begin_refund(cmd.amount, now)
     )
 
 
-async def _follow_up(merchant_id: str, mode: str, payment_id: str, deps: PaymentDeps, begin: _Begin) -> Payment:
+async def follow_up(
+    merchant_id: str | None, mode: str | None, payment_id: str, deps: PaymentDeps, begin: _Begin
+) -> Payment:
+    """Capture, void or refund: a pending operation committed, the acquirer called, its answer recorded.
+    Without a merchant and mode (the gateway's own housekeeping) the payment is found by id alone."""
     async with deps.uow() as tx:
-        payment = await tx.payments.get_for_update(merchant_id, mode, payment_id)
+        if merchant_id is None or mode is None:
+            payment = await tx.payments.get_by_id_for_update(payment_id)
+        else:
+            payment = await tx.payments.get_for_update(merchant_id, mode, payment_id)
         if payment is None:
             raise NotFoundError("no such payment", field="id")
         op = begin(payment, utcnow())

@@ -10,11 +10,14 @@ from fastapi.responses import JSONResponse, Response
 
 from tessera.bootstrap import Container
 from tessera.core.clock import utcnow
-from tessera.core.errors import ValidationError
+from tessera.core.errors import PermissionDeniedError, ValidationError
+from tessera.core.merchants import MerchantContext
 from tessera.core.payments import service
-from tessera.core.payments.commands import CapturePayment, RefundPayment, VoidPayment
+from tessera.core.payments.acquirer import report_for_payment
+from tessera.core.payments.commands import CapturePayment, RebillPayment, RefundPayment, VoidPayment
 from tessera.core.payments.model import Payment
 from tessera.core.payments.service import check_return_url
+from tessera.core.ports import ReportKind
 from tessera.core.vault import service as vault
 from tessera.core.vault.tokens import create_token
 from tessera.dialects._common.deps import AnyKeyCtx, ContainerDep, SecretCtx, idempotency_key_header
@@ -25,11 +28,14 @@ from tessera.dialects.native.schemas import (
     CardCreate,
     CardList,
     CardOut,
+    ChargebackIn,
     ErrorBody,
     PaymentCreate,
     PaymentList,
     PaymentOut,
+    RebillIn,
     RefundIn,
+    ReversalIn,
     TokenCreate,
     TokenOut,
 )
@@ -209,3 +215,108 @@ async def get_card(card_token: str, ctx: SecretCtx, c: ContainerDep) -> Response
 async def delete_card(card_token: str, ctx: SecretCtx, c: ContainerDep) -> Response:
     card = await vault.delete_card(ctx.merchant_id, ctx.mode, card_token, uow=c.uow, now=utcnow())
     return _json({"card_token": card.card_token, "object": "card", "deleted": True}, 200)
+
+
+@router.post(
+    "/payments/{payment_id}/rebill",
+    status_code=201,
+    response_model=PaymentOut,
+    responses=_POST_ERRORS,
+    dependencies=_IDEMPOTENT,
+    summary="Charge the saved card of an earlier payment again (merchant-initiated, no CVV, no 3-D Secure)",
+)
+async def rebill_payment(
+    payment_id: str, body: RebillIn, request: Request, ctx: SecretCtx, c: ContainerDep
+) -> Response:
+    async def run() -> Response:
+        cmd = RebillPayment(ctx.merchant_id, ctx.mode, payment_id, body.amount, body.reference)
+        payment = await service.rebill(cmd, deps=c.payments)
+        return _payment(payment, c, translate.CREATED_HTTP.get(payment.status, 201))
+
+    return await idempotent(request, ctx, c, run)
+
+
+def _test_mode_only(ctx: MerchantContext) -> None:
+    if ctx.mode != "test":
+        raise PermissionDeniedError("test helpers simulate the acquirer and work only with test keys")
+
+
+@router.post(
+    "/test_helpers/payments/{payment_id}/chargeback",
+    response_model=PaymentOut,
+    responses=_POST_ERRORS,
+    dependencies=_IDEMPOTENT,
+    summary="Test mode: simulate the acquirer reporting a chargeback",
+)
+async def simulate_chargeback(
+    payment_id: str, request: Request, ctx: SecretCtx, c: ContainerDep, body: ChargebackIn | None = None
+) -> Response:
+    _test_mode_only(ctx)
+
+    async def run() -> Response:
+        payment = await report_for_payment(
+            ctx.merchant_id,
+            ctx.mode,
+            payment_id,
+            ReportKind.CHARGEBACK,
+            body.amount if body else None,
+            body.reason_code if body else None,
+            deps=c.payments,
+        )
+        return _payment(payment, c, 200)
+
+    return await idempotent(request, ctx, c, run)
+
+
+@router.post(
+    "/test_helpers/payments/{payment_id}/chargeback_reversal",
+    response_model=PaymentOut,
+    responses=_POST_ERRORS,
+    dependencies=_IDEMPOTENT,
+    summary="Test mode: simulate the acquirer reporting a chargeback reversal",
+)
+async def simulate_chargeback_reversal(
+    payment_id: str, request: Request, ctx: SecretCtx, c: ContainerDep, body: ReversalIn | None = None
+) -> Response:
+    _test_mode_only(ctx)
+
+    async def run() -> Response:
+        payment = await report_for_payment(
+            ctx.merchant_id,
+            ctx.mode,
+            payment_id,
+            ReportKind.CHARGEBACK_REVERSAL,
+            body.amount if body else None,
+            None,
+            deps=c.payments,
+        )
+        return _payment(payment, c, 200)
+
+    return await idempotent(request, ctx, c, run)
+
+
+@router.post(
+    "/test_helpers/payments/{payment_id}/receipt",
+    response_model=PaymentOut,
+    responses=_POST_ERRORS,
+    dependencies=_IDEMPOTENT,
+    summary="Test mode: simulate the acquirer confirming an authorised payment's funds (RC)",
+)
+async def simulate_receipt(
+    payment_id: str, request: Request, ctx: SecretCtx, c: ContainerDep, body: CaptureIn | None = None
+) -> Response:
+    _test_mode_only(ctx)
+
+    async def run() -> Response:
+        payment = await report_for_payment(
+            ctx.merchant_id,
+            ctx.mode,
+            payment_id,
+            ReportKind.RECEIPT,
+            body.amount if body else None,
+            None,
+            deps=c.payments,
+        )
+        return _payment(payment, c, 200)
+
+    return await idempotent(request, ctx, c, run)

@@ -169,10 +169,11 @@ class ErrorBody(BaseModel):
 
 class OperationOut(BaseModel):
     id: str
-    type: str
+    type: str = Field(description="PA, DB, CP, RV, RF, RB, RC, CB or CR (seed 003)")
     amount: int
     status: str
     error_code: str | None
+    reason_code: str | None
     created_at: str
 
 
@@ -260,3 +261,17 @@ class CardOut(BaseModel):
 class CardList(BaseModel):
     object: Literal["list"] = "list"
     data: list[CardOut]
+
+
+class RebillIn(BaseModel):
+    amount: Annotated[StrictInt, Field(description="In the original payment's currency, minor units")]
+    reference: Annotated[str | None, Field(max_length=200)] = None
+
+
+class ChargebackIn(BaseModel):
+    amount: Annotated[StrictInt | None, Field(description="Part charged back; default all that can be")] = None
+    reason_code: Annotated[str | None, Field(max_length=40, description="The network's reason code, e.g. 10.4")] = None
+
+
+class ReversalIn(BaseModel):
+    amount: Annotated[StrictInt | None, Field(description="Part given back; default all charged back")] = None

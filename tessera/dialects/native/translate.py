@@ -186,6 +186,7 @@ def render_payment(p: Payment, base_url: str = "") -> dict[str, Any]:
                 "amount": op.amount,
                 "status": op.status.value,
                 "error_code": op.error_code.value if op.error_code else None,
+                "reason_code": op.reason_code,
                 "created_at": _iso(op.created_at),
             }
             for op in p.operations
