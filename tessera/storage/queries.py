@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import select
 
@@ -46,3 +47,27 @@ async def list_payments(
             for r in found:
                 ops[r.payment_id].append(_operation(r))
     return [payment_from_row(r, ops[r.id]) for r in rows], more
+
+
+async def list_events(
+    db: Database, merchant_id: str, mode: str, *, limit: int, after: int = 0, types: list[str] | None = None
+) -> tuple[list[dict[str, Any]], bool]:
+    """Events in sequence order after number `after`, and whether more follow."""
+    c = t.events.c
+    query = select(t.events).where(c.merchant_id == merchant_id, c.mode == mode, c.sequence > after)
+    if types:
+        query = query.where(c.type.in_(types))
+    async with db.connect() as conn:
+        rows = (await conn.execute(query.order_by(c.sequence).limit(limit + 1))).all()
+    found = [
+        {
+            "id": r.id,
+            "type": r.type,
+            "sequence": r.sequence,
+            "payment_id": r.payment_id,
+            "data": r.data,
+            "created_at": r.created_at,
+        }
+        for r in rows[:limit]
+    ]
+    return found, len(rows) > limit

@@ -196,9 +196,10 @@ def payment_from_row(row: Row[Any], ops: list[Operation]) -> Payment:
 
 
 class SqlPaymentRepository:
-    def __init__(self, conn: Conn, *, for_update: bool) -> None:
+    def __init__(self, conn: Conn, *, sqlite: bool) -> None:
         self._conn = conn
-        self._for_update = for_update
+        self._sqlite = sqlite
+        self._for_update = not sqlite  # SQLite serialises writers; PostgreSQL locks the row
 
     async def add(self, payment: Payment) -> None:
         values = _payment_values(payment) | {
@@ -275,25 +276,9 @@ class SqlPaymentRepository:
                 ],
             )
         for op in payment.changed_operations:
-            await self._conn.execute(
-                update(t.operations).where(t.operations.c.id == op.id).values(_operation_values(op))
-            )
+            await self._conn.execute(_SAVE_OPERATION, _operation_values(op) | {"w_id": op.id})
         if payment.events:
-            await self._conn.execute(
-                insert(t.events),
-                [
-                    {
-                        "id": e.id,
-                        "merchant_id": e.merchant_id,
-                        "mode": e.mode,
-                        "type": e.type,
-                        "payment_id": e.payment_id,
-                        "data": e.data,
-                        "created_at": e.created_at,
-                    }
-                    for e in payment.events
-                ],
-            )
+            await insert_events(self._conn, payment.events, sqlite=self._sqlite)
 
     async def get_by_processor_ref_for_update(self, processor_ref: str) -> Payment | None:
         return await self._load(_PAYMENT_BY_REF, {"processor_ref": processor_ref}, lock=True)
@@ -552,12 +537,37 @@ def _event_values(e: Event) -> dict[str, Any]:
     }
 
 
+async def insert_events(conn: Conn, events: Sequence[Event], *, sqlite: bool) -> None:
+    """Write events with the next numbers of their merchant and mode, taken in this transaction (the
+    counter row stays locked until commit, so numbers follow commit order)."""
+    upsert = sqlite_insert if sqlite else pg_insert
+    rows: list[dict[str, Any]] = []
+    for (merchant_id, mode), group in _grouped(events).items():
+        values = upsert(t.event_sequences).values(merchant_id=merchant_id, mode=mode, last_sequence=len(group))
+        bump = values.on_conflict_do_update(
+            index_elements=["merchant_id", "mode"],
+            set_={"last_sequence": t.event_sequences.c.last_sequence + len(group)},
+        ).returning(t.event_sequences.c.last_sequence)
+        last = int((await conn.execute(bump)).scalar_one())
+        for offset, event in enumerate(group):
+            rows.append(_event_values(event) | {"sequence": last - len(group) + 1 + offset})
+    await conn.execute(_INSERT_EVENT, rows)
+
+
+def _grouped(events: Sequence[Event]) -> dict[tuple[str, str], list[Event]]:
+    groups: dict[tuple[str, str], list[Event]] = {}
+    for event in events:
+        groups.setdefault((event.merchant_id, event.mode), []).append(event)
+    return groups
+
+
 class SqlEventRepository:
-    def __init__(self, conn: Conn) -> None:
+    def __init__(self, conn: Conn, *, sqlite: bool) -> None:
         self._conn = conn
+        self._sqlite = sqlite
 
     async def add(self, event: Event) -> None:
-        await self._conn.execute(_INSERT_EVENT, _event_values(event))
+        await insert_events(self._conn, [event], sqlite=self._sqlite)
 
 
 # ----------------------------------------------------------------------------------------------- cards

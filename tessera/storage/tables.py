@@ -233,7 +233,20 @@ events = Table(
     Column("payment_id", String(40)),
     Column("data", JSON, nullable=False),
     Column("created_at", Timestamp(), nullable=False),
+    # Numbered per merchant and mode in commit order: see `event_sequences`.
+    Column("sequence", BigInteger, nullable=False, server_default="0"),
     Index("ix_events_merchant", "merchant_id", "mode", "seq"),
+    Index("ix_events_sequence", "merchant_id", "mode", "sequence", unique=True),
+)
+
+# The last event number given out per merchant and mode. Taking the next numbers locks this row until
+# the transaction commits, so numbers follow commit order with no gaps between committed events.
+event_sequences = Table(
+    "event_sequences",
+    metadata,
+    Column("merchant_id", String(40), primary_key=True),
+    Column("mode", String(4), primary_key=True),
+    Column("last_sequence", BigInteger, nullable=False),
 )
 
 idempotency_keys = Table(

@@ -34,13 +34,13 @@ class SqlUnitOfWork:
             raise
         self._stack = stack
         self._conn = conn
-        self.payments = SqlPaymentRepository(conn, for_update=not self._db.sqlite)
+        self.payments = SqlPaymentRepository(conn, sqlite=self._db.sqlite)
         self.tokens = SqlTokenRepository(conn, for_update=not self._db.sqlite)
         self.merchants = SqlMerchantRepository(conn)
         self.idempotency = SqlIdempotencyRepository(conn, sqlite=self._db.sqlite)
         self.cards = SqlCardRepository(conn)
         self.vault_keys = SqlVaultKeyRepository(conn, sqlite=self._db.sqlite)
-        self.events = SqlEventRepository(conn)
+        self.events = SqlEventRepository(conn, sqlite=self._db.sqlite)
         self.authentications = SqlAuthenticationRepository(conn, for_update=not self._db.sqlite)
         return self
 

@@ -30,6 +30,7 @@ def _event(i: int) -> dict[str, object]:
 
     return {
         "id": f"evt_{i}",
+        "sequence": i,
         "merchant_id": "m",
         "mode": "test",
         "type": "x",
@@ -104,3 +105,23 @@ def test_migrating_a_sqlite_file_in_a_folder_that_does_not_exist_yet_creates_it(
     path = tmp_path / "new" / "folder" / "x.db"
     upgrade(f"sqlite:///{path}")
     assert path.exists()
+
+
+def test_migrating_numbers_the_events_already_written_per_merchant_and_mode(tmp_path: Path) -> None:
+    from tessera.storage.migrate import upgrade as migrate_to
+
+    path = tmp_path / "old.db"
+    url = f"sqlite:///{path}"
+    migrate_to(url, "0004")
+    with sqlite3.connect(path) as conn:
+        for i, (merchant, mode) in enumerate([("m1", "test"), ("m2", "test"), ("m1", "test"), ("m1", "live")]):
+            conn.execute(
+                "INSERT INTO events (id, merchant_id, mode, type, data, created_at) VALUES (?, ?, ?, 'x', '{}', ?)",
+                (f"evt_{i}", merchant, mode, "2026-11-21 10:00:00.000000"),
+            )
+    migrate_to(url)
+    with sqlite3.connect(path) as conn:
+        numbered = conn.execute("SELECT id, sequence FROM events ORDER BY seq").fetchall()
+        counters = sorted(conn.execute("SELECT merchant_id, mode, last_sequence FROM event_sequences").fetchall())
+    assert numbered == [("evt_0", 1), ("evt_1", 1), ("evt_2", 2), ("evt_3", 1)]
+    assert counters == [("m1", "live", 1), ("m1", "test", 2), ("m2", "test", 1)]

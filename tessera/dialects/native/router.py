@@ -39,7 +39,7 @@ from tessera.dialects.native.schemas import (
     TokenCreate,
     TokenOut,
 )
-from tessera.storage.queries import list_payments
+from tessera.storage.queries import list_events, list_payments
 
 router = APIRouter(prefix="/v1", tags=["native"])
 
@@ -320,3 +320,24 @@ async def simulate_receipt(
         return _payment(payment, c, 200)
 
     return await idempotent(request, ctx, c, run)
+
+
+@router.get("/events", responses=_GET_ERRORS, summary="Events in the order they happened (sequence numbers)")
+async def get_events(
+    ctx: SecretCtx,
+    c: ContainerDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    after: Annotated[int, Query(ge=0, description="return events numbered after this sequence")] = 0,
+    type: Annotated[list[str] | None, Query(description="only these event types")] = None,  # noqa: A002
+) -> Response:
+    found, more = await list_events(c.db, ctx.merchant_id, ctx.mode, limit=limit, after=after, types=type)
+    data = [
+        {
+            **event,
+            "object": "event",
+            "created_at": event["created_at"].isoformat().replace("+00:00", "Z"),
+            "livemode": ctx.mode == "live",
+        }
+        for event in found
+    ]
+    return _json({"object": "list", "data": data, "has_more": more}, 200)

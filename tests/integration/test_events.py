@@ -1,0 +1,73 @@
+"""Events: written with every change, numbered per merchant and mode in commit order, listed in order."""
+
+from __future__ import annotations
+
+import asyncio
+
+from httpx import AsyncClient
+
+from tessera.bootstrap import Container
+from tests.conftest import Merchant, auth
+from tests.factories import payment
+
+
+async def _events(client: AsyncClient, key: str, **params: object) -> dict[str, object]:
+    r = await client.get("/v1/events", params=params, headers=auth(key))
+    assert r.status_code == 200, r.text
+    body: dict[str, object] = r.json()
+    return body
+
+
+async def test_events_are_numbered_without_gaps_in_the_order_they_happened(
+    client: AsyncClient, merchant: Merchant
+) -> None:
+    h = auth(merchant.test.secret_key)
+    p = (await client.post("/v1/payments", json=payment(capture_method="manual"), headers=h)).json()
+    await client.post(f"/v1/payments/{p['id']}/capture", json={"amount": 600}, headers=h)
+    await client.post(f"/v1/payments/{p['id']}/refunds", json={"amount": 100}, headers=h)
+    listed = await _events(client, merchant.test.secret_key)
+    data = listed["data"]
+    assert [(e["sequence"], e["type"]) for e in data] == [  # type: ignore[index, union-attr]
+        (1, "payment.authorized"),
+        (2, "payment.completed"),
+        (3, "refund.succeeded"),
+    ]
+    assert all(e["payment_id"] == p["id"] and "4242424242424242" not in str(e) for e in data)  # type: ignore[index, union-attr]
+    page = await _events(client, merchant.test.secret_key, after=1, limit=1)
+    assert [e["sequence"] for e in page["data"]] == [2] and page["has_more"] is True  # type: ignore[index, union-attr]
+    only = await _events(client, merchant.test.secret_key, type="refund.succeeded")
+    assert [e["sequence"] for e in only["data"]] == [3]  # type: ignore[index, union-attr]
+
+
+async def test_concurrent_payments_leave_one_gapless_sequence_per_merchant_and_mode(
+    client: AsyncClient, merchant: Merchant
+) -> None:
+    await asyncio.gather(
+        *(client.post("/v1/payments", json=payment(), headers=auth(merchant.test.secret_key)) for _ in range(15)),
+        *(client.post("/v1/payments", json=payment(), headers=auth(merchant.live.secret_key)) for _ in range(5)),
+    )
+    test_events = (await _events(client, merchant.test.secret_key, limit=100))["data"]
+    live_events = (await _events(client, merchant.live.secret_key, limit=100))["data"]
+    assert [e["sequence"] for e in test_events] == list(range(1, 16))  # type: ignore[index, union-attr]
+    assert [e["sequence"] for e in live_events] == list(range(1, 6))  # type: ignore[index, union-attr]
+    assert all(e["livemode"] for e in live_events)  # type: ignore[index, union-attr]
+
+
+async def test_saving_a_card_is_an_event_in_the_same_sequence(
+    client: AsyncClient, merchant: Merchant, container: Container
+) -> None:
+    h = auth(merchant.test.secret_key)
+    paid = await client.post("/v1/payments", json=payment(), headers=h)
+    assert paid.status_code == 201, paid.text
+    await client.post(
+        "/v1/cards",
+        headers=h,
+        json={
+            "card": {"number": "5555555555554444", "exp_month": 1, "exp_year": 2031},
+            "identifier": "c",
+            "card_type": "DEBIT",
+            "consent": True,
+        },
+    )
+    data = (await _events(client, merchant.test.secret_key))["data"]
+    assert [(e["sequence"], e["type"]) for e in data] == [(1, "payment.completed"), (2, "card.saved")]  # type: ignore[index, union-attr]
