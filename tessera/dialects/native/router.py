@@ -236,9 +236,26 @@ async def rebill_payment(
     return await idempotent(request, ctx, c, run)
 
 
-def _test_mode_only(ctx: MerchantContext) -> None:
+async def _simulate_report(
+    kind: ReportKind,
+    payment_id: str,
+    request: Request,
+    ctx: MerchantContext,
+    c: Container,
+    amount: int | None,
+    reason_code: str | None = None,
+) -> Response:
+    """Test mode: act as the acquirer reporting `kind` on this payment."""
     if ctx.mode != "test":
         raise PermissionDeniedError("test helpers simulate the acquirer and work only with test keys")
+
+    async def run() -> Response:
+        payment = await report_for_payment(
+            ctx.merchant_id, ctx.mode, payment_id, kind, amount, reason_code, deps=c.payments
+        )
+        return _payment(payment, c, 200)
+
+    return await idempotent(request, ctx, c, run)
 
 
 @router.post(
@@ -251,21 +268,8 @@ def _test_mode_only(ctx: MerchantContext) -> None:
 async def simulate_chargeback(
     payment_id: str, request: Request, ctx: SecretCtx, c: ContainerDep, body: ChargebackIn | None = None
 ) -> Response:
-    _test_mode_only(ctx)
-
-    async def run() -> Response:
-        payment = await report_for_payment(
-            ctx.merchant_id,
-            ctx.mode,
-            payment_id,
-            ReportKind.CHARGEBACK,
-            body.amount if body else None,
-            body.reason_code if body else None,
-            deps=c.payments,
-        )
-        return _payment(payment, c, 200)
-
-    return await idempotent(request, ctx, c, run)
+    amount, reason = (body.amount, body.reason_code) if body else (None, None)
+    return await _simulate_report(ReportKind.CHARGEBACK, payment_id, request, ctx, c, amount, reason)
 
 
 @router.post(
@@ -278,21 +282,8 @@ async def simulate_chargeback(
 async def simulate_chargeback_reversal(
     payment_id: str, request: Request, ctx: SecretCtx, c: ContainerDep, body: ReversalIn | None = None
 ) -> Response:
-    _test_mode_only(ctx)
-
-    async def run() -> Response:
-        payment = await report_for_payment(
-            ctx.merchant_id,
-            ctx.mode,
-            payment_id,
-            ReportKind.CHARGEBACK_REVERSAL,
-            body.amount if body else None,
-            None,
-            deps=c.payments,
-        )
-        return _payment(payment, c, 200)
-
-    return await idempotent(request, ctx, c, run)
+    amount = body.amount if body else None
+    return await _simulate_report(ReportKind.CHARGEBACK_REVERSAL, payment_id, request, ctx, c, amount)
 
 
 @router.post(
@@ -305,21 +296,8 @@ async def simulate_chargeback_reversal(
 async def simulate_receipt(
     payment_id: str, request: Request, ctx: SecretCtx, c: ContainerDep, body: CaptureIn | None = None
 ) -> Response:
-    _test_mode_only(ctx)
-
-    async def run() -> Response:
-        payment = await report_for_payment(
-            ctx.merchant_id,
-            ctx.mode,
-            payment_id,
-            ReportKind.RECEIPT,
-            body.amount if body else None,
-            None,
-            deps=c.payments,
-        )
-        return _payment(payment, c, 200)
-
-    return await idempotent(request, ctx, c, run)
+    amount = body.amount if body else None
+    return await _simulate_report(ReportKind.RECEIPT, payment_id, request, ctx, c, amount)
 
 
 @router.get("/events", responses=_GET_ERRORS, summary="Events in the order they happened (sequence numbers)")
