@@ -10,6 +10,7 @@ from tessera.core.errors import ConflictError, ErrorCode
 from tessera.core.payments.model import (
     CaptureMethod,
     CardSnapshot,
+    Operation,
     OperationStatus,
     OperationType,
     Payment,
@@ -34,6 +35,20 @@ def _payment(method: CaptureMethod = CaptureMethod.MANUAL, amount: int = 1000) -
     )
     payment.record(op.id, OK, NOW)
     return payment
+
+
+def _sale(last4: str) -> tuple[Payment, Operation]:
+    """A new sale of 5 paise, its DB pending, on a Visa card ending in `last4`."""
+    return Payment.start(
+        merchant_id="m",
+        mode="test",
+        amount=5,
+        currency="INR",
+        capture_method=CaptureMethod.AUTOMATIC,
+        card=CardSnapshot("400000", last4, "visa", 1, 2030),
+        processor="sandbox",
+        now=NOW,
+    )
 
 
 def test_a_sale_is_a_debit_and_captures_at_once() -> None:
@@ -92,46 +107,19 @@ def test_a_declined_refund_releases_its_reservation() -> None:
 
 
 def test_declined_authorisation_fails_the_payment_with_its_code() -> None:
-    payment, op = Payment.start(
-        merchant_id="m",
-        mode="test",
-        amount=5,
-        currency="INR",
-        capture_method=CaptureMethod.AUTOMATIC,
-        card=CardSnapshot("400000", "9995", "visa", 1, 2030),
-        processor="sandbox",
-        now=NOW,
-    )
+    payment, op = _sale("9995")
     payment.record(op.id, ProcessorResult(Outcome.DECLINED, error_code=ErrorCode.INSUFFICIENT_FUNDS), NOW)
     assert payment.status is PaymentStatus.FAILED and payment.error_code is ErrorCode.INSUFFICIENT_FUNDS
 
 
 def test_unavailable_acquirer_is_network_error() -> None:
-    payment, op = Payment.start(
-        merchant_id="m",
-        mode="test",
-        amount=5,
-        currency="INR",
-        capture_method=CaptureMethod.AUTOMATIC,
-        card=CardSnapshot("400000", "0119", "visa", 1, 2030),
-        processor="sandbox",
-        now=NOW,
-    )
+    payment, op = _sale("0119")
     payment.record(op.id, ProcessorResult(Outcome.UNAVAILABLE), NOW)
     assert payment.error_code is ErrorCode.NETWORK_ERROR
 
 
 def test_an_unknown_outcome_is_never_approved() -> None:
-    payment, op = Payment.start(
-        merchant_id="m",
-        mode="test",
-        amount=5,
-        currency="INR",
-        capture_method=CaptureMethod.AUTOMATIC,
-        card=CardSnapshot("400000", "0259", "visa", 1, 2030),
-        processor="sandbox",
-        now=NOW,
-    )
+    payment, op = _sale("0259")
     payment.record(op.id, ProcessorResult(Outcome.UNKNOWN), NOW)
     assert payment.status is PaymentStatus.PROCESSING
     assert op.status is OperationStatus.UNKNOWN and payment.amount_captured == 0
