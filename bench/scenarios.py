@@ -18,9 +18,11 @@ from bench.servers import Server
 
 def _describe(result: wrk.WrkResult) -> str:
     what = "payments" if result.success_counter == "payments" else result.success_counter
+    failed = f", failed chains {result.failures}" if "failures" in result.counters else ""
     return (
         f"{result.successes_per_s:7.1f} {what}/s, p50 {result.latency_ms['p50']:.1f} ms, "
-        f"p99 {result.latency_ms['p99']:.1f} ms, non-2xx {result.non_2xx}, socket errors {result.socket_errors}"
+        f"p99 {result.latency_ms['p99']:.1f} ms, non-2xx {result.non_2xx}{failed}, "
+        f"socket errors {result.socket_errors}"
     )
 
 

@@ -21,7 +21,8 @@ WRK = "wrk"
 @dataclass
 class WrkResult:
     """One wrk run: wrk's own summary plus the scripts' per-thread counters. `success_counter` names the
-    counter of successful responses: `payments` for the payment flows, `successes` for unique.lua's."""
+    counter of successes: `payments` for the payment flows, `successes` for unique.lua's, `chains` (finished
+    3-D Secure challenges, 5 requests each) for challenge.lua's."""
 
     concurrency: int
     threads: int
@@ -54,6 +55,11 @@ class WrkResult:
     @property
     def non_2xx(self) -> int:
         return self.total("non_2xx")
+
+    @property
+    def failures(self) -> int:
+        """Chains the challenge flow could not finish (0 for the other flows, which keep no such counter)."""
+        return self.total("failures")
 
     @property
     def socket_errors(self) -> int:
@@ -104,7 +110,8 @@ def run(flow: Flow, url: str, concurrency: int, duration_s: int, timeout_s: int)
 
 
 def run_count(flow: Flow, url: str, concurrency: int, per_thread: int, timeout_s: int, limit_s: int) -> WrkResult:
-    """Drive `flow` until every wrk thread has had `per_thread` responses (or `limit_s` passed).
+    """Drive `flow` until every wrk thread has had `per_thread` responses (finished challenges for the
+    challenge flow), or `limit_s` passed.
 
     wrk's main thread sleeps for the whole -d even when every thread has stopped itself, so the scripts
     announce each stop on stdout and the run is ended with SIGINT (wrk's own way to end early) once all
@@ -131,5 +138,5 @@ def run_count(flow: Flow, url: str, concurrency: int, per_thread: int, timeout_s
     if code:
         raise BenchError(f"wrk failed ({code}):\n{''.join(out)[-3000:]}\n{err[-3000:]}")
     if stopped < threads:
-        raise BenchError(f"wrk ran for its whole {limit_s}s before reaching {per_thread} responses per thread")
+        raise BenchError(f"wrk ran for its whole {limit_s}s before reaching {per_thread} per thread")
     return _parse("".join(out), err, concurrency, flow.success_counter)

@@ -35,11 +35,16 @@ function done(summary, latency, requests)
   io.flush()
 end
 
--- Counts one response towards `responses`; a thread that has seen `stop_after` responses (0: never)
--- announces it on stdout, so the harness can end wrk's run, and stops.
+-- Counts one response towards `responses`, and stops the thread after `stop_after` of them (see maybe_stop).
 function count_and_maybe_stop()
   responses = responses + 1
-  if stop_after > 0 and responses >= stop_after and not stopped then
+  maybe_stop(responses)
+end
+
+-- A thread whose count (responses, or what the script counts instead) has reached `stop_after` (0: never)
+-- announces it on stdout, so the harness can end wrk's run, and stops.
+function maybe_stop(count)
+  if stop_after > 0 and count >= stop_after and not stopped then
     stopped = true
     io.write("BENCH_THREAD_DONE\n")
     io.flush()
