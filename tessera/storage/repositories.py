@@ -791,6 +791,7 @@ class SqlVaultKeyRepository:
 
 # -------------------------------------------------------------------------------------- authentications
 
+_INSERT_AUTHENTICATION = insert(t.authentications)
 _AUTH_FIELDS = (
     "acs_trans_id",
     "ds_trans_id",
@@ -851,7 +852,7 @@ class SqlAuthenticationRepository:
 
     async def add(self, a: Authentication) -> None:
         await self._conn.execute(
-            insert(t.authentications),
+            _INSERT_AUTHENTICATION,
             _authentication_values(a)
             | {
                 "id": a.id,

@@ -49,7 +49,8 @@ class PaymentDeps:
 async def call_processor(call: Awaitable[ProcessorResult], timeout: float) -> ProcessorResult:
     """Await a processor call; no answer in time, or any surprise, is UNKNOWN, never APPROVED."""
     try:
-        return await asyncio.wait_for(call, timeout)
+        async with asyncio.timeout(timeout):  # no extra task, unlike wait_for
+            return await call
     except TimeoutError:
         return ProcessorResult(Outcome.UNKNOWN, response_code="TIMEOUT")
     except Exception:
