@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import insert, select, update
 
 from tessera.core.clock import utcnow
-from tessera.core.threeds.model import TransStatus, b64url, eci_for, from_b64url
+from tessera.core.threeds.model import ChallengeCancel, TransStatus, b64url, eci_for, from_b64url
 from tessera.core.vault.brands import Brand
 from tessera.sandbox import pages
 from tessera.sandbox.directory import authentication_value
@@ -129,7 +129,7 @@ async def answer(
     else:
         rreq["transStatusReason"] = "01"
         if action != "submit":
-            rreq["challengeCancel"] = "01"
+            rreq["challengeCancel"] = ChallengeCancel.CARDHOLDER_CANCELLED.value
     await container.receive_rreq(rreq)
     cres = {
         "messageType": "CRes",

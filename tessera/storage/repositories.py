@@ -384,19 +384,6 @@ class SqlTokenRepository:
 # ----------------------------------------------------------------------------------------- merchants
 
 
-def _merchant(row: Row[Any]) -> Merchant:
-    return Merchant(
-        id=row.id,
-        name=row.name,
-        status=MerchantStatus(row.status),
-        created_at=row.created_at,
-        allowed_domains=list(row.allowed_domains or []),
-        callback_url=row.callback_url,
-        webhook_secret=row.webhook_secret,
-        threeds_policy=row.threeds_policy,
-    )
-
-
 _KEY_JOIN = select(t.api_keys, t.merchants).join(t.merchants, t.merchants.c.id == t.api_keys.c.merchant_id)
 _KEY_BY_HASH = _KEY_JOIN.where(t.api_keys.c.key_hash == bindparam("key_hash"), t.api_keys.c.revoked_at.is_(None))
 
@@ -470,20 +457,12 @@ class SqlMerchantRepository:
     async def find_key(self, key_hash: str) -> tuple[ApiKey, Merchant] | None:
         return await self._find(_KEY_BY_HASH, {"key_hash": key_hash})
 
-    async def find_by_client(self, client_id: str) -> tuple[ApiKey, Merchant] | None:
-        k = t.api_keys.c
-        return await self._find(and_(k.client_id == client_id, k.kind == KeyKind.SECRET.value, k.revoked_at.is_(None)))
-
     async def count(self) -> int:
         rows = await self._conn.execute(select(t.merchants.c.id).limit(1))
         return len(rows.all())
 
     async def set_status(self, merchant_id: str, status: str) -> None:
         await self._conn.execute(update(t.merchants).where(t.merchants.c.id == merchant_id).values(status=status))
-
-    async def get(self, merchant_id: str) -> Merchant | None:
-        row = (await self._conn.execute(select(t.merchants).where(t.merchants.c.id == merchant_id))).first()
-        return _merchant(row) if row else None
 
 
 # --------------------------------------------------------------------------------------- idempotency

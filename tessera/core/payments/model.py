@@ -37,9 +37,6 @@ class PaymentStatus(StrEnum):
     EXPIRED = "expired"
 
 
-FINAL_STATUSES = frozenset({PaymentStatus.REFUNDED, PaymentStatus.VOIDED, PaymentStatus.FAILED, PaymentStatus.EXPIRED})
-
-
 class CaptureMethod(StrEnum):
     AUTOMATIC = "automatic"
     MANUAL = "manual"

@@ -45,9 +45,6 @@ def token_context(token_id: str, field: str) -> bytes:
     return f"token:{token_id}:{field}".encode()
 
 
-_context = token_context
-
-
 async def create_token(
     merchant_id: str,
     mode: str,
@@ -63,9 +60,9 @@ async def create_token(
         id=token_id,
         merchant_id=merchant_id,
         mode=mode,
-        pan_ciphertext=cipher.encrypt(card.pan.reveal().encode(), context=_context(token_id, "pan")),
+        pan_ciphertext=cipher.encrypt(card.pan.reveal().encode(), context=token_context(token_id, "pan")),
         cvv_ciphertext=(
-            cipher.encrypt(card.cvv.reveal().encode(), context=_context(token_id, "cvv")) if card.cvv else None
+            cipher.encrypt(card.cvv.reveal().encode(), context=token_context(token_id, "cvv")) if card.cvv else None
         ),
         bin=card.pan.bin,
         last4=card.pan.last4,
@@ -100,11 +97,11 @@ async def redeem_token(
         raise ValidationError("this token has already been used", code=ErrorCode.TOKEN_ALREADY_USED, field="token")
     if token.expires_at <= now:
         raise ValidationError("this token has expired", code=ErrorCode.TOKEN_EXPIRED, field="token")
-    pan_digits = await cipher.decrypt(token.pan_ciphertext, context=_context(token.id, "pan"))
+    pan_digits = await cipher.decrypt(token.pan_ciphertext, context=token_context(token.id, "pan"))
     pan = PAN.parse(pan_digits.decode(), field="token")
     cvv = None
     if token.cvv_ciphertext is not None:
-        raw = (await cipher.decrypt(token.cvv_ciphertext, context=_context(token.id, "cvv"))).decode()
+        raw = (await cipher.decrypt(token.cvv_ciphertext, context=token_context(token.id, "cvv"))).decode()
         cvv = CVV.parse(raw, pan.brand, field="token")
     expiry = Expiry.parse(token.exp_month, token.exp_year, month_field="token", year_field="token", now=now)
     token.used_at = now
