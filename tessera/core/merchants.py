@@ -7,8 +7,10 @@ stored hash is then compared again in constant time.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -100,6 +102,12 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def new_webhook_secret() -> str:
+    """A Standard Webhooks secret: `whsec_` and 24 random bytes in standard Base64, as its libraries
+    decode it."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
 def _new_keys(merchant_id: str, mode: str, now: datetime) -> tuple[list[ApiKey], str, str, str]:
     client_id = f"cl_{mode}_{random_token(12)}"
     secret = f"sk_{mode}_{random_token(32)}"
@@ -129,7 +137,7 @@ async def create_merchant(
         created_at=now,
         allowed_domains=sorted({d.strip().lower() for d in allowed_domains or [] if d.strip()}),
         callback_url=callback_url,
-        webhook_secret=f"whsec_{random_token(24)}",
+        webhook_secret=new_webhook_secret(),
     )
     keys: list[ApiKey] = []
     credentials: list[Credentials] = []

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.engine import Dialect
 
@@ -235,8 +236,16 @@ events = Table(
     Column("created_at", Timestamp(), nullable=False),
     # Numbered per merchant and mode in commit order: see `event_sequences`.
     Column("sequence", BigInteger, nullable=False, server_default="0"),
+    # Set when the delivery worker has made this event's webhook deliveries (the outbox's "sent" mark).
+    Column("dispatched_at", Timestamp()),
     Index("ix_events_merchant", "merchant_id", "mode", "seq"),
     Index("ix_events_sequence", "merchant_id", "mode", "sequence", unique=True),
+    Index(
+        "ix_events_undispatched",
+        "seq",
+        sqlite_where=text("dispatched_at IS NULL"),
+        postgresql_where=text("dispatched_at IS NULL"),
+    ),
 )
 
 # The last event number given out per merchant and mode. Taking the next numbers locks this row until
@@ -247,6 +256,73 @@ event_sequences = Table(
     Column("merchant_id", String(40), primary_key=True),
     Column("mode", String(4), primary_key=True),
     Column("last_sequence", BigInteger, nullable=False),
+)
+
+# Where a merchant's events go. `kind` is `endpoint` (made through the API, any event types) or
+# `callback` (seed 000's callback URL, made with the merchant, signed with its webhook secret).
+# During a secret rotation `previous_secret` signs too, until `previous_secret_expires_at`.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("merchant_id", String(40), ForeignKey("merchants.id"), nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("kind", String(12), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("description", String(500)),
+    Column("enabled_events", JSON, nullable=False),
+    Column("secret", String(100), nullable=False),
+    Column("previous_secret", String(100)),
+    Column("previous_secret_expires_at", Timestamp()),
+    Column("status", String(12), nullable=False),
+    Column("disabled_reason", String(200)),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("updated_at", Timestamp(), nullable=False),
+    Index("ix_webhook_endpoints_merchant", "merchant_id", "mode", "status"),
+)
+
+# One event for one endpoint. A pending delivery is due at `next_attempt_at`; a worker that claims it
+# moves that time past its lease, so a worker killed mid-delivery only delays it.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("merchant_id", String(40), nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("endpoint_id", String(40), ForeignKey("webhook_endpoints.id"), nullable=False),
+    Column("event_id", String(40), nullable=False),
+    Column("event_type", String(60), nullable=False),
+    Column("payment_id", String(40)),
+    Column("sequence", BigInteger, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Timestamp()),
+    Column("last_attempt_at", Timestamp()),
+    Column("last_status_code", Integer),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("completed_at", Timestamp()),
+    Index(
+        "ix_webhook_deliveries_due",
+        "next_attempt_at",
+        sqlite_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending'"),
+    ),
+    Index("ix_webhook_deliveries_order", "endpoint_id", "payment_id", "sequence"),
+    Index("ix_webhook_deliveries_endpoint", "endpoint_id", "id"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("delivery_id", String(40), nullable=False),
+    Column("merchant_id", String(40), nullable=False),
+    Column("attempted_at", Timestamp(), nullable=False),
+    Column("status_code", Integer),
+    Column("latency_ms", Integer, nullable=False),
+    Column("error", String(200)),
+    Column("response_excerpt", String(300)),
+    Index("ix_webhook_attempts_delivery", "delivery_id", "attempted_at"),
 )
 
 idempotency_keys = Table(

@@ -488,6 +488,7 @@ class Payment:
             "amount_captured": self.amount_captured,
             "amount_refunded": self.amount_refunded,
             "reference": self.reference,
+            "retrieval_ref": self.retrieval_ref,
             "card": {"bin": self.card.bin, "last4": self.card.last4, "brand": self.card.brand},
             "error_code": self.error_code.value if self.error_code else None,
         }
