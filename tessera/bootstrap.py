@@ -12,6 +12,8 @@ from tessera.core.payments.settle import PaymentDeps
 from tessera.core.threeds.flow import ThreeDSDeps
 from tessera.core.vault.crypto import Keyring, WrappedKey
 from tessera.core.vault.keys import load_data_keys
+from tessera.delivery.sender import Sender
+from tessera.delivery.worker import DeliveryWorker
 from tessera.keys import KeyMaterial, load_key_material
 from tessera.metrics import Metrics
 from tessera.processors import Registry
@@ -20,6 +22,7 @@ from tessera.sandbox.directory import SandboxDirectoryServer
 from tessera.settings import Settings
 from tessera.storage.engine import Database, create_database
 from tessera.storage.uow import SqlUnitOfWorkFactory
+from tessera.storage.webhooks import DeliveryStore
 
 
 @dataclass
@@ -34,6 +37,8 @@ class Container:
     idempotency: IdempotencyKeys
     key_material: KeyMaterial
     sandbox_key: bytes  # signs the sandbox networks' authentication values; the same in every process
+    sender: Sender
+    deliveries: DeliveryWorker
 
     async def receive_rreq(self, rreq: dict[str, Any]) -> dict[str, Any]:
         """The 3DS server's results endpoint, called by the (in-process) sandbox ACS."""
@@ -48,6 +53,7 @@ class Container:
         await load_data_keys(self.keyring, uow=self.uow)
 
     async def close(self) -> None:
+        await self.sender.close()
         await self.db.dispose()
 
 
@@ -83,6 +89,16 @@ def build(settings: Settings) -> Container:
         # The sandbox networks authenticate test-mode payments; live needs a real directory server.
         threeds={"test": threeds, **({"live": threeds} if settings.live_processor == "sandbox" else {})},
     )
+    sender = Sender(timeout=settings.webhook_timeout_seconds)
+    # A lease shorter than an attempt could hand a delivery still in flight to a second worker.
+    lease = max(settings.webhook_lease_seconds, settings.webhook_timeout_seconds + 5)
+    deliveries = DeliveryWorker(
+        DeliveryStore(db),
+        sender,
+        batch_size=settings.webhook_batch_size,
+        lease=timedelta(seconds=lease),
+        metrics=metrics,
+    )
     return Container(
         settings=settings,
         db=db,
@@ -94,4 +110,6 @@ def build(settings: Settings) -> Container:
         idempotency=IdempotencyKeys(uow, timedelta(hours=settings.idempotency_ttl_hours)),
         key_material=material,
         sandbox_key=sandbox_key,
+        sender=sender,
+        deliveries=deliveries,
     )

@@ -1,4 +1,5 @@
-"""Prometheus metrics: HTTP requests by route and status with latency, payments by outcome."""
+"""Prometheus metrics: HTTP requests by route and status with latency, payments by outcome, webhook
+attempts by outcome."""
 
 from __future__ import annotations
 
@@ -26,6 +27,13 @@ class Metrics:
         self.payments = Counter(
             "tessera_payments", "Payments by final outcome", ("status", "error_code"), registry=self.registry
         )
+
+        self.webhook_attempts = Counter(
+            "tessera_webhook_attempts", "Webhook delivery attempts by outcome", ("outcome",), registry=self.registry
+        )
+
+    def webhook_attempt(self, succeeded: bool) -> None:
+        self.webhook_attempts.labels("succeeded" if succeeded else "failed").inc()
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()

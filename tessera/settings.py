@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(30, gt=0, description="lifetime of a single-use card token")
     idempotency_ttl_hours: int = Field(24, gt=0, description="how long an Idempotency-Key is remembered")
     worker_interval_seconds: float = Field(1.0, gt=0, description="pause between background worker ticks")
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, le=60, description="a webhook attempt succeeds only on a 2xx within this"
+    )
+    webhook_batch_size: int = Field(200, gt=0, le=2000, description="deliveries a worker claims and sends at once")
+    webhook_lease_seconds: float = Field(
+        60.0, gt=0, description="a claimed delivery is due again after this if its worker died"
+    )
+    webhook_poll_seconds: float = Field(0.2, gt=0, description="pause of an idle delivery loop")
     db_pool_size: int = Field(20, gt=0, description="PostgreSQL connections per process")
     demo_domains: list[str] = Field(
         default_factory=lambda: ["localhost", "127.0.0.1", "yoursite.com"],

@@ -1,5 +1,5 @@
-"""The background worker: recovery of unknown outcomes, erasing expired tokens' CVVs, and purging
-expired idempotency keys. `tessera worker` runs it alone; `tessera serve` embeds it."""
+"""The background worker: webhook deliveries, recovery of unknown outcomes, expiries, erasing expired
+tokens' CVVs, and purging expired idempotency keys. `tessera worker` runs it alone; `tessera serve` embeds it."""
 
 from __future__ import annotations
 
@@ -40,6 +40,14 @@ async def run_once(container: Container) -> dict[str, int]:
 
 
 async def run_forever(container: Container, stop: asyncio.Event) -> None:
+    """The housekeeping ticks and the webhook delivery loop, side by side until `stop` is set."""
+    await asyncio.gather(
+        _housekeeping(container, stop),
+        container.deliveries.run_forever(stop, container.settings.webhook_poll_seconds),
+    )
+
+
+async def _housekeeping(container: Container, stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     keys_checked = loop.time()
     while not stop.is_set():

@@ -6,6 +6,7 @@ An id is the prefix and 26 Crockford base32 characters: 48 bits of milliseconds 
 
 from __future__ import annotations
 
+import base64
 import secrets
 import time
 
@@ -24,3 +25,9 @@ def new_id(prefix: str) -> str:
 def random_token(nbytes: int = 32) -> str:
     """URL-safe random text with `nbytes` bytes of entropy (for secrets and keys)."""
     return secrets.token_urlsafe(nbytes)
+
+
+def webhook_secret() -> str:
+    """A Standard Webhooks secret: `whsec_` and 24 random bytes in standard Base64 (what its libraries
+    decode; URL-safe Base64 would silently lose bits there)."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()

@@ -7,18 +7,18 @@ stored hash is then compared again in constant time.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from tessera.core.clock import utcnow
 from tessera.core.errors import AuthenticationError, ErrorCode, PermissionDeniedError, ValidationError
-from tessera.core.ids import new_id, random_token
+from tessera.core.ids import new_id, random_token, webhook_secret
 from tessera.core.ports import UnitOfWorkFactory
+from tessera.core.webhooks.service import callback_endpoint
 
 MODES = ("test", "live")
 
@@ -102,12 +102,6 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def new_webhook_secret() -> str:
-    """A Standard Webhooks secret: `whsec_` and 24 random bytes in standard Base64, as its libraries
-    decode it."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-
-
 def _new_keys(merchant_id: str, mode: str, now: datetime) -> tuple[list[ApiKey], str, str, str]:
     client_id = f"cl_{mode}_{random_token(12)}"
     secret = f"sk_{mode}_{random_token(32)}"
@@ -129,6 +123,8 @@ async def create_merchant(
 ) -> tuple[Merchant, list[Credentials]]:
     if not name.strip():
         raise ValidationError("merchant name must not be empty", field="name")
+    if callback_url is not None:
+        callback_url = _check_callback_url(callback_url, live="live" in modes)
     now = utcnow()
     merchant = Merchant(
         id=new_id("mer"),
@@ -137,7 +133,7 @@ async def create_merchant(
         created_at=now,
         allowed_domains=sorted({d.strip().lower() for d in allowed_domains or [] if d.strip()}),
         callback_url=callback_url,
-        webhook_secret=new_webhook_secret(),
+        webhook_secret=(signing_secret := webhook_secret()),
     )
     keys: list[ApiKey] = []
     credentials: list[Credentials] = []
@@ -150,8 +146,22 @@ async def create_merchant(
         credentials.append(Credentials(merchant.id, mode, client_id, secret, publishable, merchant.webhook_secret))
     async with uow() as tx:
         await tx.merchants.add(merchant, keys)
+        if callback_url is not None:
+            for mode in modes:
+                await tx.webhooks.add_endpoint(callback_endpoint(merchant.id, mode, callback_url, signing_secret, now))
         await tx.commit()
     return merchant, credentials
+
+
+def _check_callback_url(url: str, *, live: bool) -> str:
+    """Seed 000's callback URL: absolute http(s), HTTPS when the merchant can take live payments.
+    Whether a live URL's host is public is checked on every delivery, when it is resolved."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        raise ValidationError("the callback URL must be an absolute http or https URL", field="callback_url")
+    if live and parts.scheme != "https":
+        raise ValidationError("a live merchant's callback URL must use HTTPS", field="callback_url")
+    return url.strip()
 
 
 async def authenticate_key(raw: str, *, uow: UnitOfWorkFactory) -> MerchantContext:

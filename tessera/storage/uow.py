@@ -16,6 +16,7 @@ from tessera.storage.repositories import (
     SqlTokenRepository,
     SqlVaultKeyRepository,
 )
+from tessera.storage.webhooks import SqlWebhookRepository
 
 
 class SqlUnitOfWork:
@@ -42,6 +43,7 @@ class SqlUnitOfWork:
         self.vault_keys = SqlVaultKeyRepository(conn, sqlite=self._db.sqlite)
         self.events = SqlEventRepository(conn, sqlite=self._db.sqlite)
         self.authentications = SqlAuthenticationRepository(conn, for_update=not self._db.sqlite)
+        self.webhooks = SqlWebhookRepository(conn, sqlite=self._db.sqlite)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

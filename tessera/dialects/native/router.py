@@ -22,7 +22,7 @@ from tessera.core.vault import service as vault
 from tessera.core.vault.tokens import create_token
 from tessera.dialects._common.deps import AnyKeyCtx, ContainerDep, SecretCtx, idempotency_key_header
 from tessera.dialects._common.idempotency import idempotent
-from tessera.dialects.native import translate
+from tessera.dialects.native import translate, webhooks
 from tessera.dialects.native.schemas import (
     CaptureIn,
     CardCreate,
@@ -319,3 +319,6 @@ async def get_events(
         for event in found
     ]
     return _json({"object": "list", "data": data, "has_more": more}, 200)
+
+
+router.include_router(webhooks.router)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
@@ -74,9 +73,7 @@ def upgrade() -> None:
         sqlite_where=_PENDING,
         postgresql_where=_PENDING,
     )
-    op.create_index(
-        "ix_webhook_deliveries_order", "webhook_deliveries", ["endpoint_id", "payment_id", "sequence"]
-    )
+    op.create_index("ix_webhook_deliveries_order", "webhook_deliveries", ["endpoint_id", "payment_id", "sequence"])
     op.create_index("ix_webhook_deliveries_endpoint", "webhook_deliveries", ["endpoint_id", "id"])
     op.create_table(
         "webhook_attempts",

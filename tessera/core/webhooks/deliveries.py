@@ -1,0 +1,123 @@
+"""Deliveries: one event for one endpoint, attempted until a 2xx or the retry schedule runs out.
+
+A delivery is at least once: a worker claims it by moving its due time past a lease, sends, then
+records the attempt. A worker killed between sending and recording leaves the delivery due again when
+the lease ends, so the receiver may see it twice (with the same `webhook-id`) but never zero times.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+# Waits before each retry: the first attempt is at once, then these; after the last, the delivery fails.
+RETRY_DELAYS = (
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    timedelta(hours=10),
+    timedelta(hours=14),
+    timedelta(hours=20),
+    timedelta(hours=24),
+)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+JITTER = 0.1  # each wait is stretched or shrunk by up to this fraction, so retries of a burst spread out
+EXCERPT_LENGTH = 200
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"  # its endpoint was deleted
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    """What one attempt got back: an HTTP status, or an error when there was no answer."""
+
+    status_code: int | None
+    latency_ms: int
+    error: str | None = None
+    excerpt: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def gone(self) -> bool:
+        """410 Gone: the receiver asks never to be called again; its endpoint is disabled."""
+        return self.status_code == 410
+
+
+@dataclass(frozen=True, slots=True)
+class NextStep:
+    status: DeliveryStatus
+    next_attempt_at: datetime | None
+
+
+def next_step(result: AttemptResult, attempts_made: int, now: datetime, rng: random.Random | None = None) -> NextStep:
+    """Where a delivery goes after its `attempts_made`-th attempt (counting this one) got `result`."""
+    if result.succeeded:
+        return NextStep(DeliveryStatus.SUCCEEDED, None)
+    if result.gone or attempts_made >= MAX_ATTEMPTS:
+        return NextStep(DeliveryStatus.FAILED, None)
+    return NextStep(DeliveryStatus.PENDING, now + retry_delay(attempts_made, rng))
+
+
+def retry_delay(attempts_made: int, rng: random.Random | None = None) -> timedelta:
+    base = RETRY_DELAYS[min(attempts_made, len(RETRY_DELAYS)) - 1]
+    spread = (rng or random).uniform(-JITTER, JITTER)
+    return base * (1 + spread)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    id: str
+    attempted_at: datetime
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+    excerpt: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: str
+    endpoint_id: str
+    event_id: str
+    event_type: str
+    payment_id: str | None
+    sequence: int
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    created_at: datetime
+    completed_at: datetime | None
+    attempt_log: tuple[Attempt, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedDelivery:
+    """A delivery a worker holds for one attempt, with what it needs to send it."""
+
+    id: str
+    merchant_id: str
+    attempts: int  # made before this one
+    endpoint_id: str
+    endpoint_kind: str
+    url: str
+    mode: str
+    secrets: tuple[str, ...]
+    event_id: str
+    event_type: str
+    sequence: int
+    data: dict[str, object]
+    event_created_at: datetime

@@ -1,0 +1,129 @@
+"""Signs a body per the Standard Webhooks specification and POSTs it, within a time limit.
+
+Live-mode deliveries resolve host names through a resolver that refuses private, loopback and
+link-local addresses, so an endpoint whose name is later pointed inside the network (DNS rebinding)
+still cannot be reached. Redirects are not followed: a 3xx is a failed attempt.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from datetime import datetime
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+from standardwebhooks.webhooks import Webhook
+
+from tessera import __version__
+from tessera.core.webhooks.deliveries import EXCERPT_LENGTH, AttemptResult
+from tessera.core.webhooks.endpoints import is_public_address
+from tessera.logs import scrub_text
+
+USER_AGENT = f"Tessera-Webhooks/{__version__}"
+_READ_LIMIT = 1024
+
+
+@lru_cache(maxsize=1024)
+def _signer(secret: str) -> Webhook:
+    return Webhook(secret)
+
+
+def sign(msg_id: str, timestamp: datetime, body: bytes, secrets: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """The three Standard Webhooks headers; during a rotation, one `v1,` signature per secret."""
+    text = body.decode()
+    signatures = " ".join(_signer(s).sign(msg_id, timestamp, text) for s in secrets)
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(timestamp.timestamp())),
+        "webhook-signature": signatures,
+    }
+
+
+class PublicOnlyResolver(AbstractResolver):
+    """Resolves as usual, then refuses a host with any non-public address."""
+
+    def __init__(self) -> None:
+        self._inner = DefaultResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = await self._inner.resolve(host, port, family)
+        if not found or not all(is_public_address(r["host"]) for r in found):
+            raise OSError(f"{host} resolves to a private, loopback or link-local address")
+        return found
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+def excerpt(raw: bytes) -> str | None:
+    """A short, card-free excerpt of a receiver's reply, for the delivery log."""
+    if not raw:
+        return None
+    return scrub_text(raw[:_READ_LIMIT].decode("utf-8", "replace"))[:EXCERPT_LENGTH]
+
+
+class Sender:
+    def __init__(self, *, timeout: float, connections: int = 256) -> None:
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._connections = connections
+        self._sessions: dict[bool, aiohttp.ClientSession] = {}
+
+    def _session(self, live: bool) -> aiohttp.ClientSession:
+        session = self._sessions.get(live)
+        if session is None or session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self._connections,
+                limit_per_host=self._connections,
+                ttl_dns_cache=10,
+                resolver=PublicOnlyResolver() if live else None,
+            )
+            session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=self._timeout,
+                headers={"User-Agent": USER_AGENT, "Content-Type": "application/json"},
+                skip_auto_headers=("Accept-Encoding",),
+            )
+            self._sessions[live] = session
+        return session
+
+    async def send(self, url: str, body: bytes, headers: dict[str, str], *, live: bool) -> AttemptResult:
+        started = time.perf_counter()
+
+        def took() -> int:
+            return round((time.perf_counter() - started) * 1000)
+
+        if live and not _literal_host_is_public(url):
+            return AttemptResult(None, took(), "the endpoint's address is not public")
+        try:
+            async with self._session(live).post(url, data=body, headers=headers, allow_redirects=False) as resp:
+                raw = await resp.content.read(_READ_LIMIT)
+                return AttemptResult(resp.status, took(), None, excerpt(raw))
+        except TimeoutError:
+            return AttemptResult(None, took(), f"no answer within {self._timeout.total:g} seconds")
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            return AttemptResult(None, took(), _describe(exc))
+
+    async def close(self) -> None:
+        for session in self._sessions.values():
+            await session.close()
+        self._sessions.clear()
+
+
+def _literal_host_is_public(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return True  # a name: the resolver checks what it resolves to
+    return is_public_address(host)
+
+
+def _describe(exc: BaseException) -> str:
+    return scrub_text(f"{type(exc).__name__}: {exc}")[:200]

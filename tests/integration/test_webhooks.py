@@ -1,0 +1,395 @@
+"""Webhook endpoints and deliveries against a real receiver over HTTP, on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy import select
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from tessera.bootstrap import Container, build
+from tessera.core.clock import utcnow
+from tessera.core.merchants import create_merchant
+from tessera.core.payments.events import PAYMENT_COMPLETED, Event
+from tessera.core.webhooks.deliveries import MAX_ATTEMPTS, RETRY_DELAYS
+from tessera.delivery.worker import DeliveryWorker
+from tessera.storage import tables as t
+from tessera.storage.webhooks import DeliveryStore
+from tests.conftest import Backend, Merchant, auth, make_settings
+from tests.factories import payment
+from tests.receiver import Receiver
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    r = await Receiver().start()
+    try:
+        yield r
+    finally:
+        await r.stop()
+
+
+async def _endpoint(client: AsyncClient, key: str, url: str, events: list[str] | None = None) -> dict[str, object]:
+    r = await client.post(
+        "/v1/webhook_endpoints", json={"url": url, "enabled_events": events or ["*"]}, headers=auth(key)
+    )
+    assert r.status_code == 201, r.text
+    body: dict[str, object] = r.json()
+    return body
+
+
+async def _deliveries(client: AsyncClient, key: str, endpoint_id: object) -> list[dict[str, object]]:
+    r = await client.get(f"/v1/webhook_endpoints/{endpoint_id}/deliveries", params={"limit": 100}, headers=auth(key))
+    assert r.status_code == 200, r.text
+    data: list[dict[str, object]] = r.json()["data"]
+    return data
+
+
+async def _drain(container: Container, *, at: timedelta = timedelta(0), rounds: int = 20) -> None:
+    """Run delivery rounds as if `at` had passed, until a round finds nothing due."""
+    for _ in range(rounds):
+        if not await container.deliveries.run_once(utcnow() + at):
+            return
+
+
+# ------------------------------------------------------------------------------------- endpoints
+
+
+async def test_an_endpoint_is_created_with_a_standard_webhooks_secret_shown_once(
+    client: AsyncClient, merchant: Merchant
+) -> None:
+    key = merchant.test.secret_key
+    made = await _endpoint(client, key, "http://127.0.0.1:9/hooks", ["payment.completed", "refund.succeeded"])
+    assert str(made["id"]).startswith("we_") and str(made["secret"]).startswith("whsec_")
+    Webhook(str(made["secret"]))  # the library accepts it as a secret
+    assert made["enabled_events"] == ["payment.completed", "refund.succeeded"] and made["status"] == "enabled"
+    listed = (await client.get("/v1/webhook_endpoints", headers=auth(key))).json()["data"]
+    assert [e["id"] for e in listed] == [made["id"]] and "secret" not in listed[0]
+    fetched = (await client.get(f"/v1/webhook_endpoints/{made['id']}", headers=auth(key))).json()
+    assert fetched["url"] == "http://127.0.0.1:9/hooks" and "secret" not in fetched
+    # the other mode's key sees none of it
+    assert (await client.get("/v1/webhook_endpoints", headers=auth(merchant.live.secret_key))).json()["data"] == []
+
+
+async def test_deleting_an_endpoint_hides_it_and_cancels_its_pending_deliveries(
+    client: AsyncClient, merchant: Merchant, container: Container
+) -> None:
+    key = merchant.test.secret_key
+    made = await _endpoint(client, key, "http://127.0.0.1:9/hooks")
+    await client.post("/v1/payments", json=payment(), headers=auth(key))
+    await container.deliveries._store.dispatch(utcnow(), 100)
+    r = await client.delete(f"/v1/webhook_endpoints/{made['id']}", headers=auth(key))
+    assert r.status_code == 200 and r.json()["deleted"] is True
+    assert (await client.get(f"/v1/webhook_endpoints/{made['id']}", headers=auth(key))).status_code == 404
+    assert (await client.get("/v1/webhook_endpoints", headers=auth(key))).json()["data"] == []
+    assert await container.deliveries.run_once() == 0
+    async with container.db.connect() as conn:
+        statuses = {r.status for r in await conn.execute(select(t.webhook_deliveries.c.status))}
+    assert statuses == {"canceled"}
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"url": "ftp://example.com/x", "enabled_events": ["*"]}, "url"),
+        ({"url": "not a url", "enabled_events": ["*"]}, "url"),
+        ({"url": "https://user:pw@example.com/x", "enabled_events": ["*"]}, "url"),
+        ({"url": "https://example.com/x", "enabled_events": ["payment.teleported"]}, "enabled_events"),
+        ({"url": "https://example.com/x", "enabled_events": []}, "enabled_events"),
+        ({"enabled_events": ["*"]}, "url"),
+    ],
+)
+async def test_a_bad_endpoint_is_refused_naming_the_field(
+    client: AsyncClient, merchant: Merchant, body: dict[str, object], param: str
+) -> None:
+    r = await client.post("/v1/webhook_endpoints", json=body, headers=auth(merchant.test.secret_key))
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["param"] == param
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com/hooks",  # not HTTPS
+        "https://127.0.0.1/hooks",
+        "https://10.1.2.3/hooks",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/hooks",
+        "https://[::ffff:192.168.0.1]/hooks",
+        "https://localhost/hooks",  # a name that resolves to loopback
+    ],
+)
+async def test_live_mode_refuses_endpoints_that_are_not_https_or_not_public(
+    client: AsyncClient, merchant: Merchant, url: str
+) -> None:
+    r = await client.post(
+        "/v1/webhook_endpoints", json={"url": url, "enabled_events": ["*"]}, headers=auth(merchant.live.secret_key)
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["param"] == "url"
+
+
+async def test_live_mode_accepts_an_https_endpoint_on_a_public_address(client: AsyncClient, merchant: Merchant) -> None:
+    made = await _endpoint(client, merchant.live.secret_key, "https://93.184.215.14/hooks")
+    assert made["livemode"] is True
+
+
+# ------------------------------------------------------------------------------------- delivery
+
+
+async def test_a_payment_is_delivered_signed_per_standard_webhooks_to_the_endpoints_that_want_it(
+    client: AsyncClient, merchant: Merchant, container: Container, receiver: Receiver
+) -> None:
+    key = merchant.test.secret_key
+    everything = await _endpoint(client, key, receiver.url)
+    other = await Receiver().start()
+    try:
+        refunds_only = await _endpoint(client, key, other.url, ["refund.succeeded"])
+        paid = (await client.post("/v1/payments", json=payment(), headers=auth(key))).json()
+        await _drain(container)
+    finally:
+        await other.stop()
+    assert other.received == [] and refunds_only["id"]
+    [got] = receiver.received
+    body = got.verified(str(everything["secret"]))
+    assert body["type"] == "payment.completed" and body["data"]["payment_id"] == paid["id"]
+    assert body["sequence"] == 1 and body["livemode"] is False and body["id"] == got.headers["webhook-id"]
+    assert got.headers["webhook-signature"].startswith("v1,")
+    assert "4242424242424242" not in got.body.decode() and "737" not in str(body["data"].get("card"))
+    with pytest.raises(WebhookVerificationError):
+        Webhook(str(refunds_only["secret"])).verify(got.body, got.headers)
+    [delivery] = await _deliveries(client, key, everything["id"])
+    assert delivery["status"] == "succeeded" and delivery["attempt_count"] == 1
+    [attempt] = delivery["attempts"]  # type: ignore[misc]
+    assert (
+        attempt["status_code"] == 200 and attempt["latency_ms"] >= 0 and attempt["response_excerpt"] == '{"ok": true}'
+    )
+
+
+async def test_a_failed_attempt_is_recorded_and_retried_after_five_seconds_with_jitter(
+    client: AsyncClient, merchant: Merchant, container: Container, receiver: Receiver
+) -> None:
+    key = merchant.test.secret_key
+    receiver.answer = lambda n: 500 if n == 1 else 204
+    receiver.reply = b"database down; card 4111111111111111 was in the request"
+    made = await _endpoint(client, key, receiver.url)
+    await client.post("/v1/payments", json=payment(), headers=auth(key))
+    before = utcnow()
+    assert await container.deliveries.run_once() == 1
+    [d] = await _deliveries(client, key, made["id"])
+    assert d["status"] == "pending" and d["attempt_count"] == 1 and d["last_status_code"] == 500
+    wait = (_parse(d["next_attempt_at"]) - before).total_seconds()
+    assert 4.4 <= wait <= 5.6, wait
+    excerpt = str(d["attempts"][0]["response_excerpt"])  # type: ignore[index]
+    assert "4111111111111111" not in excerpt and "411111" in excerpt
+    assert await container.deliveries.run_once() == 0  # not due yet
+    await _drain(container, at=timedelta(seconds=6))
+    [d] = await _deliveries(client, key, made["id"])
+    assert d["status"] == "succeeded" and [a["status_code"] for a in d["attempts"]] == [500, 204]  # type: ignore[attr-defined]
+    assert len({r.headers["webhook-id"] for r in receiver.received}) == 1  # the same message, twice
+
+
+def _parse(value: object) -> datetime:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+async def test_a_delivery_fails_after_the_whole_retry_schedule(
+    client: AsyncClient, merchant: Merchant, container: Container, receiver: Receiver
+) -> None:
+    key = merchant.test.secret_key
+    receiver.answer = lambda _n: 503
+    made = await _endpoint(client, key, receiver.url)
+    await client.post("/v1/payments", json=payment(), headers=auth(key))
+    elapsed = timedelta(0)
+    await container.deliveries.run_once()
+    for delay in RETRY_DELAYS:
+        elapsed += delay * 1.2
+        assert await container.deliveries.run_once(utcnow() + elapsed) == 1
+    assert await container.deliveries.run_once(utcnow() + elapsed + timedelta(days=30)) == 0
+    [d] = await _deliveries(client, key, made["id"])
+    assert d["status"] == "failed" and d["attempt_count"] == MAX_ATTEMPTS == 10
+    assert len(receiver.received) == 10
+
+
+async def test_an_endpoint_answering_410_is_disabled_and_gets_nothing_more(
+    client: AsyncClient, merchant: Merchant, container: Container, receiver: Receiver
+) -> None:
+    key = merchant.test.secret_key
+    receiver.answer = lambda _n: 410
+    made = await _endpoint(client, key, receiver.url)
+    await client.post("/v1/payments", json=payment(), headers=auth(key))
+    await _drain(container)
+    fetched = (await client.get(f"/v1/webhook_endpoints/{made['id']}", headers=auth(key))).json()
+    assert fetched["status"] == "disabled" and "410" in fetched["disabled_reason"]
+    await client.post("/v1/payments", json=payment(), headers=auth(key))
+    await _drain(container, at=timedelta(days=2))
+    assert len(receiver.received) == 1
+    [d] = await _deliveries(client, key, made["id"])
+    assert d["status"] == "failed"
+    # enabling it again is the merchant's decision
+    receiver.answer = lambda _n: 200
+    r = await client.post(f"/v1/webhook_endpoints/{made['id']}", json={"disabled": False}, headers=auth(key))
+    assert r.json()["status"] == "enabled"
+    await client.post("/v1/payments", json=payment(), headers=auth(key))
+    await _drain(container)
+    assert len(receiver.received) == 2
+
+
+async def test_a_receiver_that_was_down_gets_every_event_in_sequence_order_per_payment(
+    client: AsyncClient, merchant: Merchant, container: Container, receiver: Receiver
+) -> None:
+    key = merchant.test.secret_key
+    up = False
+    receiver.answer = lambda _n: 200 if up else 503
+    made = await _endpoint(client, key, receiver.url)
+    payments = []
+    for _ in range(3):
+        p = (await client.post("/v1/payments", json=payment(capture_method="manual"), headers=auth(key))).json()
+        await client.post(f"/v1/payments/{p['id']}/capture", json={"amount": 600}, headers=auth(key))
+        await client.post(f"/v1/payments/{p['id']}/refunds", json={"amount": 100}, headers=auth(key))
+        await client.post(f"/v1/payments/{p['id']}/refunds", json={"amount": 200}, headers=auth(key))
+        payments.append(p["id"])
+    await _drain(container)  # the receiver is down: each payment's first delivery fails; later ones wait
+    assert {r.json["data"]["payment_id"] for r in receiver.received} == set(payments)
+    assert all(r.json["type"] == "payment.authorized" for r in receiver.received)
+    up = True
+    await _drain(container, at=timedelta(minutes=10), rounds=50)
+    seen: dict[str, list[int]] = {}
+    for r in receiver.received[3:]:
+        body = r.verified(str(made["secret"]))
+        seen.setdefault(body["data"]["payment_id"], []).append(body["sequence"])
+    assert set(seen) == set(payments)
+    for numbers in seen.values():
+        assert numbers == sorted(numbers) and len(numbers) == 4
+    deliveries = await _deliveries(client, key, made["id"])
+    assert len(deliveries) == 12 and {d["status"] for d in deliveries} == {"succeeded"}
+
+
+async def test_a_rotated_secret_and_the_old_one_both_sign_during_the_grace_period(
+    client: AsyncClient, merchant: Merchant, container: Container, receiver: Receiver
+) -> None:
+    key = merchant.test.secret_key
+    made = await _endpoint(client, key, receiver.url)
+    r = await client.post(
+        f"/v1/webhook_endpoints/{made['id']}/rotate_secret", json={"grace_period_seconds": 3600}, headers=auth(key)
+    )
+    assert r.status_code == 200, r.text
+    rotated = r.json()
+    assert rotated["secret"] != made["secret"] and rotated["previous_secret_expires_at"]
+    await client.post("/v1/payments", json=payment(), headers=auth(key))
+    await _drain(container)
+    [got] = receiver.received
+    assert len(got.headers["webhook-signature"].split(" ")) == 2
+    got.verified(str(made["secret"]))
+    got.verified(str(rotated["secret"]))
+    # without a grace period the old secret stops signing at once
+    r = await client.post(
+        f"/v1/webhook_endpoints/{made['id']}/rotate_secret", json={"grace_period_seconds": 0}, headers=auth(key)
+    )
+    newest = r.json()["secret"]
+    await client.post("/v1/payments", json=payment(), headers=auth(key))
+    await _drain(container)
+    last = receiver.received[-1]
+    last.verified(newest)
+    with pytest.raises(WebhookVerificationError):
+        last.verified(str(rotated["secret"]))
+
+
+async def test_a_failed_delivery_can_be_retried_by_hand(
+    client: AsyncClient, merchant: Merchant, container: Container, receiver: Receiver
+) -> None:
+    key = merchant.test.secret_key
+    receiver.answer = lambda n: 410 if n == 1 else 200
+    made = await _endpoint(client, key, receiver.url)
+    await client.post("/v1/payments", json=payment(), headers=auth(key))
+    await _drain(container)
+    [d] = await _deliveries(client, key, made["id"])
+    assert d["status"] == "failed"
+    r = await client.post(f"/v1/webhook_endpoints/{made['id']}/deliveries/{d['id']}/retry", headers=auth(key))
+    assert r.status_code == 409  # the 410 disabled the endpoint
+    await client.post(f"/v1/webhook_endpoints/{made['id']}", json={"disabled": False}, headers=auth(key))
+    r = await client.post(f"/v1/webhook_endpoints/{made['id']}/deliveries/{d['id']}/retry", headers=auth(key))
+    assert r.status_code == 202 and r.json()["status"] == "pending"
+    await _drain(container)
+    [d] = await _deliveries(client, key, made["id"])
+    assert d["status"] == "succeeded" and [a["status_code"] for a in d["attempts"]] == [410, 200]  # type: ignore[attr-defined]
+    missing = await client.post(f"/v1/webhook_endpoints/{made['id']}/deliveries/whd_nope/retry", headers=auth(key))
+    assert missing.status_code == 404
+
+
+async def test_an_attempt_without_an_answer_in_time_fails_and_is_retried(
+    backend: Backend, tmp_path: Path, receiver: Receiver
+) -> None:
+    container = build(make_settings(backend, tmp_path, webhook_timeout_seconds=0.3))
+    await container.start()
+    try:
+        _m, [creds] = await create_merchant("Slow", uow=container.uow, callback_url=receiver.url)
+        receiver.delay = 1.0
+        async with container.uow() as tx:
+            await tx.events.add(
+                Event(creds.merchant_id, "test", PAYMENT_COMPLETED, "pay_x", {"payment_id": "pay_x"}, utcnow())
+            )
+            await tx.commit()
+        assert await container.deliveries.run_once() == 1
+        async with container.db.connect() as conn:
+            [attempt] = (await conn.execute(select(t.webhook_attempts))).all()
+        assert attempt.status_code is None and "no answer within 0.3 seconds" in attempt.error
+        assert 250 <= attempt.latency_ms < 1000
+    finally:
+        await container.close()
+
+
+async def test_seed_000_callback_reaches_the_merchants_callback_url_signed_with_its_webhook_secret(
+    client: AsyncClient, container: Container, receiver: Receiver
+) -> None:
+    _m, [creds] = await create_merchant("Callback Shop", uow=container.uow, callback_url=receiver.url)
+    key = creds.secret_key
+    ok = (await client.post("/v1/payments", json=payment(), headers=auth(key))).json()
+    declined = (await client.post("/v1/payments", json=payment("4000000000000002"), headers=auth(key))).json()
+    await _drain(container)
+    bodies = [r.verified(creds.webhook_secret) for r in receiver.received]
+    assert [b["event_type"] for b in bodies] == ["PAYMENT_SUCCESSFUL", "PAYMENT_FAILED"]
+    success = bodies[0]
+    assert set(success) == {"event_type", "event_time", "version", "sequence_number", "data"}
+    assert success["version"] == "1.0" and success["sequence_number"] == "1"
+    assert set(success["data"]) == {
+        "status",
+        "message",
+        "mop_type",
+        "order_id",
+        "payment_id",
+        "bank_ref_num",
+        "payment_completed_at",
+    }
+    assert success["data"]["status"] == "captured" and success["data"]["order_id"] == ok["id"]
+    assert success["data"]["message"] == "Payment successful" and success["data"]["bank_ref_num"]
+    assert len(success["event_time"]) == 19 and success["data"]["payment_completed_at"].endswith("Z")
+    failure = bodies[1]["data"]
+    assert failure["status"] == "failed" and failure["order_id"] == declined["id"]
+    assert failure["error_code"] == "CARD_DECLINED"
+    # the callback is not one of the API's endpoints, but its log is reachable
+    assert (await client.get("/v1/webhook_endpoints", headers=auth(key))).json()["data"] == []
+    log = await _deliveries(client, key, "callback")
+    assert [d["status"] for d in log] == ["succeeded", "succeeded"]
+
+
+async def test_two_workers_running_at_once_deliver_each_event_once(
+    client: AsyncClient, merchant: Merchant, container: Container, receiver: Receiver
+) -> None:
+    key = merchant.test.secret_key
+    await _endpoint(client, key, receiver.url)
+    for _ in range(40):
+        await client.post("/v1/payments", json=payment(), headers=auth(key))
+    second = DeliveryWorker(DeliveryStore(container.db), container.sender, batch_size=7, lease=timedelta(seconds=60))
+    first = DeliveryWorker(DeliveryStore(container.db), container.sender, batch_size=7, lease=timedelta(seconds=60))
+    for _ in range(20):
+        done = await asyncio.gather(first.run_once(), second.run_once())
+        if not any(done):
+            break
+    ids = [r.headers["webhook-id"] for r in receiver.received]
+    assert len(ids) == 40 and len(set(ids)) == 40

@@ -1,0 +1,128 @@
+"""The webhook rules that need no I/O: addresses, event types, the retry schedule, the bodies, signing."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from tessera.core.errors import ValidationError
+from tessera.core.ids import webhook_secret
+from tessera.core.webhooks.deliveries import (
+    MAX_ATTEMPTS,
+    RETRY_DELAYS,
+    AttemptResult,
+    DeliveryStatus,
+    next_step,
+    retry_delay,
+)
+from tessera.core.webhooks.endpoints import check_event_types, is_public_address, signing_secrets
+from tessera.core.webhooks.payloads import callback_body
+from tessera.delivery.sender import excerpt, sign
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("93.184.215.14", True),
+        ("2606:4700::1111", True),
+        ("10.0.0.1", False),
+        ("172.16.5.4", False),
+        ("192.168.1.1", False),
+        ("127.0.0.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),  # carrier-grade NAT
+        ("0.0.0.0", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("fd00::1", False),
+        ("::ffff:10.0.0.1", False),
+        ("2002:0a00:0001::", False),  # 6to4 wrapping 10.0.0.1
+        ("not an address", False),
+    ],
+)
+def test_only_public_addresses_count_as_public(address: str, public: bool) -> None:
+    assert is_public_address(address) is public
+
+
+def test_event_types_must_be_known_and_star_means_all() -> None:
+    assert check_event_types(["payment.completed", "payment.completed"]) == ["payment.completed"]
+    assert check_event_types(["payment.failed", "*"]) == ["*"]
+    with pytest.raises(ValidationError) as bad:
+        check_event_types(["payment.nope"])
+    assert bad.value.field == "enabled_events"
+
+
+def test_the_retry_schedule_is_the_documented_one_with_ten_percent_jitter() -> None:
+    hours = [d.total_seconds() / 3600 for d in RETRY_DELAYS]
+    assert hours == [5 / 3600, 5 / 60, 0.5, 2, 5, 10, 14, 20, 24] and MAX_ATTEMPTS == 10
+    rng = random.Random(7)
+    for attempt, base in enumerate(RETRY_DELAYS, start=1):
+        waits = {retry_delay(attempt, rng) for _ in range(50)}
+        assert all(base * 0.9 <= w <= base * 1.1 for w in waits) and len(waits) > 1
+
+
+def test_a_2xx_succeeds_a_410_fails_at_once_and_anything_else_retries_until_the_last_attempt() -> None:
+    ok, gone, error = AttemptResult(204, 3), AttemptResult(410, 3), AttemptResult(None, 10_000, "timed out")
+    assert next_step(ok, 1, NOW).status is DeliveryStatus.SUCCEEDED
+    assert next_step(gone, 1, NOW).status is DeliveryStatus.FAILED
+    assert next_step(AttemptResult(301, 1), 1, NOW).status is DeliveryStatus.PENDING  # redirects are not followed
+    step = next_step(error, 3, NOW)
+    assert step.status is DeliveryStatus.PENDING and step.next_attempt_at is not None
+    assert timedelta(minutes=27) <= step.next_attempt_at - NOW <= timedelta(minutes=33)
+    assert next_step(error, MAX_ATTEMPTS, NOW).status is DeliveryStatus.FAILED
+
+
+def test_the_previous_secret_signs_only_until_its_grace_period_ends() -> None:
+    assert signing_secrets("new", "old", NOW + timedelta(seconds=1), NOW) == ["new", "old"]
+    assert signing_secrets("new", "old", NOW, NOW) == ["new"]
+    assert signing_secrets("new", None, None, NOW) == ["new"]
+
+
+def test_headers_carry_one_v1_signature_per_secret_and_each_verifies() -> None:
+    first, second = webhook_secret(), webhook_secret()
+    body = b'{"type":"payment.completed"}'
+    now = datetime.now(UTC)
+    headers = sign("evt_1", now, body, [first, second])
+    assert headers["webhook-id"] == "evt_1" and headers["webhook-timestamp"] == str(int(now.timestamp()))
+    assert [s[:3] for s in headers["webhook-signature"].split(" ")] == ["v1,", "v1,"]
+    for secret in (first, second):
+        assert Webhook(secret).verify(body, headers) == {"type": "payment.completed"}
+
+
+def test_seed_000_callback_body_has_the_seeds_fields() -> None:
+    data = {
+        "payment_id": "pay_1",
+        "status": "captured",
+        "retrieval_ref": "633012345678",
+        "mop_type": "debit_card",
+        "operation": {"id": "op_1", "type": "DB"},
+        "card": {"bin": "489538", "last4": "0003"},
+    }
+    body = orjson.loads(callback_body("payment.completed", 42, data, NOW))
+    assert body == {
+        "event_type": "PAYMENT_SUCCESSFUL",
+        "event_time": "2026-11-21 12:00:00",
+        "version": "1.0",
+        "sequence_number": "42",
+        "data": {
+            "status": "captured",
+            "message": "Payment successful",
+            "mop_type": "debit_card",
+            "order_id": "pay_1",
+            "payment_id": "op_1",
+            "bank_ref_num": "633012345678",
+            "payment_completed_at": "2026-11-21T12:00:00.000000Z",
+        },
+    }
+
+
+def test_a_reply_excerpt_is_short_and_masks_card_numbers() -> None:
+    text = excerpt(b"rejected 4111111111111111 " + b"x" * 5000)
+    assert text is not None and len(text) <= 200 and "4111111111111111" not in text and "411111" in text
+    assert excerpt(b"") is None
