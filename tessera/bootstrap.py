@@ -91,7 +91,7 @@ def build(settings: Settings) -> Container:
     )
     sender = Sender(timeout=settings.webhook_timeout_seconds)
     # A lease shorter than an attempt could hand a delivery still in flight to a second worker.
-    lease = max(settings.webhook_lease_seconds, settings.webhook_timeout_seconds + 5)
+    lease = max(settings.webhook_lease_seconds, settings.webhook_timeout_seconds + 1)
     deliveries = DeliveryWorker(
         DeliveryStore(db),
         sender,

@@ -39,11 +39,12 @@ class _Group(click.Group):
     """Configuration mistakes end the command with their message, not a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from tessera.core.errors import TesseraError
         from tessera.keys import KeyConfigurationError
 
         try:
             return super().invoke(ctx)
-        except KeyConfigurationError as exc:
+        except (KeyConfigurationError, TesseraError) as exc:
             raise click.ClickException(str(exc)) from exc
 
 
@@ -82,12 +83,18 @@ async def _demo_credentials(settings: Settings) -> dict[str, str] | None:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as handle:
                 json.dump(creds[0].as_dict(), handle, indent=2)
+        if not path.exists():
+            return None
+        content: dict[str, str] = json.loads(path.read_text())
+        # The secret as stored now (a migration may have rewritten it into standard Base64).
+        from tessera.storage.queries import webhook_secret_of
+
+        stored = await webhook_secret_of(container.db, content.get("merchant_id", ""))
+        if stored:
+            content["webhook_secret"] = stored
+        return content
     finally:
         await container.close()
-    if path.exists():
-        content: dict[str, str] = json.loads(path.read_text())
-        return content
-    return None
 
 
 @main.command()
@@ -146,7 +153,8 @@ def serve(host: str | None, port: int | None, database_url: str | None, no_worke
 @main.command()
 @_DB_OPTION
 def worker(database_url: str | None) -> None:
-    """Run only the background worker (recovery, token clean-up); several may run at once."""
+    """Run only the background worker (webhook deliveries, recovery, expiries, clean-up); several may run
+    at once on PostgreSQL."""
     from tessera import worker as jobs
     from tessera.bootstrap import build
 
@@ -216,6 +224,73 @@ def merchant_create(
         click.echo(f"{c['mode']} mode")
         for key in ("merchant_id", "client_id", "secret_key", "publishable_key", "webhook_secret"):
             click.echo(f"  {key:<16} {c[key]}")
+
+
+@main.command()
+@click.option("--forward-to", required=True, help="the local URL each event is POSTed to, signed")
+@click.option("--merchant", "merchant_id", default=None, help="whose events (default: the demo merchant)")
+@click.option("--live", is_flag=True, help="follow live-mode events instead of test-mode ones")
+@click.option("--events", default=None, help="comma-separated event types to forward (default: all)")
+@_DB_OPTION
+def listen(forward_to: str, merchant_id: str | None, live: bool, events: str | None, database_url: str | None) -> None:
+    """Follow a merchant's events as they happen and forward each, signed with its webhook secret, to a
+    local URL, printing one line per event. Ctrl-C stops."""
+    from urllib.parse import urlsplit
+
+    from tessera.listen import listen as follow
+    from tessera.storage.engine import create_database
+    from tessera.storage.queries import merchant_ids, webhook_secret_of
+
+    if urlsplit(forward_to).scheme not in ("http", "https") or not urlsplit(forward_to).hostname:
+        raise click.BadParameter("must be an absolute http or https URL", param_hint="--forward-to")
+    settings = _settings(database_url)
+    logs.configure("WARNING", settings.log_format)
+    _migrate(settings)
+    mode = "live" if live else "test"
+
+    async def run() -> None:
+        db = create_database(settings.resolved_database_url, pool_size=2)
+        try:
+            chosen = merchant_id or _demo_merchant_id(settings) or await _only_merchant(db)
+            secret = await webhook_secret_of(db, chosen)
+            if secret is None:
+                raise click.ClickException(f"no merchant {chosen}")
+            click.echo(f"Ready! Forwarding {mode}-mode events of {chosen} to {forward_to}")
+            click.echo(f"Deliveries are signed with the merchant's webhook secret {secret} (Ctrl-C to quit)")
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            types = [t.strip() for t in events.split(",") if t.strip()] if events else None
+            await follow(
+                db,
+                merchant_id=chosen,
+                mode=mode,
+                secret=secret,
+                forward_to=forward_to,
+                types=types,
+                stop=stop,
+                echo=lambda line: click.echo(line),
+            )
+        finally:
+            await db.dispose()
+
+    async def _only_merchant(db: Any) -> str:
+        found = await merchant_ids(db)
+        if len(found) != 1:
+            raise click.ClickException("name the merchant with --merchant (there is no demo merchant here)")
+        return found[0]
+
+    asyncio.run(run())
+
+
+def _demo_merchant_id(settings: Settings) -> str | None:
+    path = settings.data_dir / "demo-credentials.json"
+    try:
+        found = json.loads(path.read_text()).get("merchant_id")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return str(found) if found else None
 
 
 @main.group()

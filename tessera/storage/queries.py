@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tessera.core.payments.model import Payment
 from tessera.storage import tables as t
@@ -71,3 +71,22 @@ async def list_events(
         for r in rows[:limit]
     ]
     return found, len(rows) > limit
+
+
+async def webhook_secret_of(db: Database, merchant_id: str) -> str | None:
+    async with db.connect() as conn:
+        row = (await conn.execute(select(t.merchants.c.webhook_secret).where(t.merchants.c.id == merchant_id))).first()
+    return row.webhook_secret if row else None
+
+
+async def merchant_ids(db: Database, limit: int = 2) -> list[str]:
+    async with db.connect() as conn:
+        rows = await conn.execute(select(t.merchants.c.id).order_by(t.merchants.c.created_at).limit(limit))
+        return [r.id for r in rows]
+
+
+async def last_event_sequence(db: Database, merchant_id: str, mode: str) -> int:
+    c = t.events.c
+    async with db.connect() as conn:
+        found = await conn.execute(select(func.max(c.sequence)).where(c.merchant_id == merchant_id, c.mode == mode))
+        return int(found.scalar() or 0)
