@@ -17,6 +17,8 @@ TARGET_VAULT_CPU_PCT = 20.0  # a vault flow's server CPU per request, above the 
 TARGET_ROTATION_RATE = 5000.0  # cards re-encrypted per second
 TARGET_FRICTIONLESS_PCT = 20.0  # the frictionless payment's server CPU per request, above the one without 3DS
 TARGET_CHALLENGE_RATE = 300.0  # finished challenges per second at c=64
+TARGET_DELIVERY_RATE = 1000.0  # webhook deliveries per second, one worker, PostgreSQL
+TARGET_WEBHOOK_PCT = 15.0  # payments/s with webhooks on, below webhooks off
 CHALLENGE_CONCURRENCY = 64
 CHALLENGE_REQUESTS = 5  # requests per challenge chain
 VAULT_FLOWS = (SAVE_CARD, SAVED_CARD_PAYMENT)
@@ -611,7 +613,87 @@ def targets(results: Row) -> list[tuple[str, str, bool | None]]:
             found.append((memory, f"{g['rss_change_pct']:+.1f}%", abs(g["rss_change_pct"]) <= TARGET_RSS_PCT))
         else:
             found += [(speed, "not measured", None), (memory, "not measured", None)]
+    found += _webhook_targets(results)
     return found
+
+
+def _webhook_targets(results: Row) -> list[tuple[str, str, bool | None]]:
+    w = results.get("webhooks")
+    if not w:
+        return []
+    found: list[tuple[str, str, bool | None]] = []
+    one = next((d for d in w.get("postgresql", {}).get("deliveries", []) if d["workers"] == 1), None)
+    goal = f"PostgreSQL: ≥ {TARGET_DELIVERY_RATE:,.0f} webhook deliveries/s with one worker"
+    if one:
+        found.append((goal, f"{_rate(one['deliveries_per_s'])}/s", one["deliveries_per_s"] >= TARGET_DELIVERY_RATE))
+    else:
+        found.append((goal, "not measured", None))
+    for name in ("sqlite", "postgresql"):
+        p = w.get(name, {}).get("payments")
+        goal = f"{BACKEND_TITLES[name]}: payments/s with webhooks on within {TARGET_WEBHOOK_PCT:.0f}% of off (c=64)"
+        if p and p.get("change_pct") is not None:
+            measured = (
+                f"{_rate(p['on_payments_per_s'])} vs {_rate(p['off_payments_per_s'])}/s ({p['change_pct']:+.1f}%)"
+            )
+            found.append((goal, measured, p["change_pct"] >= -TARGET_WEBHOOK_PCT))
+        else:
+            found.append((goal, "not measured", None))
+    return found
+
+
+def _webhooks(results: Row) -> list[str]:
+    w = results.get("webhooks")
+    if not w:
+        return []
+    lines = [
+        "## Webhooks",
+        "",
+        f"`bench/webhooks.py` (also `.venv/bin/python -m bench.webhooks` alone, which refreshes this section): a "
+        f"backlog of {w['events']:,} payment events in the outbox of a store with one endpoint, delivered by "
+        "`tessera worker` processes (one, then two, each on a fresh store) to a local receiver in its own process "
+        "that answers 200 at once; the rate runs from the first delivery to the last and includes turning events "
+        "into deliveries, claiming, signing, sending and recording each attempt. Then one-call payments at "
+        f"c={w['concurrency']} against `tessera serve` (embedded worker on), alternating runs without an endpoint "
+        "and with one, so every payment's event is delivered while payments go on.",
+        "",
+    ]
+    rows = []
+    for name in ("sqlite", "postgresql"):
+        for d in w.get(name, {}).get("deliveries", []):
+            rows.append(
+                [
+                    BACKEND_TITLES[name],
+                    str(d["workers"]),
+                    f"{d['delivered']:,}/{d['events']:,}",
+                    f"{d['seconds']:.2f}",
+                    _rate(d["deliveries_per_s"]),
+                    f"{d['worker_cpu_ms_per_delivery']:.3f}",
+                    f"{d['other_cpu_pct']:.0f}%",
+                ]
+            )
+    header = ["store", "workers", "delivered", "seconds", "deliveries/s", "worker CPU ms/delivery", "other CPU"]
+    lines += _table(header, rows)
+    rows = []
+    for name in ("sqlite", "postgresql"):
+        p = w.get(name, {}).get("payments")
+        if not p:
+            continue
+        for kind in ("off", "on"):
+            for run in p["runs"][kind]:
+                rows.append(
+                    [
+                        BACKEND_TITLES[name],
+                        kind,
+                        _rate(run["payments_per_s"]),
+                        _ms(run["latency_ms"]["p50"]),
+                        _ms(run["latency_ms"]["p99"]),
+                        f"{run['delivered']:,}",
+                        str(run["non_2xx"]),
+                    ]
+                )
+    if rows:
+        lines += ["", *_table(["store", "webhooks", "payments/s", "p50 ms", "p99 ms", "delivered", "non-2xx"], rows)]
+    return lines
 
 
 def _segment_label(growth: Row | None) -> str:
@@ -702,5 +784,5 @@ def render(results: Row, results_file: str) -> str:
         lines += ["", f"## {BACKEND_TITLES[name]} ({workers} worker{'s' if workers > 1 else ''})"]
         lines += _flow_tables(b.get("matrix") or {})
     lines += ["", *_server_cpu(results), "", *_threeds(results), "", *_rotation(results)]
-    lines += ["", *_growth(results), "", *_localstripe(results), ""]
+    lines += ["", *_growth(results), "", *_webhooks(results), "", *_localstripe(results), ""]
     return "\n".join(lines)

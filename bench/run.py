@@ -6,7 +6,8 @@ frictionless 3-D Secure authentication, token-then-payment, full 3-D Secure chal
 saving a card in the vault and paying with a saved card, with the server's CPU time per request; then the store is
 topped up to BENCH_ROTATION_CARDS saved cards, the server stopped and `tessera vault rotate` timed on it;
 then a growth check makes 100,000 one-call payments in 10 segments, watching throughput and the server's
-RSS; then localstripe runs the equivalent Stripe flows for comparison. Raw results go to
+RSS; then the webhook benchmark (bench/webhooks.py) measures deliveries per second and payments with webhooks on and
+off; then localstripe runs the equivalent Stripe flows for comparison. Raw results go to
 bench/results/<time>.json and the report to docs/benchmarks.md.
 
 Settings (environment): BENCH_DURATION (s per run, 10), BENCH_WARMUP (s, 2), BENCH_TIMEOUT (wrk's, s, 5),
@@ -158,9 +159,16 @@ def _publish(results: Results) -> int:
     return 0
 
 
+def _run_webhooks(config: Config, results: Results) -> None:
+    from bench import webhooks
+
+    results["webhooks"] = webhooks.run(config)
+
+
 def _run_all(config: Config, results: Results) -> None:
     for backend in config.backends:
         _step(results, backend, functools.partial(_run_backend, backend, config, results))
+    _step(results, "webhooks", lambda: _run_webhooks(config, results))
     if config.localstripe:
         _step(results, "localstripe", lambda: _run_localstripe(config, results))
 
