@@ -116,7 +116,8 @@ async def create_payment(cmd: CreatePayment, *, deps: PaymentDeps) -> Payment:
         return await _create_payment(cmd, deps=deps)
     except DuplicateOrderReferenceError:
         assert cmd.order_reference is not None
-        async with deps.uow(read_only=True) as tx:
+        # Read as a writer: on SQLite the winner may still be in the batch that is being committed.
+        async with deps.uow() as tx:
             existing = await tx.payments.get_by_order_reference(cmd.merchant_id, cmd.mode, cmd.order_reference)
         raise DuplicateReferenceError(
             "an order with this reference already exists; it was not charged again",
