@@ -56,6 +56,7 @@ class Config:
     backends: tuple[str, ...]
     localstripe: bool
     pg_durable: bool
+    flows: tuple[str, ...] = ()  # BENCH_FLOWS: only these flow keys in the matrix; empty runs them all
 
     @classmethod
     def from_env(cls) -> Config:
@@ -72,6 +73,7 @@ class Config:
             backends=_list("BENCH_BACKENDS", BACKENDS),
             localstripe=_flag("BENCH_LOCALSTRIPE", True),
             pg_durable=_flag("BENCH_PG_DURABLE", True),
+            flows=_list("BENCH_FLOWS", ()),
         )
         config.validate()
         return config

@@ -13,7 +13,8 @@ bench/results/<time>.json and the report to docs/benchmarks.md.
 Settings (environment): BENCH_DURATION (s per run, 10), BENCH_WARMUP (s, 2), BENCH_TIMEOUT (wrk's, s, 5),
 BENCH_CONCURRENCY (1,16,64), BENCH_GROWTH_PAYMENTS (100000; 0 skips), BENCH_GROWTH_SEGMENTS (10),
 BENCH_ROTATION_CARDS (20000; 0 skips the rotation), BENCH_BACKENDS (sqlite,postgresql), BENCH_LOCALSTRIPE (1),
-BENCH_PG_DURABLE (1; 0 turns fsync off).
+BENCH_PG_DURABLE (1; 0 turns fsync off), BENCH_FLOWS (flow keys to measure, comma-separated; default all, and
+the rotation runs only with save_card among them).
 """
 
 from __future__ import annotations
@@ -31,15 +32,16 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import machine, pg, report, scenarios, servers
+from bench import eximpe, flows, machine, pg, report, scenarios, servers
 from bench.config import BenchError, Config
-from bench.flows import ONE_CALL, SAVE_CARD, localstripe_flows, save_card, tessera_flows
+from bench.flows import ONE_CALL, SAVE_CARD, Flow, localstripe_flows, save_card, tessera_flows
 from bench.procs import log
 
 REPO = servers.REPO
 RESULTS_DIR = REPO / "bench" / "results"
 DOCS = REPO / "docs" / "benchmarks.md"
 WORKERS = {"sqlite": 1, "postgresql": 2}
+flows.TITLES.update(eximpe.TITLES)  # seed 000's orders (bench/eximpe.py)
 
 Results = dict[str, Any]
 
@@ -60,14 +62,15 @@ def _tessera_phase(
     check on a fresh server. A failed rotation is recorded and the growth check still runs."""
     out: Results = {"workers": WORKERS[backend]}
     with servers.tessera(backend, WORKERS[backend], database_url("bench")) as server:
-        flows = tessera_flows(server.credentials, saved_card=save_card(server.url, server.credentials))
-        out["matrix"] = scenarios.matrix(server, flows, config, backend)
-        save = next(f for f in flows if f.key == SAVE_CARD)
+        every = tessera_flows(server.credentials, saved_card=save_card(server.url, server.credentials))
+        every += eximpe.eximpe_flows(server.url, server.credentials)
+        out["matrix"] = scenarios.matrix(server, _selected(every, config), config, backend)
+        save = next(f for f in every if f.key == SAVE_CARD)
 
         def rotate() -> None:
             out["rotation"] = scenarios.rotation(server, save, config, backend)
 
-        if config.rotation_cards:
+        if config.rotation_cards and (not config.flows or SAVE_CARD in config.flows):
             _step(results, f"{backend} rotation", rotate)
     if config.growth_payments:
         with servers.tessera(f"{backend}-growth", WORKERS[backend], database_url("growth")) as server:
@@ -75,6 +78,15 @@ def _tessera_phase(
             log(f"{backend}: growth check, {config.growth_payments:,} payments at c={config.growth_concurrency}")
             out["growth"] = scenarios.growth(server, one_call, config, backend)
     return out
+
+
+def _selected(every: list[Flow], config: Config) -> list[Flow]:
+    if not config.flows:
+        return every
+    unknown = set(config.flows) - {f.key for f in every}
+    if unknown:
+        raise BenchError(f"BENCH_FLOWS: unknown flow(s) {sorted(unknown)}; choose from {[f.key for f in every]}")
+    return [f for f in every if f.key in config.flows]
 
 
 def _run_backend(backend: str, config: Config, results: Results) -> None:

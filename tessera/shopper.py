@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tessera.core.payments.model import Payment, PaymentStatus
 from tessera.core.threeds.model import from_b64url
+from tessera.dialects.eximpe.order_translate import STATUS as ORDER_STATUS
 from tessera.dialects.native.translate import STATUS
 from tessera.sandbox import pages
 
@@ -23,11 +24,16 @@ router = APIRouter(prefix="/shopper", tags=["shopper"], include_in_schema=False)
 
 
 def return_to_merchant(payment: Payment) -> Response:
-    status = STATUS[payment.status]
+    """Back to the merchant's return_url with the payment's id and status: in the words of the API that
+    made it (an EximPe order's `order_id` and seed 000's status; otherwise the native ones)."""
+    if payment.order_reference is not None:
+        found = {"order_id": payment.id, "status": ORDER_STATUS[payment.status]}
+    else:
+        found = {"payment_id": payment.id, "status": STATUS[payment.status]}
     if not payment.return_url:
-        return HTMLResponse(pages.status_page(payment.id, status))
+        return HTMLResponse(pages.status_page(payment.id, found["status"]))
     parts = urlsplit(payment.return_url)
-    query = "&".join(q for q in (parts.query, urlencode({"payment_id": payment.id, "status": status})) if q)
+    query = "&".join(q for q in (parts.query, urlencode(found)) if q)
     return RedirectResponse(urlunsplit(parts._replace(query=query)), status_code=303)
 
 

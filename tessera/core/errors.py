@@ -7,6 +7,7 @@
     ├── PermissionDeniedError  a credential that may not do this
     ├── NotFoundError          no such resource for this merchant and mode
     ├── ConflictError          illegal transition, amount limit, idempotency key clash
+    │   └── DuplicateReferenceError  an order reference already used; names the existing payment
     └── PaymentError           refused before any payment exists (an expired card)
 
 Messages name fields and rules; they never carry a card number, a CVV or a secret.
@@ -41,6 +42,7 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     RETURN_URL_NOT_ALLOWED = "return_url_not_allowed"
     CARD_ALREADY_SAVED = "card_already_saved"
+    DUPLICATE_REFERENCE = "duplicate_reference"
     PROCESSOR_UNAVAILABLE = "processor_unavailable"
 
 
@@ -98,6 +100,17 @@ class NotFoundError(TesseraError):
 
 class ConflictError(TesseraError):
     default_code = ErrorCode.INVALID_STATE
+
+
+class DuplicateReferenceError(ConflictError):
+    """An order's reference is already taken by `existing_id` (which may be None if it could not be
+    read back); nothing was charged for the repeat."""
+
+    default_code = ErrorCode.DUPLICATE_REFERENCE
+
+    def __init__(self, message: str, *, existing_id: str | None, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.existing_id = existing_id
 
 
 class PaymentError(TesseraError):

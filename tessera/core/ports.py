@@ -135,7 +135,10 @@ class ProcessorRegistry(Protocol):
 
 
 class PaymentRepository(Protocol):
-    async def add(self, payment: Payment) -> None: ...
+    async def add(self, payment: Payment) -> None:
+        """Insert a new payment; DuplicateOrderReferenceError if its order reference is taken."""
+        ...
+
     async def get(self, merchant_id: str, mode: str, payment_id: str) -> Payment | None: ...
     async def get_for_update(self, merchant_id: str, mode: str, payment_id: str) -> Payment | None: ...
     async def get_by_id(self, payment_id: str) -> Payment | None: ...
@@ -143,6 +146,10 @@ class PaymentRepository(Protocol):
     async def save(self, payment: Payment) -> None:
         """Write the payment's changes, its new and changed operations and its new events.
         Raises ConcurrentUpdateError when the row changed since it was read."""
+        ...
+
+    async def get_by_order_reference(self, merchant_id: str, mode: str, reference: str) -> Payment | None:
+        """The payment made for an order `reference` (unique per merchant and mode)."""
         ...
 
     async def get_by_processor_ref_for_update(self, processor_ref: str) -> Payment | None:
@@ -282,6 +289,10 @@ class UnitOfWorkFactory(Protocol):
 
 class ConcurrentUpdateError(Exception):
     """A row changed between read and write; the caller re-reads and decides again."""
+
+
+class DuplicateOrderReferenceError(Exception):
+    """A new payment's order reference is already taken (the store's unique index said so)."""
 
 
 # -------------------------------------------------------------------------------------- other roles

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
 from tessera.core.errors import ErrorCode
 from tessera.core.merchants import ApiKey, KeyKind, Merchant, MerchantStatus
@@ -23,8 +24,9 @@ from tessera.core.payments.model import (
     OperationType,
     Payment,
     PaymentStatus,
+    SaveCardOnSuccess,
 )
-from tessera.core.ports import ConcurrentUpdateError, StoredCiphertext
+from tessera.core.ports import ConcurrentUpdateError, DuplicateOrderReferenceError, StoredCiphertext
 from tessera.core.threeds.model import TransStatus
 from tessera.core.threeds.records import Authentication, ChallengeState
 from tessera.core.vault.brands import Brand
@@ -55,6 +57,7 @@ _PAYMENT_MUTABLE = (
     "error_code",
     "error_message",
     "next_action",
+    "card_to_save",
     "updated_at",
 )
 _OPERATION_MUTABLE = (
@@ -87,6 +90,11 @@ _PAYMENT_SCOPED = _PAYMENT_BY_ID.where(
     t.payments.c.merchant_id == bindparam("merchant_id"), t.payments.c.mode == bindparam("mode")
 )
 _PAYMENT_BY_REF = select(t.payments).where(t.payments.c.processor_ref == bindparam("processor_ref"))
+_PAYMENT_BY_ORDER = select(t.payments).where(
+    t.payments.c.merchant_id == bindparam("merchant_id"),
+    t.payments.c.mode == bindparam("mode"),
+    t.payments.c.order_reference == bindparam("order_reference"),
+)
 _LOCKED = {stmt: stmt.with_for_update() for stmt in (_PAYMENT_BY_ID, _PAYMENT_SCOPED, _PAYMENT_BY_REF)}
 
 
@@ -118,6 +126,7 @@ def _payment_values(p: Payment) -> dict[str, Any]:
             if p.next_action
             else None
         ),
+        "card_to_save": p.card_to_save.as_dict() if p.card_to_save else None,
         "updated_at": p.updated_at,
     }
 
@@ -190,6 +199,10 @@ def payment_from_row(row: Row[Any], ops: list[Operation]) -> Payment:
             else None
         ),
         next_action=NextAction(action["url"], action["method"], action["params"]) if action else None,
+        mop_type=row.mop_type,
+        order_reference=row.order_reference,
+        order_details=row.order_details,
+        card_to_save=SaveCardOnSuccess.from_dict(row.card_to_save) if row.card_to_save else None,
         version=row.version,
         operations=ops,
     )
@@ -217,10 +230,23 @@ class SqlPaymentRepository:
             "browser": payment.browser,
             "metadata": payment.metadata,
             "original_payment_id": payment.original_payment_id,
+            "mop_type": payment.mop_type,
+            "order_reference": payment.order_reference,
+            "order_details": payment.order_details,
             "version": payment.version,
             "created_at": payment.created_at,
         }
-        await self._conn.execute(_INSERT_PAYMENT, values)
+        if payment.order_reference is None:
+            await self._conn.execute(_INSERT_PAYMENT, values)
+        else:
+            try:
+                await self._conn.execute(_INSERT_PAYMENT, values)
+            except IntegrityError as exc:
+                # The unique index on the order reference decides between racing requests on both
+                # databases; anything else is not ours to explain.
+                if "order_reference" not in str(exc.orig):
+                    raise
+                raise DuplicateOrderReferenceError(payment.order_reference) from None
         await self._flush_children(payment)
 
     async def _load(self, query: Any, params: dict[str, str], lock: bool) -> Payment | None:
@@ -279,6 +305,10 @@ class SqlPaymentRepository:
             await self._conn.execute(_SAVE_OPERATION, _operation_values(op) | {"w_id": op.id})
         if payment.events:
             await insert_events(self._conn, payment.events, sqlite=self._sqlite)
+
+    async def get_by_order_reference(self, merchant_id: str, mode: str, reference: str) -> Payment | None:
+        params = {"merchant_id": merchant_id, "mode": mode, "order_reference": reference}
+        return await self._load(_PAYMENT_BY_ORDER, params, lock=False)
 
     async def get_by_processor_ref_for_update(self, processor_ref: str) -> Payment | None:
         return await self._load(_PAYMENT_BY_REF, {"processor_ref": processor_ref}, lock=True)

@@ -194,6 +194,12 @@ payments = Table(
     Column("auth_eci", String(2)),
     Column("auth_version", String(8)),
     Column("auth_liability_shift", Boolean),
+    # Seed 000's orders: the method of payment, the reference_id (unique per merchant and mode, so a
+    # repeat can never charge twice), product and invoice; and a card waiting to be saved after a challenge.
+    Column("mop_type", String(16)),
+    Column("order_reference", String(200)),
+    Column("order_details", JSON),
+    Column("card_to_save", JSON),
     Column("version", Integer, nullable=False, server_default="0"),
     Column("created_at", Timestamp(), nullable=False),
     Column("updated_at", Timestamp(), nullable=False),
@@ -201,6 +207,7 @@ payments = Table(
     Index("ix_payments_reference", "merchant_id", "mode", "reference"),
     Index("ix_payments_processor_ref", "processor_ref"),
     Index("ix_payments_status_age", "status", "created_at"),
+    Index("ix_payments_order_reference", "merchant_id", "mode", "order_reference", unique=True),
 )
 
 operations = Table(

@@ -66,6 +66,11 @@ async def test_no_card_number_or_cvv_in_logs_database_or_responses(
 ) -> None:
     responses: list[str] = []
     sk, pk = auth(merchant.test.secret_key), auth(merchant.test.publishable_key)
+    eximpe_headers = {
+        "X-Client-ID": merchant.test.client_id,
+        "X-Client-Secret": merchant.test.secret_key,
+        "X-Merchant-ID": merchant.id,
+    }
     for index, number in enumerate(TEST_CARDS):
         direct = await client.post(
             "/v1/payments",
@@ -124,13 +129,36 @@ async def test_no_card_number_or_cvv_in_logs_database_or_responses(
                 "card_holder_consent": True,
                 "cvv": _cvv(number),
             },
-            headers={
-                "X-Client-ID": merchant.test.client_id,
-                "X-Client-Secret": merchant.test.secret_key,
-                "X-Merchant-ID": merchant.id,
-            },
+            headers=eximpe_headers,
         )
         responses.append(eximpe.text)
+        # Seed 000's order with the card, saved on success, its status and order read back; and the same
+        # order again (a 409 must not echo the card either).
+        order = {
+            "amount": "12.34",
+            "currency": "INR",
+            "reference_id": f"leak-order-{index}",
+            "return_url": "https://yoursite.com/payment/callback/",
+            "collection_mode": "s2s",
+            "mop_type": "credit_card",
+            "card_details": {
+                "number": number,
+                "cardholder_name": "Leak Test",
+                "expiry_month": "12",
+                "expiry_year": "2031",
+                "cvv": _cvv(number),
+                "identifier": f"order_{index}",
+                "save_card": True,
+            },
+            "buyer": {"email": "leak@example.com", "ip_address": "203.0.113.7", "user_agent": "Mozilla/5.0"},
+        }
+        for _ in range(2):
+            ordered = await client.post("/eximpe/pg/orders/", json=order, headers=eximpe_headers)
+            responses.append(ordered.text)
+        if ordered.status_code == 409:
+            order_id = ordered.json()["error"]["details"]["order_id"]
+            for path in (f"/eximpe/pg/orders/{order_id}/", f"/eximpe/pg/orders/{order_id}/status/"):
+                responses.append((await client.get(path, headers=eximpe_headers)).text)
         # A bad request carrying the card must not echo it either.
         bad = await client.post(
             "/v1/payments", json={"amount": "x", "currency": "INR", "card": _card(number)}, headers=sk
@@ -139,6 +167,7 @@ async def test_no_card_number_or_cvv_in_logs_database_or_responses(
     raw, production = (s.getvalue() for s in captured_logs)
     assert "authorize outcome" in raw  # the capture really saw the payments' logs
     assert sum('"card_token"' in r for r in responses) > len(TEST_CARDS)  # cards really were saved
+    assert sum('"ERR_DUPLICATE_REFERENCE"' in r for r in responses) == len(TEST_CARDS)  # orders really were made
 
     if backend.sqlite_path is not None:
         await container.db.dispose()  # flush nothing is kept back; read the file and its WAL as they are

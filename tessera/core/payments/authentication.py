@@ -13,7 +13,7 @@ from typing import Any
 
 from tessera.core.clock import utcnow
 from tessera.core.payments.model import Operation, Payment
-from tessera.core.payments.service import authorise
+from tessera.core.payments.service import authorise, save_card_after
 from tessera.core.payments.settle import PaymentDeps
 from tessera.core.threeds.flow import authentication_data
 from tessera.core.threeds.model import TransStatus
@@ -93,6 +93,8 @@ async def receive_rreq(rreq: dict[str, Any], *, deps: PaymentDeps) -> dict[str, 
     payment.clear_changes()
     if op is not None and card is not None:
         payment = await authorise(payment, op, card, authentication_data(result), deps=deps)
+        if payment.card_to_save is not None:
+            payment = await save_card_after(payment, card, payment.card_to_save, deps=deps)
         await _forget_card(record, deps)  # the CVV and PAN waited only for this authorisation
     else:
         deps.metrics.payment_finished(payment.status.value, payment.error_code)

@@ -5,8 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tessera.core.payments.model import CaptureMethod
-from tessera.core.vault.cards import CardType
+from tessera.core.payments.model import CaptureMethod, SaveCardOnSuccess
+
+__all__ = [
+    "CapturePayment",
+    "CardSource",
+    "CreatePayment",
+    "PaymentSource",
+    "RebillPayment",
+    "RefundPayment",
+    "SaveCardOnSuccess",
+    "SavedCardSource",
+    "TokenSource",
+    "VoidPayment",
+]
 from tessera.core.vault.pan import CardData
 
 
@@ -30,17 +42,6 @@ PaymentSource = CardSource | TokenSource | SavedCardSource
 
 
 @dataclass(frozen=True, slots=True)
-class SaveCardOnSuccess:
-    """Save the card for `identifier` if, and only if, the payment succeeds."""
-
-    identifier: str
-    credential: str
-    consent_ip: str | None = None
-    card_type: CardType | None = None
-    nickname: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class CreatePayment:
     merchant_id: str
     mode: str
@@ -57,6 +58,9 @@ class CreatePayment:
     save_card: SaveCardOnSuccess | None = None
     merchant_name: str = ""
     threeds_policy: str = "auto"
+    mop_type: str | None = None
+    order_reference: str | None = None  # unique per merchant and mode: a repeat is refused, never charged
+    order_details: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from tessera.core.ids import new_id
 from tessera.core.payments import events as ev
 from tessera.core.payments.events import Event
 from tessera.core.ports import Outcome, ProcessorResult
+from tessera.core.vault.cards import CardType
 
 
 class PaymentStatus(StrEnum):
@@ -112,6 +113,37 @@ class NextAction:
 
 
 @dataclass(frozen=True, slots=True)
+class SaveCardOnSuccess:
+    """Save the card for `identifier` if, and only if, the payment succeeds."""
+
+    identifier: str
+    credential: str
+    consent_ip: str | None = None
+    card_type: CardType | None = None
+    nickname: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "identifier": self.identifier,
+            "credential": self.credential,
+            "consent_ip": self.consent_ip,
+            "card_type": self.card_type.value if self.card_type else None,
+            "nickname": self.nickname,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SaveCardOnSuccess:
+        card_type = data.get("card_type")
+        return cls(
+            identifier=data["identifier"],
+            credential=data["credential"],
+            consent_ip=data.get("consent_ip"),
+            card_type=CardType(card_type) if card_type else None,
+            nickname=data.get("nickname"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class AuthenticationSummary:
     """What a payment shows of its 3-D Secure authentication: never the authentication value."""
 
@@ -151,6 +183,11 @@ class Payment:
     retrieval_ref: str | None = None
     original_payment_id: str | None = None
     card_token: str | None = None  # the saved card paid with, or saved by this payment
+    mop_type: str | None = None  # seed 000's method of payment: credit_card or debit_card
+    order_reference: str | None = None  # seed 000's reference_id: one order per reference, merchant and mode
+    order_details: dict[str, Any] | None = None  # seed 000's product and invoice, kept as sent
+    # A card to save once a challenged payment is authorised (the shopper's browser comes first).
+    card_to_save: SaveCardOnSuccess | None = None
     authentication: AuthenticationSummary | None = None
     next_action: NextAction | None = None
     version: int = 0
@@ -488,6 +525,7 @@ class Payment:
             "amount_captured": self.amount_captured,
             "amount_refunded": self.amount_refunded,
             "reference": self.reference,
+            "mop_type": self.mop_type,
             "retrieval_ref": self.retrieval_ref,
             "card": {"bin": self.card.bin, "last4": self.card.last4, "brand": self.card.brand},
             "error_code": self.error_code.value if self.error_code else None,

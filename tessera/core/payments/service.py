@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tessera.core.clock import utcnow
-from tessera.core.errors import ConflictError, ErrorCode, NotFoundError, ValidationError
+from tessera.core.errors import ConflictError, DuplicateReferenceError, ErrorCode, NotFoundError, ValidationError
 from tessera.core.ids import new_id
 from tessera.core.merchants import Merchant
 from tessera.core.money import check_amount
@@ -26,13 +26,21 @@ from tessera.core.payments.commands import (
     CreatePayment,
     RebillPayment,
     RefundPayment,
+    SaveCardOnSuccess,
     SavedCardSource,
     TokenSource,
     VoidPayment,
 )
 from tessera.core.payments.model import CaptureMethod, CardSnapshot, Operation, OperationType, Payment, PaymentStatus
 from tessera.core.payments.settle import PaymentDeps, call_processor, record_result, resolve_operation
-from tessera.core.ports import AuthenticationData, AuthorizeRequest, ConcurrentUpdateError, FollowUpRequest, Outcome
+from tessera.core.ports import (
+    AuthenticationData,
+    AuthorizeRequest,
+    ConcurrentUpdateError,
+    DuplicateOrderReferenceError,
+    FollowUpRequest,
+    Outcome,
+)
 from tessera.core.threeds.flow import Authenticated, authenticate
 from tessera.core.threeds.service import Decision, Policy
 from tessera.core.vault.pan import CardData
@@ -102,6 +110,23 @@ async def rebill(cmd: RebillPayment, *, deps: PaymentDeps) -> Payment:
 
 
 async def create_payment(cmd: CreatePayment, *, deps: PaymentDeps) -> Payment:
+    """Resolve the card, authenticate the shopper, then authorise. An order reference already taken
+    is refused (DuplicateReferenceError) when the payment is inserted, before any money moves."""
+    try:
+        return await _create_payment(cmd, deps=deps)
+    except DuplicateOrderReferenceError:
+        assert cmd.order_reference is not None
+        # Read as a writer: on SQLite the winner may still be in the batch that is being committed.
+        async with deps.uow() as tx:
+            existing = await tx.payments.get_by_order_reference(cmd.merchant_id, cmd.mode, cmd.order_reference)
+        raise DuplicateReferenceError(
+            "an order with this reference already exists; it was not charged again",
+            existing_id=existing.id if existing else None,
+            field="reference_id",
+        ) from None
+
+
+async def _create_payment(cmd: CreatePayment, *, deps: PaymentDeps) -> Payment:
     processor = deps.processors.for_mode(cmd.mode)
     if cmd.save_card is not None and not cmd.save_card.identifier.strip():
         raise ValidationError("an identifier is needed to save the card", field="identifier")
@@ -138,8 +163,8 @@ async def create_payment(cmd: CreatePayment, *, deps: PaymentDeps) -> Payment:
         await tx.commit()
     payment.clear_changes()
     payment = await authorise(payment, op, card, auth.authorisation_data() if auth else None, deps=deps)
-    if cmd.save_card is not None and payment.status in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED):
-        payment = await _save_card_of(payment, card, cmd, deps)
+    if cmd.save_card is not None and not isinstance(cmd.source, SavedCardSource):
+        payment = await save_card_after(payment, card, cmd.save_card, deps=deps)
     return payment
 
 
@@ -216,7 +241,11 @@ async def _store_unauthorised(
     """A payment that 3-D Secure stopped (3DS_FAILED) or that waits for the shopper's challenge."""
     fields = _fields(cmd, processor, card) | {"card_token": card_token, "authentication": auth.record.summary()}
     if auth.decision is Decision.CHALLENGE:
-        payment = Payment.awaiting_shopper(payment_id=payment_id, now=now, next_action=auth.next_action(), **fields)
+        # The card is saved, if asked, once the challenge's result has authorised the payment.
+        to_save = cmd.save_card if not isinstance(cmd.source, SavedCardSource) else None
+        payment = Payment.awaiting_shopper(
+            payment_id=payment_id, now=now, next_action=auth.next_action(), card_to_save=to_save, **fields
+        )
     else:
         payment = Payment.failed_authentication(payment_id=payment_id, now=now, **fields)
     async with deps.uow() as tx:
@@ -229,15 +258,14 @@ async def _store_unauthorised(
     return payment
 
 
-async def _save_card_of(payment: Payment, card: CardData, cmd: CreatePayment, deps: PaymentDeps) -> Payment:
-    """Save the card of a successful payment (or find it already saved) and name it on the payment."""
-    opts = cmd.save_card
-    assert opts is not None
-    if isinstance(cmd.source, SavedCardSource):
-        return payment  # already a saved card
+async def save_card_after(payment: Payment, card: CardData, opts: SaveCardOnSuccess, *, deps: PaymentDeps) -> Payment:
+    """Save the card of a successful payment (or find it already saved) and name it on the payment;
+    a payment that did not succeed saves nothing."""
+    if payment.status not in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED):
+        return payment
     save = SaveCard(
-        merchant_id=cmd.merchant_id,
-        mode=cmd.mode,
+        merchant_id=payment.merchant_id,
+        mode=payment.mode,
         identifier=opts.identifier,
         card=card,
         card_type=opts.card_type,
@@ -252,6 +280,7 @@ async def _save_card_of(payment: Payment, card: CardData, cmd: CreatePayment, de
             current = await tx.payments.get_by_id_for_update(payment.id)
             assert current is not None
             current.card_token = saved.card_token
+            current.card_to_save = None
             try:
                 await tx.payments.save(current)
             except ConcurrentUpdateError:
@@ -276,6 +305,9 @@ def _fields(cmd: CreatePayment, processor: str, card: CardData) -> dict[str, Any
         "browser": cmd.browser,
         "metadata": cmd.metadata,
         "return_url": cmd.return_url,
+        "mop_type": cmd.mop_type,
+        "order_reference": cmd.order_reference,
+        "order_details": cmd.order_details,
     }
 
 

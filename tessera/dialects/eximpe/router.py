@@ -1,41 +1,24 @@
-"""EximPe's routes under /eximpe: seed 004's Save Card API and its token management."""
+"""EximPe's routes under /eximpe: seed 004's Save Card API and its token management; seed 000's
+orders live in `orders` and are mounted here."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from tessera.core.clock import utcnow
 from tessera.core.errors import ValidationError, ValidationErrors
-from tessera.core.merchants import MerchantContext, authenticate_client, require_secret
 from tessera.core.vault import service as vault
 from tessera.dialects._common.deps import ContainerDep
-from tessera.dialects.eximpe import translate
+from tessera.dialects.eximpe import orders, translate
+from tessera.dialects.eximpe.deps import ExCtx, ok
 from tessera.dialects.eximpe.schemas import ErrorOut, SaveCardIn, SaveCardOut
 
 router = APIRouter(prefix="/eximpe/pg", tags=["eximpe"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 500)}
-
-
-async def eximpe_context(
-    c: ContainerDep,
-    client_id: Annotated[str | None, Header(alias="X-Client-ID")] = None,
-    client_secret: Annotated[str | None, Header(alias="X-Client-Secret")] = None,
-    merchant_id: Annotated[str | None, Header(alias="X-Merchant-ID")] = None,
-    api_version: Annotated[str | None, Header(alias="X-API-Version", description="Accepted, not required")] = None,
-) -> MerchantContext:
-    ctx = await authenticate_client(client_id, client_secret, merchant_id, uow=c.uow)
-    return require_secret(ctx)  # a publishable key may not save or read cards (403)
-
-
-ExCtx = Annotated[MerchantContext, Depends(eximpe_context)]
-
-
-def _ok(message: str, data: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse({"success": True, "message": message, "data": data}, status_code=status)
 
 
 @router.post(
@@ -54,7 +37,7 @@ async def save_card(request: Request, ctx: ExCtx, c: ContainerDep) -> Response:
         raise ValidationErrors([ValidationError("The request body is not valid JSON.", field=None)]) from None
     cmd = translate.save_command(raw, ctx, request.client.host if request.client else None)
     card = await vault.save_card(cmd, uow=c.uow, cipher=c.keyring, now=utcnow())
-    return _ok("Card details saved successfully", translate.render_saved(card))
+    return ok("Card details saved successfully", translate.render_saved(card))
 
 
 @router.get("/tokens/", responses=_ERRORS, summary="List an identifier's saved cards")
@@ -64,16 +47,19 @@ async def list_cards(
     if not identifier:
         raise ValidationErrors([ValidationError(translate.REQUIRED, field="identifier")])
     cards = await vault.list_cards(ctx.merchant_id, ctx.mode, identifier, uow=c.uow)
-    return _ok("Saved cards fetched successfully", [translate.render_card(card) for card in cards])
+    return ok("Saved cards fetched successfully", [translate.render_card(card) for card in cards])
 
 
 @router.get("/tokens/{card_token}/", responses=_ERRORS, summary="Fetch a saved card")
 async def get_card(card_token: str, ctx: ExCtx, c: ContainerDep) -> Response:
     card = await vault.get_card(ctx.merchant_id, ctx.mode, card_token, uow=c.uow)
-    return _ok("Saved card fetched successfully", translate.render_card(card))
+    return ok("Saved card fetched successfully", translate.render_card(card))
 
 
 @router.delete("/tokens/{card_token}/", responses=_ERRORS, summary="Delete a saved card")
 async def delete_card(card_token: str, ctx: ExCtx, c: ContainerDep) -> Response:
     card = await vault.delete_card(ctx.merchant_id, ctx.mode, card_token, uow=c.uow, now=utcnow())
-    return _ok("Card deleted successfully", {"card_token": card.card_token, "deleted": True})
+    return ok("Card deleted successfully", {"card_token": card.card_token, "deleted": True})
+
+
+router.include_router(orders.router)

@@ -10,7 +10,14 @@ from datetime import datetime
 from typing import Any
 
 from tessera.core.clock import utcnow
-from tessera.core.errors import ErrorCode, PaymentError, TesseraError, ValidationError, ValidationErrors
+from tessera.core.errors import (
+    DuplicateReferenceError,
+    ErrorCode,
+    PaymentError,
+    TesseraError,
+    ValidationError,
+    ValidationErrors,
+)
 from tessera.core.merchants import MerchantContext
 from tessera.core.vault.brands import Brand
 from tessera.core.vault.cards import CardType, SavedCard
@@ -37,6 +44,7 @@ ERRORS: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.MERCHANT_INACTIVE: (403, "ERR_AUTH_002"),
     ErrorCode.RESOURCE_MISSING: (404, "ERR_NOT_FOUND"),
     ErrorCode.CARD_ALREADY_SAVED: (409, "ERR_CARD_EXISTS"),
+    ErrorCode.DUPLICATE_REFERENCE: (409, "ERR_DUPLICATE_REFERENCE"),
     ErrorCode.INVALID_STATE: (409, "ERR_CONFLICT"),
     ErrorCode.AMOUNT_TOO_LARGE: (409, "ERR_CONFLICT"),
     ErrorCode.IDEMPOTENCY_KEY_IN_USE: (409, "ERR_IDEMPOTENCY"),
@@ -56,7 +64,7 @@ ERRORS: dict[ErrorCode, tuple[int, str]] = {
 }
 
 
-class _Collector:
+class Collector:
     def __init__(self) -> None:
         self.errors: list[ValidationError] = []
 
@@ -107,7 +115,7 @@ def save_command(raw: Any, ctx: MerchantContext, client_ip: str | None, *, now: 
     if not isinstance(raw, dict):
         raise ValidationErrors([ValidationError("The request body must be a JSON object.", field=None)])
     now = now or utcnow()
-    check = _Collector()
+    check = Collector()
     identifier = check.text(raw, "identifier")
     number_field = "card_number" if "card_number" in raw or "number" not in raw else "number"
     number = check.text(raw, number_field, max_length=40)
@@ -226,6 +234,8 @@ def error_body(exc: TesseraError) -> tuple[int, dict[str, Any]]:
             "error": {"code": code, "message": message, "details": {"authentication": message + "."}},
         }
     error: dict[str, Any] = {"code": code, "message": exc.message}
-    if exc.field:
+    if isinstance(exc, DuplicateReferenceError):
+        error["details"] = {exc.field or "reference_id": exc.message, "order_id": exc.existing_id}
+    elif exc.field:
         error["details"] = {exc.field: exc.message}
     return status, {"success": False, "error": error}

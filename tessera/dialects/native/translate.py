@@ -64,6 +64,7 @@ ERRORS: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.RETURN_URL_NOT_ALLOWED: (400, "invalid_request_error"),
     ErrorCode.PROCESSOR_UNAVAILABLE: (503, "api_error"),
     ErrorCode.CARD_ALREADY_SAVED: (409, "invalid_request_error"),
+    ErrorCode.DUPLICATE_REFERENCE: (409, "invalid_request_error"),
 }
 
 

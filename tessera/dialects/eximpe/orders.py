@@ -1,0 +1,77 @@
+"""Seed 000's S2S card payments under /eximpe/pg/orders/: create an order, read its status, read it.
+
+An order is a Tessera payment: its `order_id` is the payment's id, so the native API and the dashboard
+see, capture, refund and charge back the same payment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from tessera.core.clock import utcnow
+from tessera.core.errors import NotFoundError, ValidationError, ValidationErrors
+from tessera.core.payments import service
+from tessera.core.payments.service import check_return_url
+from tessera.dialects._common.deps import ContainerDep, idempotency_key_header
+from tessera.dialects._common.idempotency import idempotent
+from tessera.dialects.eximpe import order_translate as translate
+from tessera.dialects.eximpe.deps import ExCtx, ok
+from tessera.dialects.eximpe.order_schemas import OrderCreatedOut, OrderIn, OrderOut, OrderStatusOut
+from tessera.dialects.eximpe.schemas import ErrorOut
+
+router = APIRouter(prefix="/orders", tags=["eximpe"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 500)}
+
+
+@router.post(
+    "/",
+    response_model=OrderCreatedOut,
+    responses=_ERRORS,
+    dependencies=[Depends(idempotency_key_header)],
+    summary="Create an S2S card payment order (seed 000): a new card or a saved card token",
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": OrderIn.model_json_schema()}}}
+    },
+)
+async def create_order(request: Request, ctx: ExCtx, c: ContainerDep) -> Response:
+    try:
+        raw = await request.json()
+    except ValueError:
+        raise ValidationErrors([ValidationError("The request body is not valid JSON.", field=None)]) from None
+
+    async def run() -> Response:
+        cmd = translate.order_command(raw, ctx, now=utcnow())
+        check_return_url(ctx.merchant, cmd.return_url)
+        try:
+            payment = await service.create_payment(cmd, deps=c.payments)
+        except NotFoundError as exc:
+            if exc.field != "saved_card":
+                raise
+            raise ValidationErrors(
+                [ValidationError("No saved card with this token for this identifier.", field="card_details.token")]
+            ) from None
+        status, body = translate.created(payment)
+        return JSONResponse(body, status_code=status)
+
+    return await idempotent(request, ctx, c, run)
+
+
+@router.get(
+    "/{order_id}/status/",
+    response_model=OrderStatusOut,
+    responses=_ERRORS,
+    summary="Order status: payment_pending, payment_successful or failed (seed 000)",
+)
+async def order_status(order_id: str, ctx: ExCtx, c: ContainerDep) -> Response:
+    payment = await service.get_payment(ctx.merchant_id, ctx.mode, order_id, deps=c.payments)
+    return ok("Order status fetched successfully", translate.order_status(payment))
+
+
+@router.get("/{order_id}/", response_model=OrderOut, responses=_ERRORS, summary="Get an order (seed 000)")
+async def get_order(order_id: str, ctx: ExCtx, c: ContainerDep) -> Response:
+    payment = await service.get_payment(ctx.merchant_id, ctx.mode, order_id, deps=c.payments)
+    return ok("Order fetched successfully", translate.order(payment))
