@@ -77,7 +77,10 @@ async def _demo_credentials(settings: Settings) -> dict[str, str] | None:
             empty = await tx.merchants.count() == 0
         if empty:
             _merchant, creds = await create_merchant(
-                "Demo Merchant", uow=container.uow, allowed_domains=settings.demo_domains
+                "Demo Merchant",
+                uow=container.uow,
+                allowed_domains=settings.demo_domains,
+                callback_url=settings.demo_callback_url,
             )
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

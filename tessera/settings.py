@@ -53,8 +53,14 @@ class Settings(BaseSettings):
     webhook_lease_seconds: float = Field(
         60.0, gt=0, description="a claimed delivery is due again after this if its worker died"
     )
+    webhook_retention_days: int = Field(
+        30, gt=0, description="finished webhook deliveries and their attempts are kept this long"
+    )
     webhook_poll_seconds: float = Field(0.2, gt=0, description="pause of an idle delivery loop")
     db_pool_size: int = Field(20, gt=0, description="PostgreSQL connections per process")
+    demo_callback_url: str | None = Field(
+        None, description="seed 000's callback URL for the demo merchant (set when `serve` first makes it)"
+    )
     demo_domains: list[str] = Field(
         default_factory=lambda: ["localhost", "127.0.0.1", "yoursite.com"],
         description="return-URL domains allowed for the demo merchant (JSON list)",

@@ -55,6 +55,9 @@ class DeliveryWorker:
         await self._store.record(recorded, utcnow())
         return len(claimed)
 
+    async def purge(self, before: datetime) -> int:
+        return await self._store.purge(before)
+
     async def _attempt(self, d: ClaimedDelivery) -> Recorded:
         attempted_at = utcnow()
         body = body_for(d)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, exists, func, insert, select, text, update
+from sqlalchemy import Row, bindparam, delete, exists, func, insert, select, text, update
 from sqlalchemy.orm import aliased
 
 from tessera.core.ids import new_id
@@ -379,6 +379,24 @@ class DeliveryStore:
                     update(_D).where(_D.c.endpoint_id.in_(gone), _D.c.status == _PENDING).values(next_attempt_at=None)
                 )
             await conn.commit()
+
+    async def purge(self, before: datetime, limit: int = 5000) -> int:
+        """Forget finished deliveries (and their attempts) completed before `before`, a batch at a time."""
+        async with self._db.connect(write=True) as conn:
+            ids = [
+                r.id
+                for r in await conn.execute(
+                    select(_D.c.id)
+                    .where(_D.c.status != _PENDING, _D.c.completed_at < before)
+                    .order_by(_D.c.completed_at)
+                    .limit(limit)
+                )
+            ]
+            if ids:
+                await conn.execute(delete(_A).where(_A.c.delivery_id.in_(ids)))
+                await conn.execute(delete(_D).where(_D.c.id.in_(ids)))
+            await conn.commit()
+        return len(ids)
 
     async def pending_count(self) -> int:
         async with self._db.connect() as conn:

@@ -11,6 +11,7 @@ import http.server
 import json
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from playwright.sync_api import Browser
+from standardwebhooks.webhooks import Webhook
 
 from tests.e2e.browser import chromium
 from tests.e2e.server import Server
@@ -68,6 +70,7 @@ CHECKOUT = f"""<!doctype html><html><head><title>Checkout</title><script>{SEED_S
 CALLBACK = """<!doctype html><html><head><title>Returned</title></head><body><h1>Back at the shop</h1>
 <script>if (window.opener) { setTimeout(() => window.close(), 300); }</script></body></html>"""
 SUCCESS = "<!doctype html><html><head><title>Paid</title></head><body><h1>Thank you for your order</h1></body></html>"
+CALLBACK_PATH = "/eximpe/callback"  # the merchant's server-to-server callback URL
 SEED_STATUS_WORDS = {"payment_successful": "SUCCESS", "failed": "FAILED"}
 
 
@@ -75,10 +78,11 @@ class MerchantSite:
     """The merchant's web server: checkout page, return_url page, and a backend that checks an order
     with EximPe's Order Status API (the X-Client-* headers stay on the server)."""
 
-    def __init__(self, tessera: Server) -> None:
+    def __init__(self, tessera: Server, port: int) -> None:
         self.tessera = tessera
-        self.port = free_port()
+        self.port = port
         self.returns: list[str] = []
+        self.callbacks: list[tuple[dict[str, str], bytes]] = []  # seed 000's server-to-server callbacks
         site = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -101,7 +105,12 @@ class MerchantSite:
                     self._send(404, "not found")
 
             def do_POST(self) -> None:  # noqa: N802
-                asked = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                body = self.rfile.read(int(self.headers["content-length"]))
+                if urlsplit(self.path).path == CALLBACK_PATH:
+                    site.callbacks.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                    self._send(200, "{}", "application/json")
+                    return
+                asked = json.loads(body)
                 status = site.order_status(asked["order_id"])["status"]
                 self._send(200, json.dumps({"status": SEED_STATUS_WORDS.get(status, "PENDING")}), "application/json")
 
@@ -133,21 +142,43 @@ class MerchantSite:
     def create_order(self, body: dict[str, Any]) -> httpx.Response:
         return httpx.post(f"{self.tessera.base_url}/eximpe/pg/orders/", json=body, headers=self.headers())
 
+    def callback_for(self, order_id: str, timeout: float = 15) -> dict[str, Any]:
+        """Seed 000's callback about this order, once its signature verifies with the webhook secret."""
+        secret = self.tessera.credentials()["webhook_secret"]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for headers, body in self.callbacks:
+                found: dict[str, Any] = Webhook(secret).verify(body, headers)
+                if found["data"]["order_id"] == order_id:
+                    return found
+            time.sleep(0.1)
+        raise AssertionError(f"no callback for {order_id}")
+
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = Server(tmp_path_factory.mktemp("eximpe") / "work").start()
+def site_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, site_port: int) -> Iterator[Server]:
+    """The demo merchant's callback URL is the merchant site's (it is set when the merchant is made)."""
+    env = {
+        "TESSERA_DEMO_CALLBACK_URL": f"http://127.0.0.1:{site_port}{CALLBACK_PATH}",
+        "TESSERA_WEBHOOK_POLL_SECONDS": "0.05",
+    }
+    srv = Server(tmp_path_factory.mktemp("eximpe") / "work", extra_env=env).start()
     yield srv
     srv.stop()
 
 
 @pytest.fixture(scope="module")
-def site(server: Server) -> Iterator[MerchantSite]:
-    shop = MerchantSite(server)
+def site(server: Server, site_port: int) -> Iterator[MerchantSite]:
+    shop = MerchantSite(server, site_port)
     yield shop
     shop.close()
 
@@ -204,6 +235,15 @@ def test_the_seeds_javascript_renders_the_acs_template_and_the_shopper_returns_w
     assert found["status"] == outcome
     assert found["error_code"] == (None if outcome == "payment_successful" else "3DS_FAILED")
     assert bool(found["card"]["card_token"]) is (outcome == "payment_successful")  # save_card: only on success
+    # ...and the merchant's server heard it too: seed 000's callback, signed, with the final status.
+    callback = site.callback_for(order["order_id"])
+    succeeded = outcome == "payment_successful"
+    assert callback["event_type"] == ("PAYMENT_SUCCESSFUL" if succeeded else "PAYMENT_FAILED")
+    assert callback["version"] == "1.0" and callback["data"]["status"] == ("captured" if succeeded else "failed")
+    assert callback["data"]["mop_type"] == "debit_card"
+    if succeeded:
+        assert callback["data"]["payment_id"] == found["payment_id"]
+        assert callback["data"]["bank_ref_num"] == found["bank_ref_num"]
     context.close()
 
 

@@ -393,3 +393,22 @@ async def test_two_workers_running_at_once_deliver_each_event_once(
             break
     ids = [r.headers["webhook-id"] for r in receiver.received]
     assert len(ids) == 40 and len(set(ids)) == 40
+
+
+async def test_finished_deliveries_are_forgotten_after_the_retention_period(
+    client: AsyncClient, merchant: Merchant, container: Container, receiver: Receiver
+) -> None:
+    key = merchant.test.secret_key
+    receiver.answer = lambda n: 200 if n == 1 else 503
+    made = await _endpoint(client, key, receiver.url)
+    await client.post("/v1/payments", json=payment(), headers=auth(key))
+    await client.post("/v1/payments", json=payment(), headers=auth(key))
+    await _drain(container)
+    assert len(await _deliveries(client, key, made["id"])) == 2
+    assert await container.deliveries.purge(utcnow() - timedelta(days=30)) == 0
+    assert await container.deliveries.purge(utcnow() + timedelta(seconds=1)) == 1  # the pending one stays
+    [left] = await _deliveries(client, key, made["id"])
+    assert left["status"] == "pending"
+    async with container.db.connect() as conn:
+        attempts = (await conn.execute(select(t.webhook_attempts.c.delivery_id))).all()
+    assert {a.delivery_id for a in attempts} == {left["id"]}
