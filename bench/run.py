@@ -13,7 +13,8 @@ bench/results/<time>.json and the report to docs/benchmarks.md.
 Settings (environment): BENCH_DURATION (s per run, 10), BENCH_WARMUP (s, 2), BENCH_TIMEOUT (wrk's, s, 5),
 BENCH_CONCURRENCY (1,16,64), BENCH_GROWTH_PAYMENTS (100000; 0 skips), BENCH_GROWTH_SEGMENTS (10),
 BENCH_ROTATION_CARDS (20000; 0 skips the rotation), BENCH_BACKENDS (sqlite,postgresql), BENCH_LOCALSTRIPE (1),
-BENCH_PG_DURABLE (1; 0 turns fsync off), BENCH_FLOWS (flow keys to measure, comma-separated; default all, and
+BENCH_PG_DURABLE (1; 0 turns fsync off), BENCH_WEBHOOKS (1; 0 skips the webhook benchmark, whose own settings are
+in bench/webhooks.py), BENCH_FLOWS (flow keys to measure, comma-separated; default all, and
 the rotation runs only with save_card among them).
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 import shutil
 import signal
 import sys
@@ -180,7 +182,8 @@ def _run_webhooks(config: Config, results: Results) -> None:
 def _run_all(config: Config, results: Results) -> None:
     for backend in config.backends:
         _step(results, backend, functools.partial(_run_backend, backend, config, results))
-    _step(results, "webhooks", lambda: _run_webhooks(config, results))
+    if os.environ.get("BENCH_WEBHOOKS", "1") != "0":
+        _step(results, "webhooks", lambda: _run_webhooks(config, results))
     if config.localstripe:
         _step(results, "localstripe", lambda: _run_localstripe(config, results))
 

@@ -8,6 +8,9 @@
 2. Payments with webhooks on and off: a fresh `tessera serve` (with its embedded worker) is driven by wrk
    with one-call payments at c=64, alternating runs without an endpoint and with one pointing at the
    receiver, so every payment's event is delivered while payments go on.
+
+Settings: BENCH_WEBHOOK_EVENTS (20000), BENCH_WEBHOOK_PAYMENT_RUNS (2 of each kind), and the BENCH_* ones of
+bench/config.py (backends, duration, warm-up, PostgreSQL durability).
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ def _env(database_url: str, workdir: Path) -> dict[str, str]:
 
 
 async def _seed(database_url: str, env: dict[str, str], receiver_url: str, events: int) -> None:
-    """Migrate, make a merchant with one endpoint, and write `events` payment events into the outbox."""
+    """Make a merchant with one endpoint, and write `events` payment events into the outbox."""
     os.environ.update(env)
     from tessera.bootstrap import build
     from tessera.core.clock import utcnow
@@ -69,10 +72,8 @@ async def _seed(database_url: str, env: dict[str, str], receiver_url: str, event
     from tessera.core.payments.events import PAYMENT_COMPLETED, Event
     from tessera.core.webhooks.service import create_endpoint
     from tessera.settings import Settings
-    from tessera.storage.migrate import upgrade
     from tessera.storage.repositories import insert_events
 
-    upgrade(database_url)
     container = build(Settings())
     try:
         await container.start()
@@ -110,6 +111,9 @@ def deliveries(backend: str, database_url: str, workers: int, events: int) -> di
     procs: list[Managed] = []
     try:
         env = _env(database_url, workdir)
+        from tessera.storage.migrate import upgrade
+
+        upgrade(database_url)  # outside any event loop: Alembic runs its own
         asyncio.run(_seed(database_url, env, f"{base}/hooks", events))
         log(f"{backend}: {events:,} events waiting; starting {workers} worker(s)")
         watch, started = CpuWatch(), time.monotonic()
@@ -173,6 +177,7 @@ def payments(backend: str, workers: int, database_url: str | None, config: Confi
                     time.sleep(1.0)  # let the last deliveries land
                     delivered = _count(base) - before
                     row = {**result.as_dict(), "delivered": delivered, "server_cpu_s": round(cpu.seconds(), 3)}
+                    row["non_2xx"] = result.non_2xx
                     runs[kind].append(row)
                     log(
                         f"  {backend} webhooks {kind}: {result.payments_per_s:.1f} payments/s, "

@@ -28,7 +28,7 @@ async def run_once(container: Container) -> dict[str, int]:
         erased = await tx.tokens.erase_expired_secrets(now)
         await tx.commit()
     purged = await container.idempotency.purge_expired(now)
-    purged += await container.deliveries.purge(now - timedelta(days=settings.webhook_retention_days))
+    purged += await container.deliveries.purge_now_and_then(now, timedelta(days=settings.webhook_retention_days))
     if recovered or erased or purged or expired:
         logger.info(
             "worker tick recovered=%d expired=%d erased_cvvs=%d purged_keys=%d",

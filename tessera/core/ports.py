@@ -233,7 +233,9 @@ class IdempotencyRepository(Protocol):
 
 class WebhookRepository(Protocol):
     async def add_endpoint(self, endpoint: WebhookEndpoint) -> None: ...
-    async def get_endpoint(self, merchant_id: str, mode: str, endpoint_id: str) -> WebhookEndpoint | None:
+    async def get_endpoint(
+        self, merchant_id: str, mode: str, endpoint_id: str, *, for_update: bool = False
+    ) -> WebhookEndpoint | None:
         """By id, or the merchant's callback endpoint when `endpoint_id` is "callback"."""
         ...
 
@@ -252,7 +254,10 @@ class WebhookRepository(Protocol):
         """Newest first, each with its attempts."""
         ...
 
-    async def retry_delivery(self, endpoint_id: str, delivery_id: str, now: datetime) -> Delivery | None: ...
+    async def retry_delivery(self, endpoint_id: str, delivery_id: str, now: datetime) -> Delivery | None:
+        """Due now again; None if there is no such delivery. Raises ConflictError while an attempt of it
+        is in flight."""
+        ...
 
 
 class UnitOfWork(Protocol):

@@ -2,7 +2,8 @@
 
 Live-mode deliveries resolve host names through a resolver that refuses private, loopback and
 link-local addresses, so an endpoint whose name is later pointed inside the network (DNS rebinding)
-still cannot be reached. Redirects are not followed: a 3xx is a failed attempt.
+still cannot be reached; test mode refuses only link-local ones, where cloud metadata services live.
+Redirects are not followed: a 3xx is a failed attempt.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -21,7 +23,7 @@ from standardwebhooks.webhooks import Webhook
 
 from tessera import __version__
 from tessera.core.webhooks.deliveries import EXCERPT_LENGTH, AttemptResult
-from tessera.core.webhooks.endpoints import is_public_address
+from tessera.core.webhooks.endpoints import is_link_local, is_public_address
 from tessera.logs import scrub_text
 
 USER_AGENT = f"Tessera-Webhooks/{__version__}"
@@ -44,18 +46,20 @@ def sign(msg_id: str, timestamp: datetime, body: bytes, secrets: tuple[str, ...]
     }
 
 
-class PublicOnlyResolver(AbstractResolver):
-    """Resolves as usual, then refuses a host with any non-public address."""
+class CheckingResolver(AbstractResolver):
+    """Resolves as usual, then refuses a host with any address `allowed` rejects."""
 
-    def __init__(self) -> None:
+    def __init__(self, allowed: Callable[[str], bool], refusal: str) -> None:
         self._inner = DefaultResolver()
+        self._allowed = allowed
+        self._refusal = refusal
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         found = await self._inner.resolve(host, port, family)
-        if not found or not all(is_public_address(r["host"]) for r in found):
-            raise OSError(f"{host} resolves to a private, loopback or link-local address")
+        if not found or not all(self._allowed(r["host"]) for r in found):
+            raise OSError(f"{host} resolves to {self._refusal}")
         return found
 
     async def close(self) -> None:
@@ -82,7 +86,10 @@ class Sender:
                 limit=self._connections,
                 limit_per_host=self._connections,
                 ttl_dns_cache=10,
-                resolver=PublicOnlyResolver() if live else None,
+                # Live: public addresses only. Test: local ones too, but never link-local (cloud metadata).
+                resolver=CheckingResolver(is_public_address, "a private, loopback or link-local address")
+                if live
+                else CheckingResolver(lambda a: not is_link_local(a), "a link-local address"),
             )
             session = aiohttp.ClientSession(
                 connector=connector,
@@ -99,8 +106,8 @@ class Sender:
         def took() -> int:
             return round((time.perf_counter() - started) * 1000)
 
-        if live and not _literal_host_is_public(url):
-            return AttemptResult(None, took(), "the endpoint's address is not public")
+        if not _literal_host_allowed(url, live=live):
+            return AttemptResult(None, took(), "the endpoint's address is not allowed")
         try:
             async with self._session(live).post(url, data=body, headers=headers, allow_redirects=False) as resp:
                 raw = await resp.content.read(_READ_LIMIT)
@@ -116,13 +123,13 @@ class Sender:
         self._sessions.clear()
 
 
-def _literal_host_is_public(url: str) -> bool:
+def _literal_host_allowed(url: str, *, live: bool) -> bool:
     host = urlsplit(url).hostname or ""
     try:
         ipaddress.ip_address(host)
     except ValueError:
         return True  # a name: the resolver checks what it resolves to
-    return is_public_address(host)
+    return is_public_address(host) if live else not is_link_local(host)
 
 
 def _describe(exc: BaseException) -> str:

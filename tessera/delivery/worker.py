@@ -19,6 +19,8 @@ from tessera.metrics import Metrics
 from tessera.storage.webhooks import DeliveryStore, Recorded
 
 logger = logging.getLogger(__name__)
+PURGE_INTERVAL = timedelta(minutes=10)
+RECORD_EVERY_SECONDS = 0.02  # finished attempts are recorded together, one transaction per interval
 
 
 def body_for(d: ClaimedDelivery) -> bytes:
@@ -42,6 +44,7 @@ class DeliveryWorker:
         self._batch = batch_size
         self._lease = lease
         self._metrics = metrics
+        self._purged_at: datetime | None = None
 
     async def run_once(self, now: datetime | None = None) -> int:
         """One round; returns how many deliveries it attempted. `now` decides what is due (tests move
@@ -58,11 +61,24 @@ class DeliveryWorker:
     async def purge(self, before: datetime) -> int:
         return await self._store.purge(before)
 
+    async def purge_now_and_then(self, now: datetime, retention: timedelta) -> int:
+        """`purge`, at most every PURGE_INTERVAL: finished deliveries need no second-by-second sweeping."""
+        if self._purged_at is not None and now - self._purged_at < PURGE_INTERVAL:
+            return 0
+        self._purged_at = now
+        return await self.purge(now - retention)
+
     async def _attempt(self, d: ClaimedDelivery) -> Recorded:
         attempted_at = utcnow()
-        body = body_for(d)
-        headers = sign(d.event_id, attempted_at, body, d.secrets)
-        result: AttemptResult = await self._sender.send(d.url, body, headers, live=d.mode == "live")
+        try:
+            body = body_for(d)
+            headers = sign(d.event_id, attempted_at, body, d.secrets)
+            result: AttemptResult = await self._sender.send(d.url, body, headers, live=d.mode == "live")
+        except Exception:
+            # A delivery that cannot even be built must not hold its batch (and its payment's later
+            # events) hostage: it is a failed attempt like any other, retried on the schedule.
+            logger.exception("webhook delivery %s could not be attempted", d.id)
+            result = AttemptResult(None, 0, "the delivery could not be signed or sent (see the worker's log)")
         step = next_step(result, d.attempts + 1, utcnow())
         if self._metrics is not None:
             self._metrics.webhook_attempt(result.succeeded)
@@ -78,14 +94,31 @@ class DeliveryWorker:
         return Recorded(d, result, step, attempted_at)
 
     async def run_forever(self, stop: asyncio.Event, idle_seconds: float) -> None:
-        """Round after round while there is work; a short pause when there is none."""
-        while not stop.is_set():
-            attempted = 0
-            try:
-                attempted = await self.run_once()
-            except Exception:
-                logger.exception("webhook delivery round failed")
-            if attempted < self._batch:
+        """Keep up to `batch_size` attempts in flight: claim as room frees up, record what has finished
+        every few milliseconds. A slow receiver holds only its own attempts, never a whole batch.
+        On `stop`, nothing new is claimed and what is in flight is finished and recorded."""
+        inflight: set[asyncio.Task[Recorded]] = set()
+        while not stop.is_set() or inflight:
+            claimed = 0
+            room = self._batch - len(inflight)
+            if not stop.is_set() and (not inflight or room >= max(1, self._batch // 4)):
+                try:
+                    now = utcnow()
+                    await self._store.dispatch(now, limit=self._batch * 4)
+                    for d in await self._store.claim(now, self._lease, room):
+                        inflight.add(asyncio.create_task(self._attempt(d)))
+                        claimed += 1
+                except Exception:
+                    logger.exception("claiming webhook deliveries failed")
+            if inflight:
+                done, inflight = await asyncio.wait(inflight, timeout=RECORD_EVERY_SECONDS)
+                if done:
+                    try:
+                        await self._store.record([task.result() for task in done], utcnow())
+                    except Exception:
+                        # Unrecorded attempts come due again when their lease ends: sent twice, never lost.
+                        logger.exception("recording webhook attempts failed")
+            if not claimed and not inflight:
                 try:
                     await asyncio.wait_for(stop.wait(), idle_seconds)
                 except TimeoutError:

@@ -306,6 +306,8 @@ webhook_deliveries = Table(
     Column("next_attempt_at", Timestamp()),
     Column("last_attempt_at", Timestamp()),
     Column("last_status_code", Integer),
+    # Set by the claim that holds the delivery (its lease is `next_attempt_at`); only that claim may record.
+    Column("claim_token", String(40)),
     Column("created_at", Timestamp(), nullable=False),
     Column("completed_at", Timestamp()),
     Index(
@@ -315,7 +317,14 @@ webhook_deliveries = Table(
         postgresql_where=text("status = 'pending'"),
     ),
     Index("ix_webhook_deliveries_order", "endpoint_id", "payment_id", "sequence"),
-    Index("ix_webhook_deliveries_endpoint", "endpoint_id", "id"),
+    Index("ix_webhook_deliveries_endpoint", "endpoint_id", "sequence"),
+    Index("ix_webhook_deliveries_event", "endpoint_id", "event_id", unique=True),
+    Index(
+        "ix_webhook_deliveries_finished",
+        "completed_at",
+        sqlite_where=text("status <> 'pending'"),
+        postgresql_where=text("status <> 'pending'"),
+    ),
 )
 
 webhook_attempts = Table(

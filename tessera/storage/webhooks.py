@@ -3,15 +3,17 @@ transactions (dispatch events into deliveries, claim due deliveries, record atte
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, exists, func, insert, select, text, update
+from sqlalchemy import Row, and_, bindparam, delete, exists, func, insert, select, text, update
 from sqlalchemy.orm import aliased
 
+from tessera.core.errors import ConflictError
 from tessera.core.ids import new_id
 from tessera.core.webhooks.deliveries import (
     Attempt,
@@ -29,6 +31,8 @@ from tessera.core.webhooks.endpoints import (
 )
 from tessera.storage import tables as t
 from tessera.storage.engine import Conn, Database
+
+logger = logging.getLogger(__name__)
 
 _E = t.webhook_endpoints
 _D = t.webhook_deliveries
@@ -102,13 +106,15 @@ class SqlWebhookRepository:
     async def add_endpoint(self, endpoint: WebhookEndpoint) -> None:
         await self._conn.execute(insert(_E), [_endpoint_values(endpoint)])
 
-    async def get_endpoint(self, merchant_id: str, mode: str, endpoint_id: str) -> WebhookEndpoint | None:
+    async def get_endpoint(
+        self, merchant_id: str, mode: str, endpoint_id: str, *, for_update: bool = False
+    ) -> WebhookEndpoint | None:
         query = select(_E).where(_E.c.merchant_id == merchant_id, _E.c.mode == mode)
         if endpoint_id == CALLBACK_ALIAS:
             query = query.where(_E.c.kind == EndpointKind.CALLBACK.value, _E.c.status != EndpointStatus.DELETED.value)
         else:
             query = query.where(_E.c.id == endpoint_id)
-        if self._lock:
+        if for_update and self._lock:
             query = query.with_for_update()
         row = (await self._conn.execute(query.limit(1))).first()
         return _endpoint(row) if row else None
@@ -151,10 +157,13 @@ class SqlWebhookRepository:
         )
 
     async def list_deliveries(self, endpoint_id: str, *, limit: int, before: str | None) -> Sequence[Delivery]:
+        # An endpoint gets each of its merchant's events at most once, so the event's number orders its
+        # deliveries exactly (ids made in the same millisecond need not).
         query = select(_D).where(_D.c.endpoint_id == endpoint_id)
         if before:
-            query = query.where(_D.c.id < before)
-        rows = (await self._conn.execute(query.order_by(_D.c.id.desc()).limit(limit))).all()
+            cursor = select(_D.c.sequence).where(_D.c.id == before, _D.c.endpoint_id == endpoint_id).scalar_subquery()
+            query = query.where(_D.c.sequence < cursor)
+        rows = (await self._conn.execute(query.order_by(_D.c.sequence.desc()).limit(limit))).all()
         attempts: dict[str, list[Attempt]] = defaultdict(list)
         if rows:
             found = await self._conn.execute(
@@ -167,15 +176,17 @@ class SqlWebhookRepository:
         return [_delivery(r, attempts[r.id]) for r in rows]
 
     async def retry_delivery(self, endpoint_id: str, delivery_id: str, now: datetime) -> Delivery | None:
-        await self._conn.execute(
-            update(_D)
-            .where(_D.c.id == delivery_id, _D.c.endpoint_id == endpoint_id)
-            .values(status=_PENDING, next_attempt_at=now, completed_at=None)
+        mine = and_(_D.c.id == delivery_id, _D.c.endpoint_id == endpoint_id)
+        in_flight = and_(_D.c.claim_token.is_not(None), _D.c.next_attempt_at > now)
+        done = await self._conn.execute(
+            update(_D).where(mine, ~in_flight).values(status=_PENDING, next_attempt_at=now, completed_at=None)
         )
-        row = (
-            await self._conn.execute(select(_D).where(_D.c.id == delivery_id, _D.c.endpoint_id == endpoint_id))
-        ).first()
-        return _delivery(row) if row else None
+        row = (await self._conn.execute(select(_D).where(mine))).first()
+        if row is None:
+            return None
+        if not done.rowcount:
+            raise ConflictError("the delivery is being attempted right now; retry it once that attempt is recorded")
+        return _delivery(row)
 
 
 # ------------------------------------------------------------------------------------ the worker's side
@@ -194,6 +205,7 @@ _DUE = (
         _D.c.id,
         _D.c.merchant_id,
         _D.c.attempts,
+        _D.c.payment_id,
         _D.c.endpoint_id,
         _E.c.kind,
         _E.c.url,
@@ -207,7 +219,7 @@ _DUE = (
         t.events.c.data,
         t.events.c.created_at.label("event_created_at"),
     )
-    .join(_E, _E.c.id == _D.c.endpoint_id)
+    .join(_E, and_(_E.c.id == _D.c.endpoint_id, _E.c.status == EndpointStatus.ENABLED.value))
     .join(t.events, t.events.c.id == _D.c.event_id)
     .where(_D.c.status == _PENDING, _D.c.next_attempt_at <= bindparam("now"), _NOTHING_OLDER_PENDING)
     .order_by(_D.c.next_attempt_at)
@@ -229,8 +241,9 @@ _UNDISPATCHED = (
 )
 _RECORD = (
     update(_D)
-    .where(_D.c.id == bindparam("w_id"), _D.c.attempts == bindparam("w_attempts"))
+    .where(_D.c.id == bindparam("w_id"), _D.c.claim_token == bindparam("w_token"), _D.c.status == _PENDING)
     .values(
+        claim_token=None,
         status=bindparam("status"),
         attempts=bindparam("attempts"),
         next_attempt_at=bindparam("next_attempt_at"),
@@ -238,6 +251,18 @@ _RECORD = (
         last_status_code=bindparam("last_status_code"),
         completed_at=bindparam("completed_at"),
     )
+)
+_WAIT_FOR_PREDECESSOR = (
+    update(_D)
+    .where(
+        _D.c.endpoint_id == bindparam("w_endpoint"),
+        _D.c.payment_id == bindparam("w_payment"),
+        _D.c.sequence > bindparam("w_sequence"),
+        _D.c.status == _PENDING,
+        _D.c.claim_token.is_(None),
+        _D.c.next_attempt_at < bindparam("w_next"),
+    )
+    .values(next_attempt_at=bindparam("w_next"))
 )
 _DISPATCH_LOCK = 0x7E55E7A  # one dispatcher at a time on PostgreSQL keeps a payment's deliveries in order
 
@@ -306,12 +331,18 @@ class DeliveryStore:
             rows = (await conn.execute(query, {"now": now, "limit": limit})).all()
             if not rows:
                 return []
-            await conn.execute(update(_D).where(_D.c.id.in_([r.id for r in rows])).values(next_attempt_at=now + lease))
+            token = new_id("clm")
+            await conn.execute(
+                update(_D)
+                .where(_D.c.id.in_([r.id for r in rows]))
+                .values(next_attempt_at=now + lease, claim_token=token)
+            )
             await conn.commit()
         return [
             ClaimedDelivery(
                 id=r.id,
                 merchant_id=r.merchant_id,
+                claim_token=token,
                 attempts=r.attempts,
                 endpoint_id=r.endpoint_id,
                 endpoint_kind=r.kind,
@@ -320,6 +351,7 @@ class DeliveryStore:
                 secrets=tuple(signing_secrets(r.secret, r.previous_secret, r.previous_secret_expires_at, now)),
                 event_id=r.event_id,
                 event_type=r.event_type,
+                payment_id=r.payment_id,
                 sequence=r.sequence,
                 data=r.data,
                 event_created_at=r.event_created_at,
@@ -348,12 +380,12 @@ class DeliveryStore:
                     for r in recorded
                 ],
             )
-            await conn.execute(
+            result = await conn.execute(
                 _RECORD,
                 [
                     {
                         "w_id": r.delivery.id,
-                        "w_attempts": r.delivery.attempts,
+                        "w_token": r.delivery.claim_token,
                         "status": r.step.status.value,
                         "attempts": r.delivery.attempts + 1,
                         "next_attempt_at": r.step.next_attempt_at,
@@ -364,6 +396,24 @@ class DeliveryStore:
                     for r in recorded
                 ],
             )
+            if (lost := len(recorded) - max(result.rowcount, 0)) > 0:
+                # Another claim took these over (this worker outlived its lease) or the endpoint was
+                # deleted meanwhile: the attempts stay in the log, the deliveries' state is not ours to set.
+                logger.warning("%d webhook attempt(s) recorded after their claim had ended", lost)
+            later = [
+                {
+                    "w_endpoint": r.delivery.endpoint_id,
+                    "w_payment": r.delivery.payment_id,
+                    "w_sequence": r.delivery.sequence,
+                    "w_next": r.step.next_attempt_at,
+                }
+                for r in recorded
+                if r.step.status is DeliveryStatus.PENDING and r.delivery.payment_id is not None
+            ]
+            if later:
+                # A payment's later deliveries wait for this one anyway: make them due with it, not before,
+                # so they do not crowd the front of the due index while the receiver is down.
+                await conn.execute(_WAIT_FOR_PREDECESSOR, later)
             gone = sorted({r.delivery.endpoint_id for r in recorded if r.result.gone})
             if gone:
                 await conn.execute(

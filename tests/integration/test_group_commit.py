@@ -169,3 +169,33 @@ def test_migrating_keeps_a_url_safe_webhook_secrets_bytes_in_standard_base64(tmp
     with sqlite3.connect(path) as conn:
         [(secret,)] = conn.execute("SELECT webhook_secret FROM merchants").fetchall()
     assert secret.startswith("whsec_") and base64.b64decode(secret[6:], validate=True) == raw
+
+
+def test_migrating_gives_merchants_that_had_a_callback_url_their_callback_endpoints(tmp_path: Path) -> None:
+    from tessera.storage.migrate import upgrade as migrate_to
+
+    path = tmp_path / "old.db"
+    url = f"sqlite:///{path}"
+    migrate_to(url, "0005")
+    with sqlite3.connect(path) as conn:
+        for merchant, callback in (("m1", "https://shop.example/cb"), ("m2", None)):
+            conn.execute(
+                "INSERT INTO merchants (id, name, status, allowed_domains, callback_url, webhook_secret, created_at) "
+                "VALUES (?, 'Old', 'active', '[]', ?, 'whsec_AAAA', '2026-11-21 10:00:00.000000')",
+                (merchant, callback),
+            )
+            for mode in ("test", "live"):
+                conn.execute(
+                    "INSERT INTO api_keys (id, merchant_id, mode, kind, client_id, key_hash, prefix, created_at) "
+                    "VALUES (?, ?, ?, 'secret', 'c', ?, 'sk', '2026-11-21 10:00:00.000000')",
+                    (f"k_{merchant}_{mode}", merchant, mode, f"h_{merchant}_{mode}"),
+                )
+    migrate_to(url)
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT merchant_id, mode, kind, url, secret, status FROM webhook_endpoints ORDER BY mode"
+        ).fetchall()
+    assert rows == [
+        ("m1", "live", "callback", "https://shop.example/cb", "whsec_AAAA", "enabled"),
+        ("m1", "test", "callback", "https://shop.example/cb", "whsec_AAAA", "enabled"),
+    ]

@@ -102,6 +102,7 @@ async def test_deleting_an_endpoint_hides_it_and_cancels_its_pending_deliveries(
         ({"url": "https://example.com/x", "enabled_events": ["payment.teleported"]}, "enabled_events"),
         ({"url": "https://example.com/x", "enabled_events": []}, "enabled_events"),
         ({"enabled_events": ["*"]}, "url"),
+        ({"url": "http://169.254.169.254/latest/meta-data", "enabled_events": ["*"]}, "url"),  # even in test mode
     ],
 )
 async def test_a_bad_endpoint_is_refused_naming_the_field(
@@ -122,6 +123,7 @@ async def test_a_bad_endpoint_is_refused_naming_the_field(
         "https://[::1]/hooks",
         "https://[::ffff:192.168.0.1]/hooks",
         "https://localhost/hooks",  # a name that resolves to loopback
+        "https://a..example.com/hooks",  # a name no resolver accepts
     ],
 )
 async def test_live_mode_refuses_endpoints_that_are_not_https_or_not_public(
@@ -412,3 +414,105 @@ async def test_finished_deliveries_are_forgotten_after_the_retention_period(
     async with container.db.connect() as conn:
         attempts = (await conn.execute(select(t.webhook_attempts.c.delivery_id))).all()
     assert {a.delivery_id for a in attempts} == {left["id"]}
+
+
+async def _in_flight(container: Container, receiver: Receiver) -> asyncio.Task[int]:
+    """A delivery round whose request the receiver is holding (answered after `receiver.delay`)."""
+    round_ = asyncio.create_task(container.deliveries.run_once())
+    for _ in range(200):
+        if receiver.received:
+            return round_
+        await asyncio.sleep(0.01)
+    raise AssertionError("the delivery never reached the receiver")
+
+
+async def test_deleting_an_endpoint_while_its_delivery_is_in_flight_leaves_it_canceled(
+    client: AsyncClient, merchant: Merchant, container: Container, receiver: Receiver
+) -> None:
+    key = merchant.test.secret_key
+    receiver.answer, receiver.delay = (lambda _n: 500), 0.5
+    made = await _endpoint(client, key, receiver.url)
+    await client.post("/v1/payments", json=payment(), headers=auth(key))
+    round_ = await _in_flight(container, receiver)
+    assert (await client.delete(f"/v1/webhook_endpoints/{made['id']}", headers=auth(key))).status_code == 200
+    await round_  # its 500 arrives after the delete and must not revive the delivery
+    await _drain(container, at=timedelta(days=3))
+    assert len(receiver.received) == 1
+    async with container.db.connect() as conn:
+        [row] = (await conn.execute(select(t.webhook_deliveries))).all()
+        attempts = (await conn.execute(select(t.webhook_attempts))).all()
+    assert row.status == "canceled" and len(attempts) == 1 and attempts[0].status_code == 500
+
+
+async def test_a_delivery_cannot_be_retried_by_hand_while_an_attempt_is_in_flight(
+    client: AsyncClient, merchant: Merchant, container: Container, receiver: Receiver
+) -> None:
+    key = merchant.test.secret_key
+    receiver.delay = 0.5
+    made = await _endpoint(client, key, receiver.url)
+    await client.post("/v1/payments", json=payment(), headers=auth(key))
+    round_ = await _in_flight(container, receiver)
+    [d] = await _deliveries(client, key, made["id"])
+    r = await client.post(f"/v1/webhook_endpoints/{made['id']}/deliveries/{d['id']}/retry", headers=auth(key))
+    assert r.status_code == 409 and "right now" in r.json()["error"]["message"]
+    await round_
+    await _drain(container)
+    assert len(receiver.received) == 1
+    [d] = await _deliveries(client, key, made["id"])
+    assert d["status"] == "succeeded" and d["attempt_count"] == 1
+
+
+async def test_a_delivery_that_cannot_be_signed_fails_alone_and_the_rest_of_its_batch_goes_out(
+    client: AsyncClient, merchant: Merchant, container: Container, receiver: Receiver
+) -> None:
+    key = merchant.test.secret_key
+    good = await _endpoint(client, key, receiver.url)
+    broken = await _endpoint(client, key, receiver.url)
+    async with container.db.connect(write=True) as conn:
+        await conn.execute(
+            t.webhook_endpoints.update().where(t.webhook_endpoints.c.id == broken["id"]).values(secret="whsec_")
+        )
+        await conn.commit()
+    await client.post("/v1/payments", json=payment(), headers=auth(key))
+    assert await container.deliveries.run_once() == 2
+    assert len(receiver.received) == 1 and receiver.received[0].verified(str(good["secret"]))
+    [d] = await _deliveries(client, key, broken["id"])
+    assert d["status"] == "pending" and d["attempt_count"] == 1
+    assert "could not be signed or sent" in str(d["attempts"][0]["error"])  # type: ignore[index]
+
+
+async def test_disabling_an_endpoint_parks_its_deliveries_and_enabling_sends_them(
+    client: AsyncClient, merchant: Merchant, container: Container, receiver: Receiver
+) -> None:
+    key = merchant.test.secret_key
+    made = await _endpoint(client, key, receiver.url)
+    await client.post("/v1/payments", json=payment(), headers=auth(key))
+    await container.deliveries._store.dispatch(utcnow(), 100)
+    r = await client.post(f"/v1/webhook_endpoints/{made['id']}", json={"disabled": True}, headers=auth(key))
+    assert r.json()["status"] == "disabled"
+    await _drain(container, at=timedelta(hours=1))
+    assert receiver.received == []
+    await client.post(f"/v1/webhook_endpoints/{made['id']}", json={"disabled": False}, headers=auth(key))
+    await _drain(container)
+    assert len(receiver.received) == 1
+
+
+async def test_the_delivery_log_pages_newest_first(
+    client: AsyncClient, merchant: Merchant, container: Container, receiver: Receiver
+) -> None:
+    key = merchant.test.secret_key
+    made = await _endpoint(client, key, receiver.url)
+    for _ in range(3):
+        await client.post("/v1/payments", json=payment(), headers=auth(key))
+    await _drain(container)
+    h = auth(key)
+    first = (await client.get(f"/v1/webhook_endpoints/{made['id']}/deliveries", params={"limit": 2}, headers=h)).json()
+    assert len(first["data"]) == 2 and first["has_more"] is True
+    assert first["data"][0]["sequence"] > first["data"][1]["sequence"]
+    after = first["data"][-1]["id"]
+    rest = (
+        await client.get(
+            f"/v1/webhook_endpoints/{made['id']}/deliveries", params={"limit": 2, "starting_after": after}, headers=h
+        )
+    ).json()
+    assert [d["sequence"] for d in rest["data"]] == [1] and rest["has_more"] is False

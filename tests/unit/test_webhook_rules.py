@@ -126,3 +126,16 @@ def test_a_reply_excerpt_is_short_and_masks_card_numbers() -> None:
     text = excerpt(b"rejected 4111111111111111 " + b"x" * 5000)
     assert text is not None and len(text) <= 200 and "4111111111111111" not in text and "411111" in text
     assert excerpt(b"") is None
+
+
+async def test_a_test_mode_delivery_never_reaches_a_link_local_address() -> None:
+    from tessera.delivery.sender import Sender
+
+    sender = Sender(timeout=1)
+    try:
+        result = await sender.send("http://169.254.169.254/latest", b"{}", {}, live=False)
+        live = await sender.send("https://10.0.0.1/hooks", b"{}", {}, live=True)
+    finally:
+        await sender.close()
+    assert result.status_code is None and "not allowed" in str(result.error)
+    assert live.status_code is None and "not allowed" in str(live.error)

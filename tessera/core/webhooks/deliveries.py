@@ -110,6 +110,7 @@ class ClaimedDelivery:
 
     id: str
     merchant_id: str
+    claim_token: str  # the claim that holds it; only that claim's record counts
     attempts: int  # made before this one
     endpoint_id: str
     endpoint_kind: str
@@ -118,6 +119,7 @@ class ClaimedDelivery:
     secrets: tuple[str, ...]
     event_id: str
     event_type: str
+    payment_id: str | None
     sequence: int
     data: dict[str, object]
     event_created_at: datetime

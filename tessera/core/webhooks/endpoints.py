@@ -8,6 +8,7 @@ rejecting a single delivery.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ EVENT_TYPES = frozenset(
 )
 MAX_URL_LENGTH = 2048
 MAX_GRACE = timedelta(days=7)
+RESOLVE_TIMEOUT = 5.0  # seconds for the DNS look-up of a live endpoint's host
 
 # Resolves a host name to its IP addresses (the DNS look-up is the caller's I/O).
 Resolver = Callable[[str], Awaitable[list[str]]]
@@ -104,6 +106,17 @@ def check_event_types(types: Iterable[str]) -> list[str]:
     return [ALL_EVENTS] if ALL_EVENTS in wanted else wanted
 
 
+def is_link_local(address: str) -> bool:
+    """169.254.0.0/16 and fe80::/10, where cloud metadata services answer: never a webhook's target,
+    even in test mode."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return ip.is_link_local or (mapped is not None and mapped.is_link_local)
+
+
 def is_public_address(address: str) -> bool:
     """False for private, loopback, link-local, multicast, reserved and unspecified addresses, and for
     IPv6 forms that wrap one (IPv4-mapped, 6to4, Teredo)."""
@@ -145,6 +158,8 @@ async def check_url(url: str, *, mode: str, resolve: Resolver, field_name: str =
     if parts.username is not None or parts.password is not None:
         raise ValidationError(f"{field_name} must not carry credentials", field=field_name)
     if mode != "live":
+        if is_link_local(parts.hostname):
+            raise ValidationError(f"{field_name} must not point at a link-local address", field=field_name)
         return url
     if parts.scheme != "https":
         raise ValidationError(f"{field_name} must use HTTPS in live mode", field=field_name)
@@ -153,8 +168,9 @@ async def check_url(url: str, *, mode: str, resolve: Resolver, field_name: str =
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:
         try:
-            addresses = await resolve(host)
-        except OSError:
+            async with asyncio.timeout(RESOLVE_TIMEOUT):
+                addresses = await resolve(host)
+        except (OSError, ValueError, TimeoutError):
             raise ValidationError(f"{field_name}'s host {host!r} does not resolve", field=field_name) from None
     if not addresses or not all(is_public_address(a) for a in addresses):
         raise ValidationError(

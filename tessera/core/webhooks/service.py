@@ -84,8 +84,10 @@ async def get_endpoint(merchant_id: str, mode: str, endpoint_id: str, *, uow: Un
         return await _find(tx.webhooks, merchant_id, mode, endpoint_id)
 
 
-async def _find(repo: WebhookRepository, merchant_id: str, mode: str, endpoint_id: str) -> WebhookEndpoint:
-    endpoint = await repo.get_endpoint(merchant_id, mode, endpoint_id)
+async def _find(
+    repo: WebhookRepository, merchant_id: str, mode: str, endpoint_id: str, *, for_update: bool = False
+) -> WebhookEndpoint:
+    endpoint = await repo.get_endpoint(merchant_id, mode, endpoint_id, for_update=for_update)
     if endpoint is None or endpoint.status is EndpointStatus.DELETED:
         raise NotFoundError(f"no webhook endpoint {endpoint_id!r}", field="id")
     return endpoint
@@ -104,7 +106,7 @@ async def update_endpoint(
     url = await check_url(changes.url, mode=mode, resolve=resolve) if changes.url is not None else None
     events = check_event_types(changes.enabled_events) if changes.enabled_events is not None else None
     async with uow() as tx:
-        endpoint = await _find(tx.webhooks, merchant_id, mode, endpoint_id)
+        endpoint = await _find(tx.webhooks, merchant_id, mode, endpoint_id, for_update=True)
         if url is not None:
             endpoint.url = url
         if events is not None:
@@ -130,7 +132,7 @@ async def delete_endpoint(
 ) -> WebhookEndpoint:
     """The endpoint gets nothing more; its pending deliveries are canceled, its log kept."""
     async with uow() as tx:
-        endpoint = await _find(tx.webhooks, merchant_id, mode, endpoint_id)
+        endpoint = await _find(tx.webhooks, merchant_id, mode, endpoint_id, for_update=True)
         endpoint.status, endpoint.updated_at = EndpointStatus.DELETED, now
         await tx.webhooks.save_endpoint(endpoint)
         await tx.webhooks.cancel_deliveries(endpoint.id, now)
@@ -153,7 +155,7 @@ async def rotate_secret(
             f"the grace period must be between 0 and {MAX_GRACE.days * 24 * 3600} seconds", field="grace_period"
         )
     async with uow() as tx:
-        endpoint = await _find(tx.webhooks, merchant_id, mode, endpoint_id)
+        endpoint = await _find(tx.webhooks, merchant_id, mode, endpoint_id, for_update=True)
         if endpoint.kind is EndpointKind.CALLBACK:
             raise ValidationError("the callback is signed with the merchant's webhook secret", field="id")
         endpoint.previous_secret = endpoint.secret if grace else None
@@ -179,7 +181,7 @@ async def retry_delivery(
 ) -> Delivery:
     """Send a delivery again now, whatever became of it; a failed one gets one more attempt."""
     async with uow() as tx:
-        endpoint = await _find(tx.webhooks, merchant_id, mode, endpoint_id)
+        endpoint = await _find(tx.webhooks, merchant_id, mode, endpoint_id, for_update=True)
         if endpoint.status is not EndpointStatus.ENABLED:
             raise ConflictError("the endpoint is disabled; enable it before retrying its deliveries")
         delivery = await tx.webhooks.retry_delivery(endpoint.id, delivery_id, now)

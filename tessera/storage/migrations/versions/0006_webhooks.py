@@ -7,8 +7,15 @@ Create Date: 2026-11-21
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
+
+from tessera.core.ids import new_id
+
+# The seed 000 callback's event types as this release defines them (a migration keeps its own copy).
+CALLBACK_EVENT_TYPES = ("payment.authorized", "payment.completed", "payment.expired", "payment.failed")
 
 revision = "0006"
 down_revision = "0005"
@@ -17,6 +24,7 @@ depends_on = None
 
 _PENDING = sa.text("status = 'pending'")
 _UNDISPATCHED = sa.text("dispatched_at IS NULL")
+_FINISHED = sa.text("status <> 'pending'")
 
 
 def upgrade() -> None:
@@ -57,6 +65,7 @@ def upgrade() -> None:
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_status_code", sa.Integer(), nullable=True),
+        sa.Column("claim_token", sa.String(length=40), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
@@ -74,7 +83,15 @@ def upgrade() -> None:
         postgresql_where=_PENDING,
     )
     op.create_index("ix_webhook_deliveries_order", "webhook_deliveries", ["endpoint_id", "payment_id", "sequence"])
-    op.create_index("ix_webhook_deliveries_endpoint", "webhook_deliveries", ["endpoint_id", "id"])
+    op.create_index("ix_webhook_deliveries_endpoint", "webhook_deliveries", ["endpoint_id", "sequence"])
+    op.create_index("ix_webhook_deliveries_event", "webhook_deliveries", ["endpoint_id", "event_id"], unique=True)
+    op.create_index(
+        "ix_webhook_deliveries_finished",
+        "webhook_deliveries",
+        ["completed_at"],
+        sqlite_where=_FINISHED,
+        postgresql_where=_FINISHED,
+    )
     op.create_table(
         "webhook_attempts",
         sa.Column("id", sa.String(length=40), nullable=False),
@@ -104,6 +121,45 @@ def upgrade() -> None:
             "WHERE webhook_secret LIKE 'whsec%'"
         )
     )
+    _callback_endpoints_for_existing_merchants()
+
+
+def _callback_endpoints_for_existing_merchants() -> None:
+    """A merchant made with a callback URL before webhooks existed gets its callback endpoint, per mode it
+    has keys for, so its seed 000 callbacks start with this release."""
+    conn = op.get_bind()
+    now = datetime.now(UTC)
+    merchants = conn.execute(
+        sa.text("SELECT id, callback_url, webhook_secret FROM merchants WHERE callback_url IS NOT NULL")
+    ).all()
+    endpoints = sa.table(
+        "webhook_endpoints",
+        *(sa.column(name) for name in ("id", "merchant_id", "mode", "kind", "url", "description", "status")),
+        sa.column("enabled_events", sa.JSON()),
+        sa.column("secret"),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("updated_at", sa.DateTime(timezone=True)),
+    )
+    for merchant_id, url, secret in merchants:
+        modes = conn.execute(
+            sa.text("SELECT DISTINCT mode FROM api_keys WHERE merchant_id = :m ORDER BY mode"), {"m": merchant_id}
+        ).scalars()
+        for mode in modes:
+            conn.execute(
+                endpoints.insert().values(
+                    id=new_id("we"),
+                    merchant_id=merchant_id,
+                    mode=mode,
+                    kind="callback",
+                    url=url,
+                    description="seed 000 callback",
+                    status="enabled",
+                    enabled_events=sorted(CALLBACK_EVENT_TYPES),
+                    secret=secret,
+                    created_at=now if conn.dialect.name != "sqlite" else now.replace(tzinfo=None),
+                    updated_at=now if conn.dialect.name != "sqlite" else now.replace(tzinfo=None),
+                )
+            )
 
 
 def downgrade() -> None:
