@@ -516,3 +516,32 @@ async def test_the_delivery_log_pages_newest_first(
         )
     ).json()
     assert [d["sequence"] for d in rest["data"]] == [1] and rest["has_more"] is False
+
+
+async def test_a_slow_receiver_does_not_hold_up_deliveries_to_others(
+    client: AsyncClient, merchant: Merchant, container: Container, receiver: Receiver
+) -> None:
+    key = merchant.test.secret_key
+    slow = await Receiver(delay=3.0).start()
+    try:
+        await _endpoint(client, key, slow.url)
+        fast = await _endpoint(client, key, receiver.url)
+        for _ in range(10):
+            await client.post("/v1/payments", json=payment(), headers=auth(key))
+        stop = asyncio.Event()
+        loop = asyncio.create_task(container.deliveries.run_forever(stop, 0.05))
+        started = asyncio.get_running_loop().time()
+        recorded: list[object] = []
+        while len(recorded) < 10 and asyncio.get_running_loop().time() - started < 2.5:
+            await asyncio.sleep(0.05)
+            recorded = [d for d in await _deliveries(client, key, fast["id"]) if d["status"] == "succeeded"]
+        fast_done = asyncio.get_running_loop().time() - started  # recorded while the slow ones still wait
+        stop.set()
+        await loop  # finishes and records what is in flight
+        assert len(receiver.received) == 10 and fast_done < 2.5, fast_done
+        assert len(slow.received) == 10  # sent at once, answered late, all recorded before the loop ended
+        async with container.db.connect() as conn:
+            statuses = [r.status for r in await conn.execute(select(t.webhook_deliveries.c.status))]
+        assert statuses.count("succeeded") == 20
+    finally:
+        await slow.stop()
