@@ -99,9 +99,10 @@ class DeliveryWorker:
         On `stop`, nothing new is claimed and what is in flight is finished and recorded."""
         inflight: set[asyncio.Task[Recorded]] = set()
         while not stop.is_set() or inflight:
-            claimed = 0
+            claimed, looked = 0, False
             room = self._batch - len(inflight)
             if not stop.is_set() and (not inflight or room >= max(1, self._batch // 4)):
+                looked = True
                 try:
                     now = utcnow()
                     await self._store.dispatch(now, limit=self._batch * 4)
@@ -118,7 +119,7 @@ class DeliveryWorker:
                     except Exception:
                         # Unrecorded attempts come due again when their lease ends: sent twice, never lost.
                         logger.exception("recording webhook attempts failed")
-            if not claimed and not inflight:
+            if looked and not claimed and not inflight:  # nothing was due: pause
                 try:
                     await asyncio.wait_for(stop.wait(), idle_seconds)
                 except TimeoutError:
