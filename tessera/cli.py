@@ -82,6 +82,10 @@ async def _demo_credentials(settings: Settings) -> dict[str, str] | None:
                 allowed_domains=settings.demo_domains,
                 callback_url=settings.demo_callback_url,
             )
+            from tessera.core.clock import utcnow
+            from tessera.sandbox.demo import save_seed_card
+
+            await save_seed_card(_merchant.id, uow=container.uow, cipher=container.keyring, now=utcnow())
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as handle:

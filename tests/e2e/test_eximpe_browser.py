@@ -24,7 +24,7 @@ from standardwebhooks.webhooks import Webhook
 
 from tests.e2e.browser import chromium
 from tests.e2e.server import Server
-from tests.integration.test_eximpe_orders import NEW_CARD_ORDER
+from tests.integration.test_eximpe_orders import NEW_CARD_ORDER, SAVED_CARD_ORDER
 from tests.pg import free_port
 
 pytestmark = pytest.mark.e2e
@@ -263,3 +263,22 @@ def test_the_acs_template_works_with_javascript_off(server: Server, site: Mercha
     assert parse_qs(urlsplit(page.url).query)["status"] == ["payment_successful"]
     assert site.order_status(order["order_id"])["status"] == "payment_successful"
     context.close()
+
+
+def test_seed_000s_bodies_run_as_written_against_the_demo_merchant(server: Server, site: MerchantSite) -> None:
+    """The saved-card order names the seed's token, which the demo merchant holds in test mode; the
+    new-card order with `save_card` for the same owner and card finds that same saved card."""
+    saved = site.create_order(copy.deepcopy(SAVED_CARD_ORDER))
+    assert saved.status_code == 200, saved.text
+    body = saved.json()
+    assert body["success"] is True and body["message"] == "S2S Card Payment Request created successfully"
+    assert body["data"]["order_id"] and base64.b64decode(body["data"]["acs_template"]).startswith(b"<!")
+    new = site.create_order(copy.deepcopy(NEW_CARD_ORDER))
+    assert new.status_code == 200, new.text
+    assert new.json()["data"]["acs_template"]
+    again = site.create_order(copy.deepcopy(SAVED_CARD_ORDER))  # the same reference_id: the same order
+    assert again.status_code == 409
+    tokens = httpx.get(
+        f"{server.base_url}/eximpe/pg/tokens/", params={"identifier": "EX0001"}, headers=site.headers()
+    ).json()
+    assert [c["card_token"] for c in tokens["data"]] == ["1e6709282a21e83f43a020"]
