@@ -19,6 +19,8 @@ TARGET_FRICTIONLESS_PCT = 20.0  # the frictionless payment's server CPU per requ
 TARGET_CHALLENGE_RATE = 300.0  # finished challenges per second at c=64
 TARGET_DELIVERY_RATE = 1000.0  # webhook deliveries per second, one worker, PostgreSQL
 TARGET_WEBHOOK_PCT = 15.0  # payments/s with webhooks on, below webhooks off
+TARGET_ORDER_PCT = 15.0  # a seed 000 order against the native one-call payment (throughput and server CPU)
+ORDER_FLOWS = ("eximpe_order", "eximpe_saved_card_order")  # bench/eximpe.py
 CHALLENGE_CONCURRENCY = 64
 CHALLENGE_REQUESTS = 5  # requests per challenge chain
 VAULT_FLOWS = (SAVE_CARD, SAVED_CARD_PAYMENT)
@@ -596,6 +598,26 @@ def targets(results: Row) -> list[tuple[str, str, bool | None]]:
                 if busiest is not None:
                     measured += f"; unreliable: the machine was shared (other CPU up to {busiest:.0f}%)"
                 found.append((goal, measured, ratio[2] <= 1 + TARGET_VAULT_CPU_PCT / 100))
+            else:
+                found.append((goal, "not measured", None))
+        for key in ORDER_FLOWS:
+            goal = (
+                f"{title}: {TITLES.get(key, key)} within {TARGET_ORDER_PCT:.0f}% of a one-call payment "
+                f"(payments/s and server CPU per request, c={CPU_CONCURRENCY})"
+            )
+            mine, base, ratio = (
+                _find(b.get("matrix"), key, CPU_CONCURRENCY),
+                _find(b.get("matrix"), ONE_CALL, CPU_CONCURRENCY),
+                _cpu_ratio(b.get("matrix"), key),
+            )
+            if mine and base and ratio:
+                rate = (mine["successes_per_s"] / base["payments_per_s"] - 1) * 100
+                measured = (
+                    f"{_rate(mine['successes_per_s'])} vs {_rate(base['payments_per_s'])}/s ({rate:+.1f}%), "
+                    f"CPU {ratio[0]:.2f} vs {ratio[1]:.2f} ms ({(ratio[2] - 1) * 100:+.1f}%)"
+                )
+                met = rate >= -TARGET_ORDER_PCT and ratio[2] <= 1 + TARGET_ORDER_PCT / 100
+                found.append((goal, measured, met))
             else:
                 found.append((goal, "not measured", None))
         r = b.get("rotation")
