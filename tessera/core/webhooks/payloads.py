@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from tessera.core.clock import iso_utc
 from tessera.core.errors import ErrorCode
 from tessera.core.payments import events as ev
 from tessera.core.payments.model import ERROR_MESSAGES
@@ -25,10 +26,6 @@ CALLBACK_EVENTS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
 def event_body(
     event_id: str, event_type: str, sequence: int, mode: str, data: dict[str, Any], created_at: datetime
 ) -> bytes:
@@ -37,7 +34,7 @@ def event_body(
         {
             "id": event_id,
             "type": event_type,
-            "timestamp": _iso(created_at),
+            "timestamp": iso_utc(created_at),
             "sequence": sequence,
             "livemode": mode == "live",
             "data": data,

@@ -15,6 +15,7 @@ from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
+from tessera.core.clock import iso_utc
 from tessera.core.errors import ErrorCode, ValidationError, ValidationErrors
 from tessera.core.merchants import MerchantContext
 from tessera.core.money import exponent, normalise_currency, to_major_string, to_minor
@@ -412,10 +413,6 @@ def _card(p: Payment) -> dict[str, Any]:
     }
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
 def order_status(p: Payment) -> dict[str, Any]:
     """The Order Status API's data: status, error, references and the masked card."""
     code, message = _error(p)
@@ -431,7 +428,7 @@ def order_status(p: Payment) -> dict[str, Any]:
         "error_code": code,
         "error_message": message,
         "card": _card(p),
-        "updated_at": _iso(p.updated_at),
+        "updated_at": iso_utc(p.updated_at),
     }
 
 
@@ -456,7 +453,7 @@ def order(p: Payment) -> dict[str, Any]:
             if auth
             else None
         ),
-        "created_at": _iso(p.created_at),
+        "created_at": iso_utc(p.created_at),
     }
 
 

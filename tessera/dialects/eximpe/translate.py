@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tessera.core.clock import utcnow
+from tessera.core.clock import iso_utc, utcnow
 from tessera.core.errors import (
     DuplicateReferenceError,
     ErrorCode,
@@ -207,7 +207,7 @@ def render_card(card: SavedCard) -> dict[str, Any]:
         "nickname": card.nickname,
         "expiry_month": card.exp_month,
         "expiry_year": card.exp_year,
-        "created_at": card.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": iso_utc(card.created_at),
     }
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from tessera.bootstrap import Container
-from tessera.core.clock import utcnow
+from tessera.core.clock import iso_utc, utcnow
 from tessera.core.errors import PermissionDeniedError, ValidationError
 from tessera.core.merchants import MerchantContext
 from tessera.core.payments import service
@@ -313,7 +313,7 @@ async def get_events(
         {
             **event,
             "object": "event",
-            "created_at": event["created_at"].isoformat().replace("+00:00", "Z"),
+            "created_at": iso_utc(event["created_at"]),
             "livemode": ctx.mode == "live",
         }
         for event in found

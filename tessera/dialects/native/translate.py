@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from tessera.core.clock import utcnow
+from tessera.core.clock import iso_utc, utcnow
 from tessera.core.errors import ErrorCode, TesseraError, ValidationError
 from tessera.core.merchants import MerchantContext
 from tessera.core.money import check_amount, normalise_currency
@@ -66,10 +65,6 @@ ERRORS: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.CARD_ALREADY_SAVED: (409, "invalid_request_error"),
     ErrorCode.DUPLICATE_REFERENCE: (409, "invalid_request_error"),
 }
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def card_data(card: CardIn, *, prefix: str = "card") -> CardData:
@@ -188,14 +183,14 @@ def render_payment(p: Payment, base_url: str = "") -> dict[str, Any]:
                 "status": op.status.value,
                 "error_code": op.error_code.value if op.error_code else None,
                 "reason_code": op.reason_code,
-                "created_at": _iso(op.created_at),
+                "created_at": iso_utc(op.created_at),
             }
             for op in p.operations
         ],
         "original_payment_id": p.original_payment_id,
         "livemode": p.mode == "live",
-        "created_at": _iso(p.created_at),
-        "updated_at": _iso(p.updated_at),
+        "created_at": iso_utc(p.created_at),
+        "updated_at": iso_utc(p.updated_at),
     }
 
 
@@ -213,8 +208,8 @@ def render_token(token: CardToken) -> dict[str, Any]:
         },
         "livemode": token.mode == "live",
         "used": token.used_at is not None,
-        "created_at": _iso(token.created_at),
-        "expires_at": _iso(token.expires_at),
+        "created_at": iso_utc(token.created_at),
+        "expires_at": iso_utc(token.expires_at),
     }
 
 
@@ -285,5 +280,5 @@ def render_card(card: SavedCard) -> dict[str, Any]:
         "network_token": card.network_token,
         "issuer_token": None,
         "livemode": card.mode == "live",
-        "created_at": _iso(card.created_at),
+        "created_at": iso_utc(card.created_at),
     }

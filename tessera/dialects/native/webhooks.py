@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from tessera.core.clock import utcnow
+from tessera.core.clock import iso_utc, utcnow
 from tessera.core.webhooks import service
 from tessera.core.webhooks.deliveries import Delivery
 from tessera.core.webhooks.endpoints import EVENT_TYPES, EndpointChanges, WebhookEndpoint
@@ -67,7 +67,7 @@ async def resolve_host(host: str) -> list[str]:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
+    return iso_utc(moment) if moment else None
 
 
 def render_endpoint(endpoint: WebhookEndpoint, *, with_secret: bool = False) -> dict[str, Any]:
