@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Header
+from fastapi import Depends
 from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
 
 from tessera.core.merchants import MerchantContext, authenticate_client, require_secret
 from tessera.dialects._common.deps import ContainerDep
 
+# Security schemes rather than header parameters: OpenAPI shows them under Authorize, and reading them is a
+# plain header look-up (FastAPI's parameter validation of four headers cost ~0.2 ms a request).
+# X-API-Version is accepted and ignored.
+_CLIENT_ID = APIKeyHeader(name="X-Client-ID", auto_error=False, description="Your client id")
+_CLIENT_SECRET = APIKeyHeader(name="X-Client-Secret", auto_error=False, description="Your secret key")
+_MERCHANT_ID = APIKeyHeader(name="X-Merchant-ID", auto_error=False, description="Your merchant id")
+
 
 async def eximpe_context(
     c: ContainerDep,
-    client_id: Annotated[str | None, Header(alias="X-Client-ID")] = None,
-    client_secret: Annotated[str | None, Header(alias="X-Client-Secret")] = None,
-    merchant_id: Annotated[str | None, Header(alias="X-Merchant-ID")] = None,
-    api_version: Annotated[str | None, Header(alias="X-API-Version", description="Accepted, not required")] = None,
+    client_id: Annotated[str | None, Depends(_CLIENT_ID)],
+    client_secret: Annotated[str | None, Depends(_CLIENT_SECRET)],
+    merchant_id: Annotated[str | None, Depends(_MERCHANT_ID)],
 ) -> MerchantContext:
     ctx = await authenticate_client(client_id, client_secret, merchant_id, uow=c.uow)
     return require_secret(ctx)  # a publishable key may not pay, save or read cards (403)
