@@ -1,6 +1,6 @@
 """Seed 000's orders under /eximpe, measured like the native flows: a new-card order and a saved-card
 order, each with a fresh `reference_id` per request (a reference may be used once), driven by
-bench/lua/eximpe.lua with EximPe's three credential headers.
+bench/lua/unique.lua with EximPe's three credential headers.
 
 The new-card order is seed 000's example body with the frictionless Visa the native one-call payment
 uses (the seed's own card always asks for a challenge, which no single call can finish) and without
@@ -53,15 +53,9 @@ _ORDER = {
 class EximpeFlow(Flow):
     headers: dict[str, str] = field(default_factory=dict)
 
-    def wrk_script(self) -> str:
-        return "eximpe.lua"
-
     def wrk_args(self, stop_after: int = 0) -> list[str]:
-        h, p = self.headers, self.payment
-        return [
-            p.path, h["X-Client-ID"], h["X-Client-Secret"], h["X-Merchant-ID"], self.content_type, p.body,
-            self.success, str(stop_after), f"b{secrets.token_hex(6)}",
-        ]  # fmt: skip
+        """unique.lua's arguments (no Authorization), with EximPe's headers appended."""
+        return [*super().wrk_args(stop_after), *(f"{name}: {value}" for name, value in self.headers.items())]
 
     def probe(self, base_url: str) -> str:
         body = self.payment.body.replace(UNIQUE_PLACEHOLDER, f"probe-{secrets.token_hex(8)}")
@@ -92,6 +86,7 @@ def eximpe_flows(base_url: str, credentials: dict[str, str]) -> list[Flow]:
         "X-Client-ID": credentials["client_id"],
         "X-Client-Secret": credentials["secret_key"],
         "X-Merchant-ID": credentials["merchant_id"],
+        "X-API-Version": "1.0.0",
     }
     identifier = f"bench-eximpe-{secrets.token_hex(8)}"
     saved = _post(

@@ -1,9 +1,10 @@
 -- Like oneshot.lua, but no two requests send the same body: request() replaces UNIQUE_ID in the body
 -- with <prefix>-<thread id>-<n>, n counting this thread's requests (for calls that refuse a repeat,
 -- such as saving the same card for the same owner twice).
--- Arguments (after `--`): path, Authorization header, Content-Type, body (holding UNIQUE_ID once), a
--- plain substring that a successful response's body contains, stop_after (responses per thread, 0 = run
--- for -d), and the prefix (random, fresh for every wrk run).
+-- Arguments (after `--`): path, Authorization header (empty for none), Content-Type, body (holding
+-- UNIQUE_ID once), a plain substring that a successful response's body contains, stop_after (responses
+-- per thread, 0 = run for -d), the prefix (random, fresh for every wrk run), then any further headers as
+-- "Name: value" (EximPe's three credential headers, for seed 000's orders).
 -- Counters: successes (2xx with the success marker), non_2xx, unexpected (2xx without it), responses.
 
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
@@ -17,8 +18,15 @@ local body_head, body_tail, prefix, sent
 function init(args)
   wrk.method = "POST"
   wrk.path = args[1]
-  wrk.headers["Authorization"] = args[2]
+  if args[2] ~= "" then
+    wrk.headers["Authorization"] = args[2]
+  end
   wrk.headers["Content-Type"] = args[3]
+  for i = 8, #args do
+    local name, value = string.match(args[i], "^([^:]+):%s*(.*)$")
+    assert(name, "a header argument is not 'Name: value': " .. args[i])
+    wrk.headers[name] = value
+  end
   local at = string.find(args[4], placeholder, 1, true)
   assert(at, "the body holds no " .. placeholder)
   body_head, body_tail = string.sub(args[4], 1, at - 1), string.sub(args[4], at + #placeholder)
