@@ -16,20 +16,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tessera.core.payments.model import Payment, PaymentStatus
 from tessera.core.threeds.model import from_b64url
-from tessera.dialects.eximpe.order_translate import STATUS as ORDER_STATUS
-from tessera.dialects.native.translate import STATUS
+from tessera.dialects import dialect_named
 from tessera.sandbox import pages
 
 router = APIRouter(prefix="/shopper", tags=["shopper"], include_in_schema=False)
 
 
 def return_to_merchant(payment: Payment) -> Response:
-    """Back to the merchant's return_url with the payment's id and status: in the words of the API that
-    made it (an EximPe order's `order_id` and seed 000's status; otherwise the native ones)."""
-    if payment.order_reference is not None:
-        found = {"order_id": payment.id, "status": ORDER_STATUS[payment.status]}
-    else:
-        found = {"payment_id": payment.id, "status": STATUS[payment.status]}
+    """Back to the merchant's return_url with the payment's id and status, in the words of the dialect
+    that made it (its channel)."""
+    found = dialect_named(payment.channel).shopper_return(payment)
     if not payment.return_url:
         return HTMLResponse(pages.status_page(payment.id, found["status"]))
     parts = urlsplit(payment.return_url)

@@ -7,8 +7,11 @@
     ├── PermissionDeniedError  a credential that may not do this
     ├── NotFoundError          no such resource for this merchant and mode
     ├── ConflictError          illegal transition, amount limit, idempotency key clash
-    │   └── DuplicateReferenceError  an order reference already used; names the existing payment
-    └── PaymentError           refused before any payment exists (an expired card)
+    │   └── DuplicateReferenceError  a unique reference already used; names the existing payment
+    ├── PaymentError           refused before any payment exists (an expired card)
+    └── ProcessorError
+        ├── ProcessorUnavailableError  no processor for this mode
+        └── NotSupportedError          the processor cannot do this operation (checked before anything is committed)
 
 Messages name fields and rules; they never carry a card number, a CVV or a secret.
 """
@@ -44,6 +47,7 @@ class ErrorCode(StrEnum):
     CARD_ALREADY_SAVED = "card_already_saved"
     DUPLICATE_REFERENCE = "duplicate_reference"
     PROCESSOR_UNAVAILABLE = "processor_unavailable"
+    OPERATION_NOT_SUPPORTED = "operation_not_supported"
 
 
 PAYMENT_ERROR_CODES: frozenset[ErrorCode] = frozenset(
@@ -103,7 +107,7 @@ class ConflictError(TesseraError):
 
 
 class DuplicateReferenceError(ConflictError):
-    """An order's reference is already taken by `existing_id` (which may be None if it could not be
+    """A payment's unique reference is already taken by `existing_id` (which may be None if it could not be
     read back); nothing was charged for the repeat."""
 
     default_code = ErrorCode.DUPLICATE_REFERENCE
@@ -117,7 +121,17 @@ class PaymentError(TesseraError):
     default_code = ErrorCode.CARD_DECLINED
 
 
-class ProcessorUnavailableError(TesseraError):
+class ProcessorError(TesseraError):
+    default_code = ErrorCode.PROCESSOR_UNAVAILABLE
+
+
+class ProcessorUnavailableError(ProcessorError):
     """No processor is configured for the credential's mode."""
 
     default_code = ErrorCode.PROCESSOR_UNAVAILABLE
+
+
+class NotSupportedError(ProcessorError):
+    """The payment's processor does not offer the operation asked for (its declared capabilities)."""
+
+    default_code = ErrorCode.OPERATION_NOT_SUPPORTED

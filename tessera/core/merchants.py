@@ -44,6 +44,7 @@ class Merchant:
     callback_url: str | None = None
     webhook_secret: str | None = None
     threeds_policy: str = "auto"
+    attempt_budget: int = 3  # how many cards an intent may try before it fails
 
     def allows_return_url_host(self, host: str) -> bool:
         host = host.lower().rstrip(".")

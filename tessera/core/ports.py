@@ -6,8 +6,8 @@ depends only on these protocols and the frozen dataclasses that cross them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, Self
@@ -37,6 +37,69 @@ class Outcome(StrEnum):
     UNKNOWN = "unknown"  # sent, no answer: recovery must resolve it
 
 
+class Capability(StrEnum):
+    """What a processor can do. The core checks the capability an operation needs before it commits
+    anything, so an unsupported operation is refused up front instead of becoming an unknown outcome."""
+
+    AUTHORIZE = "authorize"  # PA: reserve funds
+    SALE = "sale"  # DB: authorise and capture in one message
+    CAPTURE = "capture"
+    PARTIAL_CAPTURE = "partial_capture"
+    VOID = "void"
+    REFUND = "refund"
+    PARTIAL_REFUND = "partial_refund"
+    REVERSE = "reverse"  # undo an authorisation whose answer was lost
+    INQUIRE = "inquire"  # ask what became of an operation
+    MERCHANT_INITIATED = "merchant_initiated"  # RB: a sale with no cardholder present
+
+
+class Initiator(StrEnum):
+    """Who starts an authorisation: the cardholder (present, with CVV or 3-D Secure) or the merchant
+    (a rebill on a stored credential, which networks tie to the first payment's transaction id)."""
+
+    CARDHOLDER = "cardholder"
+    MERCHANT = "merchant"
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorData:
+    """What a processor numbers an operation by, prepared before the call and committed with the
+    pending operation, so that a crash after sending still leaves what the acquirer knows it by: the
+    trace number (ISO 8583 STAN), the retrieval reference (RRN), and the approval code once known."""
+
+    trace_number: str | None = None
+    retrieval_ref: str | None = None
+    approval_code: str | None = None
+    extra: tuple[tuple[str, str], ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.trace_number is not None:
+            out["trace_number"] = self.trace_number
+        if self.retrieval_ref is not None:
+            out["retrieval_ref"] = self.retrieval_ref
+        if self.approval_code is not None:
+            out["approval_code"] = self.approval_code
+        if self.extra:
+            out["extra"] = dict(self.extra)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> ProcessorData:
+        if not data:
+            return NO_PROCESSOR_DATA
+        extra = data.get("extra") or {}
+        return cls(
+            data.get("trace_number"),
+            data.get("retrieval_ref"),
+            data.get("approval_code"),
+            tuple(sorted((str(k), str(v)) for k, v in extra.items())),
+        )
+
+
+NO_PROCESSOR_DATA = ProcessorData()
+
+
 @dataclass(frozen=True, slots=True)
 class AuthenticationData:
     """A 3-D Secure result as the acquirer needs it in the authorisation."""
@@ -63,25 +126,60 @@ class AuthorizeRequest:
     expiry: Expiry
     cvv: CVV | None
     holder_name: str | None
-    capture: bool  # True for a sale (DB), False for a pre-authorisation (PA)
+    capture: bool  # True for a sale (DB, RB), False for a pre-authorisation (PA)
     authentication: AuthenticationData | None = None
+    initiator: Initiator = Initiator.CARDHOLDER
+    # For a merchant-initiated authorisation: the network's id of the first, cardholder-present one.
+    network_transaction_id: str | None = None
+    data: ProcessorData = NO_PROCESSOR_DATA
+
+
+@dataclass(frozen=True, slots=True)
+class OriginalAuthorisation:
+    """The approved authorisation a follow-up refers to, as the acquirer knows it."""
+
+    operation_id: str
+    processor_ref: str
+    amount: int
+    data: ProcessorData = NO_PROCESSOR_DATA
+    network_transaction_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class FollowUpRequest:
-    """Capture, void or refund of an earlier approved operation, named by its processor reference."""
+    """Capture, void or refund of an earlier approved authorisation."""
 
     operation_id: str
     payment_id: str
     amount: int
     currency: str
-    original_ref: str
+    original: OriginalAuthorisation
+    data: ProcessorData = NO_PROCESSOR_DATA
+
+    @property
+    def original_ref(self) -> str:
+        return self.original.processor_ref
+
+
+@dataclass(frozen=True, slots=True)
+class ReverseRequest:
+    """Undo an authorisation whose answer was lost (ISO 8583's reversal advice): the acquirer matches
+    it by the original's trace data, since the gateway may never have learnt its reference."""
+
+    operation_id: str  # the authorisation being reversed
+    payment_id: str
+    amount: int
+    currency: str
+    original_data: ProcessorData
+    processor_ref: str | None = None  # when an inquiry found it
+    data: ProcessorData = NO_PROCESSOR_DATA
 
 
 @dataclass(frozen=True, slots=True)
 class InquireRequest:
     operation_id: str
     payment_id: str
+    data: ProcessorData = NO_PROCESSOR_DATA
 
 
 class ReportKind(StrEnum):
@@ -93,9 +191,10 @@ class ReportKind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class AcquirerReport:
     """What an acquirer tells the gateway on its own: a chargeback, its reversal, or a receipt. It names
-    the payment by the processor reference of its authorisation."""
+    the payment by the processor reference of its authorisation, unique within that processor."""
 
     kind: ReportKind
+    processor: str
     processor_ref: str
     amount: int | None = None  # None: all that the operation can take
     reason_code: str | None = None
@@ -110,20 +209,52 @@ class ProcessorResult:
     error_code: ErrorCode | None = None
     auth_code: str | None = None
     retrieval_ref: str | None = None
+    network_transaction_id: str | None = None
 
 
 class Processor(Protocol):
+    """An acquirer link. Stateless towards storage: the core commits a pending operation (with what
+    `prepare` returned), calls, then records the result."""
+
     name: str
+    capabilities: frozenset[Capability]
+
+    async def start(self) -> None:
+        """Open connections (an ISO 8583 link); called once before the first operation."""
+        ...
+
+    async def stop(self) -> None: ...
+
+    def prepare(self, operation_type: str) -> ProcessorData:
+        """Number a new operation (trace number, retrieval reference) before it is committed."""
+        ...
 
     async def authorize(self, req: AuthorizeRequest) -> ProcessorResult: ...
     async def capture(self, req: FollowUpRequest) -> ProcessorResult: ...
     async def void(self, req: FollowUpRequest) -> ProcessorResult: ...
     async def refund(self, req: FollowUpRequest) -> ProcessorResult: ...
 
+    async def reverse(self, req: ReverseRequest) -> ProcessorResult:
+        """Undo an authorisation whose outcome was unknown; APPROVED once nothing is held."""
+        ...
+
     async def inquire(self, req: InquireRequest) -> ProcessorResult:
         """What became of an operation: APPROVED if the acquirer holds it approved, DECLINED if it
         was declined or never arrived, UNKNOWN if the acquirer cannot say now."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorConfig:
+    """What a processor factory is given: its options (from a URL such as `iso8583://host:port?x=y`)
+    and a key derived from the gateway's secrets for processors that need one."""
+
+    name: str
+    options: Mapping[str, str] = field(default_factory=dict)
+    key: bytes = b""
+
+
+ProcessorFactory = Callable[[ProcessorConfig], Processor]
 
 
 class ProcessorRegistry(Protocol):
@@ -136,7 +267,7 @@ class ProcessorRegistry(Protocol):
 
 class PaymentRepository(Protocol):
     async def add(self, payment: Payment) -> None:
-        """Insert a new payment; DuplicateOrderReferenceError if its order reference is taken."""
+        """Insert a new payment; ReferenceTakenError if its unique reference is taken."""
         ...
 
     async def get(self, merchant_id: str, mode: str, payment_id: str) -> Payment | None: ...
@@ -148,12 +279,12 @@ class PaymentRepository(Protocol):
         Raises ConcurrentUpdateError when the row changed since it was read."""
         ...
 
-    async def get_by_order_reference(self, merchant_id: str, mode: str, reference: str) -> Payment | None:
-        """The payment made for an order `reference` (unique per merchant and mode)."""
+    async def get_by_unique_reference(self, merchant_id: str, mode: str, reference: str) -> Payment | None:
+        """The payment made for a merchant's unique `reference` (unique per merchant and mode)."""
         ...
 
-    async def get_by_processor_ref_for_update(self, processor_ref: str) -> Payment | None:
-        """The payment whose authorisation the acquirer knows by `processor_ref` (its reports name it)."""
+    async def get_by_processor_ref_for_update(self, processor: str, processor_ref: str) -> Payment | None:
+        """The payment whose authorisation `processor` knows by `processor_ref` (its reports name it)."""
         ...
 
     async def authorized_before(self, cutoff: datetime, limit: int) -> Sequence[str]:
@@ -219,6 +350,7 @@ class StoredCiphertext:
 class MerchantRepository(Protocol):
     async def add(self, merchant: Merchant, keys: Sequence[ApiKey]) -> None: ...
     async def find_key(self, key_hash: str) -> tuple[ApiKey, Merchant] | None: ...
+    async def get(self, merchant_id: str) -> Merchant | None: ...
     async def count(self) -> int: ...
     async def set_status(self, merchant_id: str, status: str) -> None: ...
 
@@ -296,8 +428,8 @@ class ConcurrentUpdateError(Exception):
     """A row changed between read and write; the caller re-reads and decides again."""
 
 
-class DuplicateOrderReferenceError(Exception):
-    """A new payment's order reference is already taken (the store's unique index said so)."""
+class ReferenceTakenError(Exception):
+    """A new payment's unique reference is already taken (the store's unique index said so)."""
 
 
 # -------------------------------------------------------------------------------------- other roles

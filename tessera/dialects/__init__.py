@@ -13,9 +13,11 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import Response
 
 from tessera.core.errors import TesseraError
+from tessera.core.payments.model import Payment
 
 
 class Dialect(Protocol):
+    name: str  # the channel of the payments it makes
     prefix: str
 
     def mount(self, app: FastAPI) -> None: ...
@@ -23,11 +25,17 @@ class Dialect(Protocol):
     def render_validation(self, errors: list[dict[str, Any]]) -> Response: ...
     def render_http(self, status: int, detail: str) -> Response: ...
 
+    def shopper_return(self, payment: Payment) -> dict[str, str]:
+        """What the shopper's browser carries back to the merchant's return_url, in this dialect's
+        words (its id and status parameters)."""
+        ...
+
 
 class ModuleDialect:
     """A dialect whose routes live in one router and whose error bodies come from one `errors` module
     (with `error_response`, `validation_response` and `http_response`)."""
 
+    name: str
     prefix: str
 
     def __init__(self, router: APIRouter, errors: ModuleType) -> None:
@@ -58,6 +66,14 @@ def _dialects() -> list[Dialect]:
 
 
 DIALECTS: list[Dialect] = _dialects()
+
+
+def dialect_named(name: str) -> Dialect:
+    """The dialect that made payments of channel `name`; the native one for a channel no longer served."""
+    for dialect in DIALECTS:
+        if dialect.name == name:
+            return dialect
+    return DIALECTS[0]
 
 
 def dialect_for(path: str) -> Dialect:

@@ -1,17 +1,31 @@
 """Processors: the acquirers behind the core's `Processor` port, one folder each.
 
-`PROCESSORS` names every processor that can be configured; `Registry` picks one per mode.
+`PROCESSORS` names every processor that can be configured, each by a factory taking its
+`ProcessorConfig`; `Registry` builds them from settings, picks one per mode, and starts and stops them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from urllib.parse import parse_qsl, urlsplit
 
 from tessera.core.errors import ProcessorUnavailableError
-from tessera.core.ports import Processor
+from tessera.core.ports import Processor, ProcessorConfig, ProcessorFactory
 from tessera.processors.sandbox.processor import SandboxProcessor
 
-PROCESSORS: dict[str, Callable[[], Processor]] = {"sandbox": SandboxProcessor}
+PROCESSORS: dict[str, ProcessorFactory] = {"sandbox": SandboxProcessor.from_config}
+
+
+def parse_processor(spec: str, *, key: bytes = b"") -> ProcessorConfig:
+    """`sandbox`, or a URL whose scheme names the processor (`iso8583://host:port?timeout=2`)."""
+    if "://" not in spec:
+        return ProcessorConfig(spec, {}, key)
+    parts = urlsplit(spec)
+    options = dict(parse_qsl(parts.query))
+    if parts.hostname:
+        options["host"] = parts.hostname
+    if parts.port:
+        options["port"] = str(parts.port)
+    return ProcessorConfig(parts.scheme, options, key)
 
 
 class Registry:
@@ -19,13 +33,22 @@ class Registry:
 
     def __init__(self, live: str | None, *, sandbox_key: bytes = b"") -> None:
         self._by_name: dict[str, Processor] = {"sandbox": SandboxProcessor(sandbox_key)}
-        if live and live not in self._by_name:
-            if live not in PROCESSORS:
-                raise ValueError(f"unknown processor {live!r}; known: {sorted(PROCESSORS)}")
-            self._by_name[live] = PROCESSORS[live]()
         self._modes: dict[str, str] = {"test": "sandbox"}
         if live:
-            self._modes["live"] = live
+            config = parse_processor(live, key=sandbox_key)
+            if config.name not in PROCESSORS:
+                raise ValueError(f"unknown processor {config.name!r}; known: {sorted(PROCESSORS)}")
+            if config.name not in self._by_name:
+                self._by_name[config.name] = PROCESSORS[config.name](config)
+            self._modes["live"] = config.name
+
+    async def start(self) -> None:
+        for processor in self._by_name.values():
+            await processor.start()
+
+    async def stop(self) -> None:
+        for processor in self._by_name.values():
+            await processor.stop()
 
     def for_mode(self, mode: str) -> Processor:
         name = self._modes.get(mode)

@@ -15,6 +15,7 @@ from tessera.core.errors import ErrorCode
 from tessera.core.merchants import ApiKey, KeyKind, Merchant, MerchantStatus
 from tessera.core.payments.events import Event
 from tessera.core.payments.model import (
+    Attempt,
     AuthenticationSummary,
     CaptureMethod,
     CardSnapshot,
@@ -26,7 +27,7 @@ from tessera.core.payments.model import (
     PaymentStatus,
     SaveCardOnSuccess,
 )
-from tessera.core.ports import ConcurrentUpdateError, DuplicateOrderReferenceError, StoredCiphertext
+from tessera.core.ports import ConcurrentUpdateError, Initiator, ProcessorData, ReferenceTakenError, StoredCiphertext
 from tessera.core.threeds.model import TransStatus
 from tessera.core.threeds.records import Authentication, ChallengeState
 from tessera.core.vault.brands import Brand
@@ -58,6 +59,16 @@ _PAYMENT_MUTABLE = (
     "error_message",
     "next_action",
     "card_to_save",
+    "card_token",
+    "browser",
+    "return_url",
+    "channel_data",
+    "attempts",
+    "network_transaction_id",
+    "auth_status",
+    "auth_eci",
+    "auth_version",
+    "auth_liability_shift",
     "updated_at",
 )
 _OPERATION_MUTABLE = (
@@ -67,6 +78,7 @@ _OPERATION_MUTABLE = (
     "response_code",
     "auth_code",
     "reason_code",
+    "processor_data",
     "updated_at",
 )
 _INSERT_PAYMENT = insert(t.payments)
@@ -89,28 +101,32 @@ _PAYMENT_BY_ID = select(t.payments).where(t.payments.c.id == bindparam("payment_
 _PAYMENT_SCOPED = _PAYMENT_BY_ID.where(
     t.payments.c.merchant_id == bindparam("merchant_id"), t.payments.c.mode == bindparam("mode")
 )
-_PAYMENT_BY_REF = select(t.payments).where(t.payments.c.processor_ref == bindparam("processor_ref"))
-_PAYMENT_BY_ORDER = select(t.payments).where(
+_PAYMENT_BY_REF = select(t.payments).where(
+    t.payments.c.processor == bindparam("processor"), t.payments.c.processor_ref == bindparam("processor_ref")
+)
+_PAYMENT_BY_UNIQUE_REFERENCE = select(t.payments).where(
     t.payments.c.merchant_id == bindparam("merchant_id"),
     t.payments.c.mode == bindparam("mode"),
-    t.payments.c.order_reference == bindparam("order_reference"),
+    t.payments.c.unique_reference == bindparam("unique_reference"),
 )
+_MERCHANT_BY_ID = select(t.merchants).where(t.merchants.c.id == bindparam("merchant_id"))
 _LOCKED = {stmt: stmt.with_for_update() for stmt in (_PAYMENT_BY_ID, _PAYMENT_SCOPED, _PAYMENT_BY_REF)}
 
 
 def _payment_values(p: Payment) -> dict[str, Any]:
+    card = p.card
     return {
         "status": p.status.value,
         "amount_authorized": p.amount_authorized,
         "amount_captured": p.amount_captured,
         "amount_refunded": p.amount_refunded,
         "amount_charged_back": p.amount_charged_back,
-        "card_bin": p.card.bin,
-        "card_last4": p.card.last4,
-        "card_brand": p.card.brand,
-        "card_exp_month": p.card.exp_month,
-        "card_exp_year": p.card.exp_year,
-        "card_holder_name": p.card.holder_name,
+        "card_bin": card.bin if card else None,
+        "card_last4": card.last4 if card else None,
+        "card_brand": card.brand if card else None,
+        "card_exp_month": card.exp_month if card else None,
+        "card_exp_year": card.exp_year if card else None,
+        "card_holder_name": card.holder_name if card else None,
         "processor_ref": p.processor_ref,
         "auth_code": p.auth_code,
         "retrieval_ref": p.retrieval_ref,
@@ -127,6 +143,11 @@ def _payment_values(p: Payment) -> dict[str, Any]:
             else None
         ),
         "card_to_save": p.card_to_save.as_dict() if p.card_to_save else None,
+        "browser": p.browser,
+        "return_url": p.return_url,
+        "channel_data": p.channel_data,
+        "attempts": [a.as_dict() for a in p.attempts],
+        "network_transaction_id": p.network_transaction_id,
         "updated_at": p.updated_at,
     }
 
@@ -139,6 +160,7 @@ def _operation_values(op: Operation) -> dict[str, Any]:
         "response_code": op.response_code,
         "auth_code": op.auth_code,
         "reason_code": op.reason_code,
+        "processor_data": op.processor_data.as_dict() or None,
         "updated_at": op.updated_at,
     }
 
@@ -157,6 +179,7 @@ def _operation(row: Row[Any]) -> Operation:
         response_code=row.response_code,
         auth_code=row.auth_code,
         reason_code=row.reason_code,
+        processor_data=ProcessorData.from_dict(row.processor_data),
     )
 
 
@@ -170,9 +193,16 @@ def payment_from_row(row: Row[Any], ops: list[Operation]) -> Payment:
         currency=row.currency,
         capture_method=CaptureMethod(row.capture_method),
         status=PaymentStatus(row.status),
-        card=CardSnapshot(
-            row.card_bin, row.card_last4, row.card_brand, row.card_exp_month, row.card_exp_year, row.card_holder_name
+        card=(
+            CardSnapshot(
+                row.card_bin, row.card_last4, row.card_brand, row.card_exp_month, row.card_exp_year, row.card_holder_name
+            )
+            if row.card_bin is not None
+            else None
         ),
+        channel=row.channel,
+        channel_data=row.channel_data,
+        unique_reference=row.unique_reference,
         processor=row.processor,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -199,9 +229,10 @@ def payment_from_row(row: Row[Any], ops: list[Operation]) -> Payment:
             else None
         ),
         next_action=NextAction(action["url"], action["method"], action["params"]) if action else None,
-        mop_type=row.mop_type,
-        order_reference=row.order_reference,
-        order_details=row.order_details,
+        initiator=Initiator(row.initiator),
+        network_transaction_id=row.network_transaction_id,
+        attempt_budget=row.attempt_budget,
+        attempts=[Attempt.from_dict(a) for a in row.attempts or ()],
         card_to_save=SaveCardOnSuccess.from_dict(row.card_to_save) if row.card_to_save else None,
         version=row.version,
         operations=ops,
@@ -223,30 +254,29 @@ class SqlPaymentRepository:
             "currency": payment.currency,
             "capture_method": payment.capture_method.value,
             "processor": payment.processor,
+            "channel": payment.channel,
             "reference": payment.reference,
+            "unique_reference": payment.unique_reference,
             "description": payment.description,
-            "return_url": payment.return_url,
             "customer": payment.customer,
-            "browser": payment.browser,
             "metadata": payment.metadata,
             "original_payment_id": payment.original_payment_id,
-            "mop_type": payment.mop_type,
-            "order_reference": payment.order_reference,
-            "order_details": payment.order_details,
+            "initiator": payment.initiator.value,
+            "attempt_budget": payment.attempt_budget,
             "version": payment.version,
             "created_at": payment.created_at,
         }
-        if payment.order_reference is None:
+        if payment.unique_reference is None:
             await self._conn.execute(_INSERT_PAYMENT, values)
         else:
             try:
                 await self._conn.execute(_INSERT_PAYMENT, values)
             except IntegrityError as exc:
-                # The unique index on the order reference decides between racing requests on both
+                # The unique index on the reference decides between racing requests on both
                 # databases; anything else is not ours to explain.
-                if "order_reference" not in str(exc.orig):
+                if "unique_reference" not in str(exc.orig):
                     raise
-                raise DuplicateOrderReferenceError(payment.order_reference) from None
+                raise ReferenceTakenError(payment.unique_reference) from None
         await self._flush_children(payment)
 
     async def _load(self, query: Any, params: dict[str, str], lock: bool) -> Payment | None:
@@ -306,12 +336,13 @@ class SqlPaymentRepository:
         if payment.events:
             await insert_events(self._conn, payment.events, sqlite=self._sqlite)
 
-    async def get_by_order_reference(self, merchant_id: str, mode: str, reference: str) -> Payment | None:
-        params = {"merchant_id": merchant_id, "mode": mode, "order_reference": reference}
-        return await self._load(_PAYMENT_BY_ORDER, params, lock=False)
+    async def get_by_unique_reference(self, merchant_id: str, mode: str, reference: str) -> Payment | None:
+        params = {"merchant_id": merchant_id, "mode": mode, "unique_reference": reference}
+        return await self._load(_PAYMENT_BY_UNIQUE_REFERENCE, params, lock=False)
 
-    async def get_by_processor_ref_for_update(self, processor_ref: str) -> Payment | None:
-        return await self._load(_PAYMENT_BY_REF, {"processor_ref": processor_ref}, lock=True)
+    async def get_by_processor_ref_for_update(self, processor: str, processor_ref: str) -> Payment | None:
+        params = {"processor": processor, "processor_ref": processor_ref}
+        return await self._load(_PAYMENT_BY_REF, params, lock=True)
 
     async def authorized_before(self, cutoff: datetime, limit: int) -> Sequence[str]:
         c = t.payments.c
@@ -434,6 +465,7 @@ class SqlMerchantRepository:
                     "callback_url": merchant.callback_url,
                     "webhook_secret": merchant.webhook_secret,
                     "threeds_policy": merchant.threeds_policy,
+                    "attempt_budget": merchant.attempt_budget,
                     "created_at": merchant.created_at,
                 }
             ],
@@ -481,11 +513,28 @@ class SqlMerchantRepository:
             callback_url=mapping[m.callback_url],
             webhook_secret=mapping[m.webhook_secret],
             threeds_policy=mapping[m.threeds_policy],
+            attempt_budget=mapping[m.attempt_budget],
         )
         return key, merchant
 
     async def find_key(self, key_hash: str) -> tuple[ApiKey, Merchant] | None:
         return await self._find(_KEY_BY_HASH, {"key_hash": key_hash})
+
+    async def get(self, merchant_id: str) -> Merchant | None:
+        row = (await self._conn.execute(_MERCHANT_BY_ID, {"merchant_id": merchant_id})).first()
+        if row is None:
+            return None
+        return Merchant(
+            id=row.id,
+            name=row.name,
+            status=MerchantStatus(row.status),
+            created_at=row.created_at,
+            allowed_domains=list(row.allowed_domains or []),
+            callback_url=row.callback_url,
+            webhook_secret=row.webhook_secret,
+            threeds_policy=row.threeds_policy,
+            attempt_budget=row.attempt_budget,
+        )
 
     async def count(self) -> int:
         rows = await self._conn.execute(select(t.merchants.c.id).limit(1))

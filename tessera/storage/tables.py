@@ -72,6 +72,7 @@ merchants = Table(
     Column("callback_url", Text),
     Column("webhook_secret", String(100)),
     Column("threeds_policy", String(20), nullable=False, server_default="auto"),
+    Column("attempt_budget", Integer, nullable=False, server_default="3"),
     Column("created_at", Timestamp(), nullable=False),
 )
 
@@ -169,11 +170,12 @@ payments = Table(
     Column("amount_captured", BigInteger, nullable=False, server_default="0"),
     Column("amount_refunded", BigInteger, nullable=False, server_default="0"),
     Column("amount_charged_back", BigInteger, nullable=False, server_default="0"),
-    Column("card_bin", String(8), nullable=False),
-    Column("card_last4", String(4), nullable=False),
-    Column("card_brand", String(20), nullable=False),
-    Column("card_exp_month", Integer, nullable=False),
-    Column("card_exp_year", Integer, nullable=False),
+    # The card of the last attempt; none while an intent waits for its first.
+    Column("card_bin", String(8)),
+    Column("card_last4", String(4)),
+    Column("card_brand", String(20)),
+    Column("card_exp_month", Integer),
+    Column("card_exp_year", Integer),
     Column("card_holder_name", String(200)),
     Column("processor", String(40), nullable=False),
     Column("processor_ref", String(80)),
@@ -194,20 +196,24 @@ payments = Table(
     Column("auth_eci", String(2)),
     Column("auth_version", String(8)),
     Column("auth_liability_shift", Boolean),
-    # Seed 000's orders: the method of payment, the reference_id (unique per merchant and mode, so a
-    # repeat can never charge twice), product and invoice; and a card waiting to be saved after a challenge.
-    Column("mop_type", String(16)),
-    Column("order_reference", String(200)),
-    Column("order_details", JSON),
-    Column("card_to_save", JSON),
+    # Which dialect made it, and that dialect's own words (opaque to the core).
+    Column("channel", String(20), nullable=False, server_default="native"),
+    Column("channel_data", JSON),
+    # A reference unique per merchant and mode, so a repeat can never charge twice.
+    Column("unique_reference", String(200)),
+    Column("card_to_save", JSON),  # a card waiting to be saved after a challenge
+    Column("initiator", String(12), nullable=False, server_default="cardholder"),
+    Column("network_transaction_id", String(40)),
+    Column("attempt_budget", Integer, nullable=False, server_default="1"),
+    Column("attempts", JSON),
     Column("version", Integer, nullable=False, server_default="0"),
     Column("created_at", Timestamp(), nullable=False),
     Column("updated_at", Timestamp(), nullable=False),
     Index("ix_payments_list", "merchant_id", "mode", "id"),
     Index("ix_payments_reference", "merchant_id", "mode", "reference"),
-    Index("ix_payments_processor_ref", "processor_ref"),
+    Index("ix_payments_processor_ref", "processor", "processor_ref", unique=True),
     Index("ix_payments_status_age", "status", "created_at"),
-    Index("ix_payments_order_reference", "merchant_id", "mode", "order_reference", unique=True),
+    Index("ix_payments_unique_reference", "merchant_id", "mode", "unique_reference", unique=True),
 )
 
 operations = Table(
@@ -224,6 +230,7 @@ operations = Table(
     Column("response_code", String(12)),
     Column("auth_code", String(12)),
     Column("reason_code", String(40)),
+    Column("processor_data", JSON),  # trace number, retrieval reference: committed before the call
     Column("created_at", Timestamp(), nullable=False),
     Column("updated_at", Timestamp(), nullable=False),
     Index("ix_operations_payment", "payment_id"),

@@ -580,8 +580,9 @@ async def test_an_order_is_the_native_payment_and_refunds_and_chargebacks_show_i
     assert found["status"] == "charged_back" and found["amount_charged_back"] == "750.00"
 
 
-async def test_the_orders_events_carry_mop_type(client: AsyncClient, merchant: Merchant) -> None:
+async def test_the_orders_events_carry_their_channel_and_mop_type(client: AsyncClient, merchant: Merchant) -> None:
     order_id = (await create(client, merchant, order_body(reference="EVT-1"))).json()["data"]["order_id"]
     events = (await client.get("/v1/events", headers=auth(merchant.test.secret_key))).json()["data"]
     mine = [e for e in events if e["payment_id"] == order_id]
-    assert mine and all(e["data"]["mop_type"] == "debit_card" for e in mine)
+    assert mine and all(e["data"]["channel"] == "eximpe" for e in mine)
+    assert all(e["data"]["channel_data"]["mop_type"] == "debit_card" for e in mine)

@@ -177,7 +177,7 @@ async def test_bad_card_data_names_the_field_and_never_echoes_it(
         ({"amount": 10_000_000_000, "currency": "INR", "card": card()}, "parameter_invalid", "amount"),
         ({"amount": 100, "currency": "ZZZ", "card": card()}, "parameter_invalid", "currency"),
         ({"amount": 100, "currency": "XAU", "card": card()}, "parameter_invalid", "currency"),
-        ({"amount": 100, "currency": "INR"}, "parameter_invalid", None),
+        ({"amount": 100, "currency": "INR", "card": card(), "token": "tok_x"}, "parameter_invalid", None),
         (
             {"amount": 100, "currency": "INR", "card": card(), "capture_method": "later"},
             "parameter_invalid",

@@ -7,7 +7,15 @@ import asyncio
 import pytest
 
 from tessera.core.errors import ErrorCode
-from tessera.core.ports import AuthorizeRequest, FollowUpRequest, InquireRequest, Outcome
+from tessera.core.ports import (
+    NO_PROCESSOR_DATA,
+    AuthorizeRequest,
+    FollowUpRequest,
+    InquireRequest,
+    OriginalAuthorisation,
+    Outcome,
+    ReverseRequest,
+)
 from tessera.core.vault.pan import CVV, PAN, Expiry
 from tessera.processors.sandbox.cards import TEST_CARDS, Behaviour
 from tessera.processors.sandbox.processor import SandboxProcessor
@@ -56,15 +64,21 @@ async def test_refused_connection_is_unavailable() -> None:
     assert result.outcome is Outcome.UNAVAILABLE
 
 
+def _original(processor_ref: str) -> OriginalAuthorisation:
+    return OriginalAuthorisation("op_auth", processor_ref, 1000)
+
+
 async def test_the_silent_acquirer_never_answers_but_holds_the_approval() -> None:
     sandbox = SandboxProcessor()
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(sandbox.authorize(_request("4000000000000259", "op_t")), 0.05)
     found = await sandbox.inquire(InquireRequest("op_t", "pay_1"))
     assert found.outcome is Outcome.APPROVED
-    reversed_ = await sandbox.void(FollowUpRequest("op_rv", "pay_1", 1000, "INR", found.processor_ref or ""))
+    reversed_ = await sandbox.reverse(
+        ReverseRequest("op_t", "pay_1", 1000, "INR", original_data=NO_PROCESSOR_DATA, processor_ref=found.processor_ref)
+    )
     assert reversed_.outcome is Outcome.APPROVED
-    after = await sandbox.capture(FollowUpRequest("op_cp", "pay_1", 1000, "INR", found.processor_ref or ""))
+    after = await sandbox.capture(FollowUpRequest("op_cp", "pay_1", 1000, "INR", _original(found.processor_ref or "")))
     assert after.outcome is Outcome.DECLINED
 
 
@@ -74,7 +88,9 @@ async def test_an_operation_the_acquirer_never_saw_inquires_as_declined() -> Non
 
 
 async def test_follow_ups_on_a_reference_from_before_a_restart_are_honoured() -> None:
-    result = await SandboxProcessor().capture(FollowUpRequest("op_2", "pay_1", 500, "INR", "sbx_0123456789abcdef"))
+    result = await SandboxProcessor().capture(
+        FollowUpRequest("op_2", "pay_1", 500, "INR", _original("sbx_0123456789abcdef"))
+    )
     assert result.outcome is Outcome.APPROVED
 
 

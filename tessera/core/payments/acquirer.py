@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 async def apply_report(report: AcquirerReport, *, deps: PaymentDeps) -> Payment:
     while True:
         async with deps.uow() as tx:
-            payment = await tx.payments.get_by_processor_ref_for_update(report.processor_ref)
+            payment = await tx.payments.get_by_processor_ref_for_update(report.processor, report.processor_ref)
             if payment is None:
                 raise NotFoundError("no payment has that processor reference", field="processor_ref")
             now = utcnow()
@@ -60,7 +60,9 @@ async def report_for_payment(
         raise NotFoundError("no such payment", field="id")
     if payment.processor_ref is None:
         raise ConflictError(f"a payment that is {payment.status.value} has nothing at the acquirer to report on")
-    report = AcquirerReport(kind, payment.processor_ref, amount, reason_code, f"rpt_{utcnow():%Y%m%d%H%M%S%f}")
+    report = AcquirerReport(
+        kind, payment.processor, payment.processor_ref, amount, reason_code, f"rpt_{utcnow():%Y%m%d%H%M%S%f}"
+    )
     return await apply_report(report, deps=deps)
 
 

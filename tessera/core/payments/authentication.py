@@ -69,6 +69,7 @@ async def receive_rreq(rreq: dict[str, Any], *, deps: PaymentDeps) -> dict[str, 
             record.ds_trans_id,
             record.acs_trans_id,
         )
+        assert payment.card is not None  # a challenge is for a card
         try:
             result = read_rreq(rreq, expected=expected, brand=Brand(payment.card.brand))
         except ValueError:

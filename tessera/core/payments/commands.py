@@ -10,6 +10,7 @@ from tessera.core.payments.model import CaptureMethod, SaveCardOnSuccess
 __all__ = [
     "CapturePayment",
     "CardSource",
+    "ConfirmPayment",
     "CreatePayment",
     "PaymentSource",
     "RebillPayment",
@@ -43,11 +44,17 @@ PaymentSource = CardSource | TokenSource | SavedCardSource
 
 @dataclass(frozen=True, slots=True)
 class CreatePayment:
+    """A new payment. With a `source` it is confirmed at once (one attempt: a decline fails it);
+    without one it is an intent in `requires_payment_method`, confirmed later with `ConfirmPayment`.
+
+    The core checks every rule itself (amount, currency, return URL, browser data, the merchant's 3-D
+    Secure policy and attempt budget): a dialect only translates its vendor's words into this."""
+
     merchant_id: str
     mode: str
     amount: int
     currency: str
-    source: PaymentSource
+    source: PaymentSource | None = None
     capture_method: CaptureMethod = CaptureMethod.AUTOMATIC
     reference: str | None = None
     description: str | None = None
@@ -56,11 +63,22 @@ class CreatePayment:
     browser: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     save_card: SaveCardOnSuccess | None = None
-    merchant_name: str = ""
-    threeds_policy: str = "auto"
-    mop_type: str | None = None
-    order_reference: str | None = None  # unique per merchant and mode: a repeat is refused, never charged
-    order_details: dict[str, Any] | None = None
+    channel: str = "native"  # the dialect making it
+    channel_data: dict[str, Any] | None = None  # the dialect's own words, kept opaque
+    unique_reference: str | None = None  # unique per merchant and mode: a repeat is refused, never charged
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmPayment:
+    """A card for a payment waiting in `requires_payment_method` (an intent)."""
+
+    merchant_id: str
+    mode: str
+    payment_id: str
+    source: PaymentSource
+    browser: dict[str, Any] | None = None
+    return_url: str | None = None
+    save_card: SaveCardOnSuccess | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +112,4 @@ class RebillPayment:
     payment_id: str
     amount: int
     reference: str | None = None
+    channel: str = "native"

@@ -21,6 +21,8 @@ class Event:
 
 
 # Event types, past tense, dotted as webhook consumers expect.
+PAYMENT_CREATED = "payment.created"  # an intent, waiting for its card
+PAYMENT_ATTEMPT_FAILED = "payment.attempt_failed"  # a declined card; the payment waits for another
 PAYMENT_AUTHORIZED = "payment.authorized"
 PAYMENT_COMPLETED = "payment.completed"
 PAYMENT_FAILED = "payment.failed"

@@ -5,9 +5,17 @@ operation, which reserves its amount against the limits, and is settled by `reco
 processor's result. Concurrency is the storage layer's job (the payment row is locked while a method
 here decides); these methods only ever see one consistent payment.
 
+    requires_payment_method ◄──┐ (a declined attempt, while the attempt budget lasts)
+        │                      │
+        ├──► requires_action ──┤
+        ▼                      │
     processing ──► authorized ──► captured ──► partially_refunded ──► refunded
         │   └────► captured        │   └──► voided                 ▲
         └──► failed                 └──────────────────────────────┘
+
+A payment made with its card in one call is an intent confirmed at once, with a budget of one attempt:
+a decline fails it. An intent made without a card waits in `requires_payment_method` and takes the
+merchant's budget of attempts; every attempt (card, outcome, error, time) is kept on the payment.
 """
 
 from __future__ import annotations
@@ -21,11 +29,12 @@ from tessera.core.errors import ConflictError, ErrorCode, ValidationError
 from tessera.core.ids import new_id
 from tessera.core.payments import events as ev
 from tessera.core.payments.events import Event
-from tessera.core.ports import Outcome, ProcessorResult
+from tessera.core.ports import NO_PROCESSOR_DATA, Initiator, Outcome, ProcessorData, ProcessorResult
 from tessera.core.vault.cards import CardType
 
 
 class PaymentStatus(StrEnum):
+    REQUIRES_PAYMENT_METHOD = "requires_payment_method"  # an intent waiting for a card
     PROCESSING = "processing"  # an authorisation is in flight or its outcome is being resolved
     REQUIRES_ACTION = "requires_action"
     AUTHORIZED = "authorized"
@@ -56,7 +65,7 @@ class OperationType(StrEnum):
 
 
 AUTHORISATIONS = frozenset({OperationType.PA, OperationType.DB, OperationType.RB})
-_SALES = frozenset({OperationType.DB, OperationType.RB})  # authorised and captured at once
+SALES = frozenset({OperationType.DB, OperationType.RB})  # authorised and captured at once
 
 EXPIRY_REASON = "expired"  # an RV's reason when the authorisation was never captured in time
 
@@ -85,6 +94,7 @@ class Operation:
     response_code: str | None = None
     auth_code: str | None = None
     reason_code: str | None = None  # a chargeback's reason, or why a reversal happened
+    processor_data: ProcessorData = NO_PROCESSOR_DATA  # committed with the pending operation
 
     @property
     def is_open(self) -> bool:
@@ -101,6 +111,51 @@ class CardSnapshot:
     exp_month: int
     exp_year: int
     holder_name: str | None = None
+
+
+class AttemptStatus(StrEnum):
+    REQUIRES_ACTION = "requires_action"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One card tried on a payment: which card (BIN and last 4 only), how it ended, and when."""
+
+    card: CardSnapshot
+    status: AttemptStatus
+    created_at: datetime
+    updated_at: datetime
+    error_code: ErrorCode | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "card": {
+                "bin": self.card.bin,
+                "last4": self.card.last4,
+                "brand": self.card.brand,
+                "exp_month": self.card.exp_month,
+                "exp_year": self.card.exp_year,
+            },
+            "status": self.status.value,
+            "error_code": self.error_code.value if self.error_code else None,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Attempt:
+        card = data["card"]
+        return cls(
+            card=CardSnapshot(card["bin"], card["last4"], card["brand"], card["exp_month"], card["exp_year"]),
+            status=AttemptStatus(data["status"]),
+            created_at=datetime.fromisoformat(data["created_at"]),
+            updated_at=datetime.fromisoformat(data["updated_at"]),
+            error_code=ErrorCode(data["error_code"]) if data.get("error_code") else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,11 +217,14 @@ class Payment:
     currency: str
     capture_method: CaptureMethod
     status: PaymentStatus
-    card: CardSnapshot
+    card: CardSnapshot | None  # None until an intent's first attempt
     processor: str
     created_at: datetime
     updated_at: datetime
+    channel: str = "native"  # the dialect that made it
+    channel_data: dict[str, Any] | None = None  # that dialect's own words, kept as it gave them
     reference: str | None = None
+    unique_reference: str | None = None  # one payment per reference, merchant and mode: a repeat is refused
     description: str | None = None
     customer: dict[str, Any] | None = None
     browser: dict[str, Any] | None = None
@@ -176,20 +234,21 @@ class Payment:
     amount_captured: int = 0
     amount_refunded: int = 0
     amount_charged_back: int = 0
-    error_code: ErrorCode | None = None
+    error_code: ErrorCode | None = None  # the last attempt's error (the payment's, once failed)
     error_message: str | None = None
     processor_ref: str | None = None
     auth_code: str | None = None
     retrieval_ref: str | None = None
+    initiator: Initiator = Initiator.CARDHOLDER
+    network_transaction_id: str | None = None  # the network's id of the approved authorisation
     original_payment_id: str | None = None
     card_token: str | None = None  # the saved card paid with, or saved by this payment
-    mop_type: str | None = None  # seed 000's method of payment: credit_card or debit_card
-    order_reference: str | None = None  # seed 000's reference_id: one order per reference, merchant and mode
-    order_details: dict[str, Any] | None = None  # seed 000's product and invoice, kept as sent
     # A card to save once a challenged payment is authorised (the shopper's browser comes first).
     card_to_save: SaveCardOnSuccess | None = None
     authentication: AuthenticationSummary | None = None
     next_action: NextAction | None = None
+    attempt_budget: int = 1
+    attempts: list[Attempt] = field(default_factory=list)
     version: int = 0
     operations: list[Operation] = field(default_factory=list)
     # Changes since load, flushed by the repository.
@@ -200,71 +259,121 @@ class Payment:
     # ------------------------------------------------------------------------------ construction
 
     @classmethod
+    def _new(cls, *, payment_id: str | None, now: datetime, **fields: Any) -> Payment:
+        fields.setdefault("card", None)
+        return cls(
+            id=payment_id or new_id("pay"),
+            status=PaymentStatus.REQUIRES_PAYMENT_METHOD,
+            created_at=now,
+            updated_at=now,
+            **fields,
+        )
+
+    @classmethod
+    def intent(cls, *, now: datetime, payment_id: str | None = None, **fields: Any) -> Payment:
+        """A payment waiting for its card, with the merchant's budget of attempts."""
+        payment = cls._new(payment_id=payment_id, now=now, **fields)
+        payment.events.append(
+            Event(payment.merchant_id, payment.mode, ev.PAYMENT_CREATED, payment.id, payment.summary(), now)
+        )
+        return payment
+
+    @classmethod
     def start(
         cls,
         *,
-        merchant_id: str,
-        mode: str,
-        amount: int,
-        currency: str,
-        capture_method: CaptureMethod,
         card: CardSnapshot,
-        processor: str,
         now: datetime,
         payment_id: str | None = None,
         first_operation: OperationType | None = None,
-        **details: Any,
+        processor_data: ProcessorData = NO_PROCESSOR_DATA,
+        **fields: Any,
     ) -> tuple[Payment, Operation]:
-        """A new payment with its first operation (PA or DB) pending."""
-        payment = cls(
-            id=payment_id or new_id("pay"),
-            merchant_id=merchant_id,
-            mode=mode,
-            amount=amount,
-            currency=currency,
-            capture_method=capture_method,
-            status=PaymentStatus.PROCESSING,
-            card=card,
-            processor=processor,
-            created_at=now,
-            updated_at=now,
-            **details,
-        )
-        return payment, payment._open(first_operation or payment._authorisation_type, amount, now)
+        """A new payment with its card and its first operation (PA, DB or RB) pending: one attempt."""
+        payment = cls._new(payment_id=payment_id, now=now, **fields)
+        return payment, payment.begin_attempt(card, now, first_operation=first_operation, data=processor_data)
+
+    @classmethod
+    def awaiting_shopper(
+        cls, *, payment_id: str, now: datetime, card: CardSnapshot, next_action: NextAction, **fields: Any
+    ) -> Payment:
+        """A new payment whose shopper must first authenticate in a browser; no money has moved."""
+        payment = cls._new(payment_id=payment_id, now=now, **fields)
+        payment.await_shopper(card, next_action, now)
+        return payment
+
+    @classmethod
+    def failed_authentication(cls, *, payment_id: str, now: datetime, card: CardSnapshot, **fields: Any) -> Payment:
+        """A new payment refused by 3-D Secure: no authorisation is attempted."""
+        payment = cls._new(payment_id=payment_id, now=now, **fields)
+        payment.refuse_authentication(card, now)
+        return payment
+
+    # ------------------------------------------------------------------------------ attempts
+
+    @property
+    def attempts_left(self) -> int:
+        return max(0, self.attempt_budget - len(self.attempts))
+
+    def _begin_attempt(self, card: CardSnapshot, status: AttemptStatus, now: datetime) -> None:
+        if self.status is not PaymentStatus.REQUIRES_PAYMENT_METHOD:
+            raise ConflictError(f"a payment that is {self.status.value} cannot take a payment method")
+        if self.attempts_left <= 0:
+            raise ConflictError("the payment has used all its attempts")
+        self.card = card
+        self.attempts.append(Attempt(card, status, now, now))
+        self.updated_at = now
+
+    def _end_attempt(self, status: AttemptStatus, code: ErrorCode | None, now: datetime) -> None:
+        if self.attempts:
+            attempt = self.attempts[-1]
+            attempt.status, attempt.error_code, attempt.updated_at = status, code, now
+
+    def begin_attempt(
+        self,
+        card: CardSnapshot,
+        now: datetime,
+        *,
+        first_operation: OperationType | None = None,
+        data: ProcessorData = NO_PROCESSOR_DATA,
+    ) -> Operation:
+        """A card for this payment, sent to the acquirer now: the PA, DB or RB is opened."""
+        self._begin_attempt(card, AttemptStatus.PROCESSING, now)
+        self.status = PaymentStatus.PROCESSING
+        self.error_code = self.error_message = None
+        return self._open(first_operation or self._authorisation_type, self.amount, now, data)
+
+    def await_shopper(self, card: CardSnapshot, next_action: NextAction, now: datetime) -> None:
+        """A card for this payment whose holder must first pass a 3-D Secure challenge."""
+        self._begin_attempt(card, AttemptStatus.REQUIRES_ACTION, now)
+        self.status = PaymentStatus.REQUIRES_ACTION
+        self.error_code = self.error_message = None
+        self.next_action = next_action
+        self.events.append(Event(self.merchant_id, self.mode, ev.PAYMENT_REQUIRES_ACTION, self.id, self.summary(), now))
+
+    def refuse_authentication(self, card: CardSnapshot, now: datetime) -> None:
+        """A card for this payment that 3-D Secure refused at once: the attempt fails, no money moved."""
+        self._begin_attempt(card, AttemptStatus.PROCESSING, now)
+        self._fail(ErrorCode.THREEDS_FAILED, now)
 
     @property
     def _authorisation_type(self) -> OperationType:
         return OperationType.DB if self.capture_method is CaptureMethod.AUTOMATIC else OperationType.PA
 
-    @classmethod
-    def awaiting_shopper(cls, *, payment_id: str, now: datetime, next_action: NextAction, **fields: Any) -> Payment:
-        """A new payment whose shopper must first authenticate in a browser; no money has moved."""
-        payment = cls(id=payment_id, status=PaymentStatus.REQUIRES_ACTION, created_at=now, updated_at=now, **fields)
-        payment.next_action = next_action
-        payment.events.append(
-            Event(payment.merchant_id, payment.mode, ev.PAYMENT_REQUIRES_ACTION, payment.id, payment.summary(), now)
-        )
-        return payment
-
-    @classmethod
-    def failed_authentication(cls, *, payment_id: str, now: datetime, **fields: Any) -> Payment:
-        """A new payment refused by 3-D Secure: no authorisation is attempted."""
-        payment = cls(id=payment_id, status=PaymentStatus.PROCESSING, created_at=now, updated_at=now, **fields)
-        payment._fail_without_operation(ErrorCode.THREEDS_FAILED, now)
-        return payment
-
-    def begin_authorisation(self, now: datetime) -> Operation:
+    def begin_authorisation(self, now: datetime, data: ProcessorData = NO_PROCESSOR_DATA) -> Operation:
         """After the shopper authenticated: the PA or DB goes to the acquirer now."""
         if self.status is not PaymentStatus.REQUIRES_ACTION:
             raise ConflictError(f"a payment that is {self.status.value} is not waiting for authentication")
         self.status = PaymentStatus.PROCESSING
         self.next_action = None
-        return self._open(self._authorisation_type, self.amount, now)
+        if self.attempts:
+            self.attempts[-1].status = AttemptStatus.PROCESSING
+        return self._open(self._authorisation_type, self.amount, now, data)
 
     def fail_authentication(self, now: datetime) -> None:
         if self.status is PaymentStatus.REQUIRES_ACTION:
             self.next_action = None
-            self._fail_without_operation(ErrorCode.THREEDS_FAILED, now)
+            self._fail(ErrorCode.THREEDS_FAILED, now)
 
     def expire(self, now: datetime) -> None:
         """The shopper never finished authenticating."""
@@ -272,14 +381,8 @@ class Payment:
             self.status = PaymentStatus.EXPIRED
             self.next_action = None
             self.updated_at = now
+            self._end_attempt(AttemptStatus.EXPIRED, None, now)
             self.events.append(Event(self.merchant_id, self.mode, ev.PAYMENT_EXPIRED, self.id, self.summary(), now))
-
-    def _fail_without_operation(self, code: ErrorCode, now: datetime) -> None:
-        self.status = PaymentStatus.FAILED
-        self.error_code = code
-        self.error_message = ERROR_MESSAGES.get(code, "the payment failed")
-        self.updated_at = now
-        self.events.append(Event(self.merchant_id, self.mode, ev.PAYMENT_FAILED, self.id, self.summary(), now))
 
     # --------------------------------------------------------------------------------- queries
 
@@ -299,17 +402,19 @@ class Payment:
 
     # ------------------------------------------------------------------------------- beginnings
 
-    def begin_capture(self, amount: int | None, now: datetime) -> Operation:
+    def begin_capture(self, amount: int | None, now: datetime, data: ProcessorData = NO_PROCESSOR_DATA) -> Operation:
         self._require_authorized("captured")
         amount = self.amount_authorized if amount is None else amount
         _check_positive(amount)
         if amount > self.amount_authorized:
             raise ConflictError("amount exceeds the authorised amount", code=ErrorCode.AMOUNT_TOO_LARGE, field="amount")
-        return self._open(OperationType.CP, amount, now)
+        return self._open(OperationType.CP, amount, now, data)
 
-    def begin_void(self, now: datetime, *, reason: str | None = None) -> Operation:
+    def begin_void(
+        self, now: datetime, *, reason: str | None = None, data: ProcessorData = NO_PROCESSOR_DATA
+    ) -> Operation:
         self._require_authorized("voided")
-        op = self._open(OperationType.RV, self.amount_authorized, now)
+        op = self._open(OperationType.RV, self.amount_authorized, now, data)
         op.reason_code = reason
         return op
 
@@ -379,7 +484,7 @@ class Payment:
         self._settle(op, OperationStatus.SUCCEEDED, ProcessorResult(Outcome.APPROVED, processor_ref=processor_ref), now)
         return op
 
-    def begin_refund(self, amount: int | None, now: datetime) -> Operation:
+    def begin_refund(self, amount: int | None, now: datetime, data: ProcessorData = NO_PROCESSOR_DATA) -> Operation:
         if self.status not in (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED):
             raise ConflictError(f"a payment that is {self.status.value} cannot be refunded")
         available = self.refundable
@@ -395,7 +500,7 @@ class Payment:
                 code=ErrorCode.AMOUNT_TOO_LARGE,
                 field="amount",
             )
-        return self._open(OperationType.RF, amount, now)
+        return self._open(OperationType.RF, amount, now, data)
 
     def _require_authorized(self, verb: str) -> None:
         if self.status is not PaymentStatus.AUTHORIZED:
@@ -403,8 +508,10 @@ class Payment:
         if self._open_ops(OperationType.CP, OperationType.RV):
             raise ConflictError(f"the payment cannot be {verb}: a capture or void is already in progress")
 
-    def _open(self, kind: OperationType, amount: int, now: datetime) -> Operation:
-        op = Operation(new_id("op"), self.id, kind, amount, OperationStatus.PENDING, now, now)
+    def _open(
+        self, kind: OperationType, amount: int, now: datetime, data: ProcessorData = NO_PROCESSOR_DATA
+    ) -> Operation:
+        op = Operation(new_id("op"), self.id, kind, amount, OperationStatus.PENDING, now, now, processor_data=data)
         self.operations.append(op)
         self.new_operations.append(op)
         self.updated_at = now
@@ -459,8 +566,10 @@ class Payment:
             self.amount_authorized = op.amount
             self.processor_ref = result.processor_ref
             self.auth_code = result.auth_code
-            self.retrieval_ref = result.retrieval_ref
-            if op.type in _SALES:
+            self.retrieval_ref = result.retrieval_ref or op.processor_data.retrieval_ref
+            self.network_transaction_id = result.network_transaction_id or self.network_transaction_id
+            self._end_attempt(AttemptStatus.SUCCEEDED, None, now)
+            if op.type in SALES:
                 self.amount_captured = op.amount
                 self.status = PaymentStatus.CAPTURED
                 self._emit(ev.PAYMENT_COMPLETED, now, operation=op)
@@ -487,11 +596,18 @@ class Payment:
             self._settle(rv, OperationStatus.SUCCEEDED, reversal, now)
         self._fail(ErrorCode.NETWORK_ERROR, now, operation=op)
 
-    def _fail(self, code: ErrorCode, now: datetime, *, operation: Operation) -> None:
-        self.status = PaymentStatus.FAILED
+    def _fail(self, code: ErrorCode, now: datetime, *, operation: Operation | None = None) -> None:
+        """An attempt failed: the payment waits for another card while its budget lasts, else it fails."""
         self.error_code = code
         self.error_message = ERROR_MESSAGES.get(code, "the payment failed")
-        self._emit(ev.PAYMENT_FAILED, now, operation=operation)
+        self.updated_at = now
+        self._end_attempt(AttemptStatus.FAILED, code, now)
+        if self.attempts_left > 0:
+            self.status = PaymentStatus.REQUIRES_PAYMENT_METHOD
+            self._emit(ev.PAYMENT_ATTEMPT_FAILED, now, operation=operation)
+        else:
+            self.status = PaymentStatus.FAILED
+            self._emit(ev.PAYMENT_FAILED, now, operation=operation)
 
     def _settle(self, op: Operation, status: OperationStatus, result: ProcessorResult, now: datetime) -> None:
         op.status = status
@@ -504,14 +620,15 @@ class Payment:
         if op not in self.new_operations and op not in self.changed_operations:
             self.changed_operations.append(op)
 
-    def _emit(self, kind: str, now: datetime, *, operation: Operation) -> None:
+    def _emit(self, kind: str, now: datetime, *, operation: Operation | None) -> None:
         data = self.summary()
-        data["operation"] = {
-            "id": operation.id,
-            "type": operation.type.value,
-            "amount": operation.amount,
-            "status": operation.status.value,
-        }
+        if operation is not None:
+            data["operation"] = {
+                "id": operation.id,
+                "type": operation.type.value,
+                "amount": operation.amount,
+                "status": operation.status.value,
+            }
         self.events.append(Event(self.merchant_id, self.mode, kind, self.id, data, now))
 
     def summary(self) -> dict[str, Any]:
@@ -525,9 +642,10 @@ class Payment:
             "amount_captured": self.amount_captured,
             "amount_refunded": self.amount_refunded,
             "reference": self.reference,
-            "mop_type": self.mop_type,
+            "channel": self.channel,
+            "channel_data": self.channel_data,
             "retrieval_ref": self.retrieval_ref,
-            "card": {"bin": self.card.bin, "last4": self.card.last4, "brand": self.card.brand},
+            "card": {"bin": self.card.bin, "last4": self.card.last4, "brand": self.card.brand} if self.card else None,
             "error_code": self.error_code.value if self.error_code else None,
         }
 

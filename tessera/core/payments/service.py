@@ -1,9 +1,13 @@
 """The payments service: one function per command, each a short story of transactions.
 
 Each money movement is two transactions around the processor call: the first locks the payment,
-checks the rules and commits a pending operation (so the movement is durable before any money
-moves); the second records the processor's result with its event. An unknown result is resolved at
-once by `settle.resolve_operation`, and again later by the recovery job if the acquirer cannot say yet.
+checks the rules (and that the processor can do it) and commits a pending operation with the
+processor's numbering, so the movement is durable before any money moves; the second records the
+processor's result with its event. An unknown result is resolved at once by `settle.resolve_operation`,
+and again later by the recovery job if the acquirer cannot say yet.
+
+Every rule is checked here, from the command and the merchant this service loads itself: a dialect
+only translates.
 """
 
 from __future__ import annotations
@@ -13,17 +17,19 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from tessera.core.clock import utcnow
-from tessera.core.errors import ConflictError, DuplicateReferenceError, ErrorCode, NotFoundError, ValidationError
+from tessera.core.errors import ConflictError, DuplicateReferenceError, NotFoundError
 from tessera.core.ids import new_id
 from tessera.core.merchants import Merchant
 from tessera.core.money import check_amount
+from tessera.core.payments import capabilities, rules
 from tessera.core.payments.commands import (
     CapturePayment,
     CardSource,
+    ConfirmPayment,
     CreatePayment,
+    PaymentSource,
     RebillPayment,
     RefundPayment,
     SaveCardOnSuccess,
@@ -31,15 +37,29 @@ from tessera.core.payments.commands import (
     TokenSource,
     VoidPayment,
 )
-from tessera.core.payments.model import CaptureMethod, CardSnapshot, Operation, OperationType, Payment, PaymentStatus
+from tessera.core.payments.model import (
+    AUTHORISATIONS,
+    SALES,
+    CaptureMethod,
+    CardSnapshot,
+    Operation,
+    OperationStatus,
+    OperationType,
+    Payment,
+    PaymentStatus,
+)
 from tessera.core.payments.settle import PaymentDeps, call_processor, record_result, resolve_operation
 from tessera.core.ports import (
     AuthenticationData,
     AuthorizeRequest,
     ConcurrentUpdateError,
-    DuplicateOrderReferenceError,
     FollowUpRequest,
+    Initiator,
+    OriginalAuthorisation,
     Outcome,
+    Processor,
+    ReferenceTakenError,
+    UnitOfWork,
 )
 from tessera.core.threeds.flow import Authenticated, authenticate
 from tessera.core.threeds.service import Decision, Policy
@@ -51,127 +71,286 @@ logger = logging.getLogger(__name__)
 
 _Begin = Callable[[Payment, datetime], Operation]
 
-
-def check_return_url(merchant: Merchant, url: str | None) -> None:
-    if url is None:
-        return
-    try:
-        parts = urlsplit(url)
-        hostname = parts.hostname
-    except ValueError:
-        hostname = None
-    if hostname is None or parts.scheme not in ("http", "https"):
-        raise ValidationError("return_url must be an absolute http or https URL", field="return_url")
-    if not merchant.allows_return_url_host(hostname):
-        raise ValidationError(
-            "return_url's host is not one of the merchant's allowed domains",
-            code=ErrorCode.RETURN_URL_NOT_ALLOWED,
-            field="return_url",
-        )
+__all__ = [
+    "authorise",
+    "capture",
+    "confirm_payment",
+    "create_payment",
+    "follow_up",
+    "get_payment",
+    "rebill",
+    "refund",
+    "save_card_after",
+    "void",
+]
 
 
-async def rebill(cmd: RebillPayment, *, deps: PaymentDeps) -> Payment:
-    """A new merchant-initiated debit (RB) on the saved card of an earlier payment: no CVV, no 3-D
-    Secure, linked to the original by `original_payment_id`."""
-    processor = deps.processors.for_mode(cmd.mode)
-    amount = check_amount(cmd.amount)
-    now = utcnow()
-    async with deps.uow(read_only=True) as tx:
-        original = await tx.payments.get(cmd.merchant_id, cmd.mode, cmd.payment_id)
-        if original is None:
-            raise NotFoundError("no such payment", field="id")
-        if original.card_token is None:
-            raise ConflictError("only a payment whose card is saved in the vault can be rebilled")
-        if original.amount_captured <= 0:
-            raise ConflictError(f"a payment that is {original.status.value} and never captured cannot be rebilled")
-        _saved, card = await open_saved_card(
-            tx, cmd.merchant_id, cmd.mode, original.card_token, None, cipher=deps.cipher, now=now
-        )
-    async with deps.uow() as tx:
-        payment, op = Payment.start(
-            now=now,
-            first_operation=OperationType.RB,
-            merchant_id=cmd.merchant_id,
-            mode=cmd.mode,
-            amount=amount,
-            currency=original.currency,
-            capture_method=CaptureMethod.AUTOMATIC,
-            card=_snapshot(card),
-            processor=processor.name,
-            reference=cmd.reference,
-            customer=original.customer,
-            original_payment_id=original.id,
-            card_token=original.card_token,
-        )
-        await tx.payments.add(payment)
-        await tx.commit()
-    payment.clear_changes()
-    return await authorise(payment, op, card, None, deps=deps)
+async def load_merchant(tx: UnitOfWork, merchant_id: str) -> Merchant:
+    merchant = await tx.merchants.get(merchant_id)
+    if merchant is None:
+        raise NotFoundError("no such merchant", field="merchant_id")
+    return merchant
+
+
+# ------------------------------------------------------------------------------ create and confirm
 
 
 async def create_payment(cmd: CreatePayment, *, deps: PaymentDeps) -> Payment:
-    """Resolve the card, authenticate the shopper, then authorise. An order reference already taken
-    is refused (DuplicateReferenceError) when the payment is inserted, before any money moves."""
+    """A payment: confirmed at once with its card (3-D Secure, then the authorisation), or an intent
+    waiting for one. A unique reference already taken is refused (DuplicateReferenceError) when the
+    payment is inserted, before any money moves."""
     try:
         return await _create_payment(cmd, deps=deps)
-    except DuplicateOrderReferenceError:
-        assert cmd.order_reference is not None
+    except ReferenceTakenError:
+        assert cmd.unique_reference is not None
         # Read as a writer: on SQLite the winner may still be in the batch that is being committed.
         async with deps.uow() as tx:
-            existing = await tx.payments.get_by_order_reference(cmd.merchant_id, cmd.mode, cmd.order_reference)
+            existing = await tx.payments.get_by_unique_reference(cmd.merchant_id, cmd.mode, cmd.unique_reference)
         raise DuplicateReferenceError(
-            "an order with this reference already exists; it was not charged again",
+            "a payment with this reference already exists; it was not charged again",
             existing_id=existing.id if existing else None,
-            field="reference_id",
+            field="unique_reference",
         ) from None
 
 
 async def _create_payment(cmd: CreatePayment, *, deps: PaymentDeps) -> Payment:
     processor = deps.processors.for_mode(cmd.mode)
-    if cmd.save_card is not None and not cmd.save_card.identifier.strip():
-        raise ValidationError("an identifier is needed to save the card", field="identifier")
     now = utcnow()
+    async with deps.uow(read_only=True) as tx:
+        merchant = await load_merchant(tx, cmd.merchant_id)
+    amount, currency = rules.check_new_payment(cmd, merchant)
+    fields: dict[str, Any] = {
+        "merchant_id": cmd.merchant_id,
+        "mode": cmd.mode,
+        "amount": amount,
+        "currency": currency,
+        "capture_method": cmd.capture_method,
+        "processor": processor.name,
+        "channel": cmd.channel,
+        "channel_data": cmd.channel_data,
+        "reference": cmd.reference,
+        "unique_reference": cmd.unique_reference,
+        "description": cmd.description,
+        "customer": cmd.customer,
+        "browser": cmd.browser,
+        "metadata": cmd.metadata,
+        "return_url": cmd.return_url,
+    }
+    if cmd.source is None:
+        payment = Payment.intent(now=now, attempt_budget=merchant.attempt_budget, **fields)
+        async with deps.uow() as tx:
+            await tx.payments.add(payment)
+            await tx.commit()
+        payment.clear_changes()
+        return payment
+    capabilities.require(processor, capabilities.needed(_authorisation_type(cmd.capture_method)))
     payment_id = new_id("pay")
-    card, card_token = await _resolve_card(cmd, payment_id, deps, now)
-    threeds = deps.threeds.get(cmd.mode)
+    card, card_token = await _resolve_card(cmd.source, cmd.merchant_id, cmd.mode, payment_id, deps, now)
+    attempt = _Attempt(card, card_token, _to_save(cmd.source, cmd.save_card), processor, merchant)
+    return await _pay(attempt, _NewPayment(payment_id, fields), deps=deps, now=now)
+
+
+async def confirm_payment(cmd: ConfirmPayment, *, deps: PaymentDeps) -> Payment:
+    """A card for an intent: 3-D Secure, then the authorisation. A declined attempt returns the payment
+    to `requires_payment_method` (with its error) until the attempt budget is spent; then it fails."""
+    now = utcnow()
+    async with deps.uow(read_only=True) as tx:
+        merchant = await load_merchant(tx, cmd.merchant_id)
+        payment = await tx.payments.get(cmd.merchant_id, cmd.mode, cmd.payment_id)
+    if payment is None:
+        raise NotFoundError("no such payment", field="id")
+    rules.check_confirmation(cmd, merchant)
+    _check_confirmable(payment)  # before a single-use token is spent on it
+    processor = deps.processors.by_name(payment.processor)
+    capabilities.require(processor, capabilities.needed(_authorisation_type(payment.capture_method)))
+    card, card_token = await _resolve_card(cmd.source, cmd.merchant_id, cmd.mode, payment.id, deps, now)
+    attempt = _Attempt(card, card_token, _to_save(cmd.source, cmd.save_card), processor, merchant)
+    return await _pay(attempt, _Confirmation(payment, cmd.browser, cmd.return_url), deps=deps, now=now)
+
+
+def _check_confirmable(payment: Payment) -> None:
+    if payment.status is not PaymentStatus.REQUIRES_PAYMENT_METHOD:
+        raise ConflictError(f"a payment that is {payment.status.value} cannot be confirmed")
+    if payment.attempts_left <= 0:
+        raise ConflictError("the payment has used all its attempts")
+
+
+def _authorisation_type(method: CaptureMethod) -> OperationType:
+    return OperationType.DB if method is CaptureMethod.AUTOMATIC else OperationType.PA
+
+
+def _to_save(source: PaymentSource, save: SaveCardOnSuccess | None) -> SaveCardOnSuccess | None:
+    return None if isinstance(source, SavedCardSource) else save  # a saved card is saved already
+
+
+class _Attempt:
+    """One card for a payment, with everything `_pay` needs about it."""
+
+    def __init__(
+        self,
+        card: CardData,
+        card_token: str | None,
+        save: SaveCardOnSuccess | None,
+        processor: Processor,
+        merchant: Merchant,
+    ) -> None:
+        self.card, self.card_token, self.save = card, card_token, save
+        self.processor, self.merchant = processor, merchant
+        self.snapshot = _snapshot(card)
+
+
+class _NewPayment:
+    """A payment made with its card in one call: inserted once 3-D Secure has spoken."""
+
+    def __init__(self, payment_id: str, fields: dict[str, Any]) -> None:
+        self.id, self.fields = payment_id, fields
+        self.amount, self.currency, self.browser = fields["amount"], fields["currency"], fields["browser"]
+
+
+class _Confirmation:
+    """An intent taking a card: changed under its row lock once 3-D Secure has spoken."""
+
+    def __init__(self, payment: Payment, browser: dict[str, Any] | None, return_url: str | None) -> None:
+        self.id, self.payment = payment.id, payment
+        self.amount, self.currency = payment.amount, payment.currency
+        self.browser = browser if browser is not None else payment.browser
+        self.return_url = return_url
+
+    def apply(self, payment: Payment, attempt: _Attempt) -> None:
+        _check_confirmable(payment)
+        payment.browser = self.browser
+        if self.return_url is not None:
+            payment.return_url = self.return_url
+        payment.card_token = attempt.card_token
+
+
+async def _pay(attempt: _Attempt, target: _NewPayment | _Confirmation, *, deps: PaymentDeps, now: datetime) -> Payment:
+    """Authenticate the shopper, then authorise: the shared story of a new payment and a confirmation."""
     auth = None
+    threeds = deps.threeds.get(_mode_of(target))
     if threeds is not None:
         auth = await authenticate(
-            payment_id=payment_id,
-            merchant_id=cmd.merchant_id,
-            mode=cmd.mode,
-            merchant_name=cmd.merchant_name,
-            policy=Policy(cmd.threeds_policy),
-            amount=cmd.amount,
-            currency=cmd.currency,
-            card=card,
-            browser=cmd.browser,
+            payment_id=target.id,
+            merchant_id=attempt.merchant.id,
+            mode=_mode_of(target),
+            merchant_name=attempt.merchant.name,
+            policy=Policy(attempt.merchant.threeds_policy),
+            amount=target.amount,
+            currency=target.currency,
+            card=attempt.card,
+            browser=target.browser,
             deps=threeds,
             cipher=deps.cipher,
             now=now,
         )
-    if auth is not None and auth.decision is not Decision.PROCEED:
-        return await _store_unauthorised(cmd, payment_id, processor.name, card, card_token, auth, deps, now)
-    async with deps.uow() as tx:
-        payment, op = _start(cmd, processor.name, now, payment_id, card)
-        payment.card_token = card_token
-        if auth is not None:
-            payment.authentication = auth.record.summary()
-        await tx.payments.add(payment)
-        if auth is not None:
-            await tx.authentications.add(auth.record)
-        await tx.commit()
+    op: Operation | None = None
+    payment: Payment
+    while True:
+        async with deps.uow() as tx:
+            if isinstance(target, _NewPayment):
+                payment, op = _new_payment(target, attempt, auth, now)
+                await tx.payments.add(payment)
+            else:
+                found = await tx.payments.get_for_update(target.payment.merchant_id, target.payment.mode, target.id)
+                if found is None:
+                    raise NotFoundError("no such payment", field="id")
+                payment = found
+                target.apply(payment, attempt)
+                op = _confirm(payment, attempt, auth, now)
+                try:
+                    await tx.payments.save(payment)
+                except ConcurrentUpdateError:
+                    continue
+            if auth is not None:
+                await tx.authentications.add(auth.record)
+            await tx.commit()
+        break
     payment.clear_changes()
-    payment = await authorise(payment, op, card, auth.authorisation_data() if auth else None, deps=deps)
-    if cmd.save_card is not None and not isinstance(cmd.source, SavedCardSource):
-        payment = await save_card_after(payment, card, cmd.save_card, deps=deps)
+    if op is None:  # waiting for the shopper's challenge, or refused by 3-D Secure
+        if payment.status is not PaymentStatus.REQUIRES_ACTION:
+            deps.metrics.payment_finished(payment.status.value, payment.error_code)
+        return payment
+    payment = await authorise(payment, op, attempt.card, auth.authorisation_data() if auth else None, deps=deps)
+    if attempt.save is not None:
+        payment = await save_card_after(payment, attempt.card, attempt.save, deps=deps)
     return payment
+
+
+def _mode_of(target: _NewPayment | _Confirmation) -> str:
+    return str(target.fields["mode"]) if isinstance(target, _NewPayment) else target.payment.mode
+
+
+def _new_payment(
+    target: _NewPayment, attempt: _Attempt, auth: Authenticated | None, now: datetime
+) -> tuple[Payment, Operation | None]:
+    fields = target.fields | {"card_token": attempt.card_token}
+    if auth is not None:
+        fields["authentication"] = auth.record.summary()
+    if auth is not None and auth.decision is Decision.CHALLENGE:
+        # The card is saved, if asked, once the challenge's result has authorised the payment.
+        payment = Payment.awaiting_shopper(
+            payment_id=target.id,
+            now=now,
+            card=attempt.snapshot,
+            next_action=auth.next_action(),
+            card_to_save=attempt.save,
+            **fields,
+        )
+        return payment, None
+    if auth is not None and auth.decision is not Decision.PROCEED:
+        return Payment.failed_authentication(payment_id=target.id, now=now, card=attempt.snapshot, **fields), None
+    kind = _authorisation_type(fields["capture_method"])
+    return Payment.start(
+        payment_id=target.id,
+        now=now,
+        card=attempt.snapshot,
+        processor_data=attempt.processor.prepare(kind.value),
+        **fields,
+    )
+
+
+def _confirm(payment: Payment, attempt: _Attempt, auth: Authenticated | None, now: datetime) -> Operation | None:
+    if auth is not None:
+        payment.authentication = auth.record.summary()
+    if auth is not None and auth.decision is Decision.CHALLENGE:
+        payment.card_to_save = attempt.save
+        payment.await_shopper(attempt.snapshot, auth.next_action(), now)
+        return None
+    if auth is not None and auth.decision is not Decision.PROCEED:
+        payment.refuse_authentication(attempt.snapshot, now)
+        return None
+    data = attempt.processor.prepare(_authorisation_type(payment.capture_method).value)
+    return payment.begin_attempt(attempt.snapshot, now, data=data)
+
+
+async def _resolve_card(
+    source: PaymentSource, merchant_id: str, mode: str, payment_id: str, deps: PaymentDeps, now: datetime
+) -> tuple[CardData, str | None]:
+    """The card to charge, and the saved card's token if it is one. A token is used up here, in its
+    own transaction: a payment that then fails has still spent it, as single use means."""
+    if isinstance(source, CardSource):
+        return source.card, None
+    if isinstance(source, TokenSource):
+        async with deps.uow() as tx:
+            card = await redeem_token(
+                tx, merchant_id, mode, source.token_id, cipher=deps.cipher, now=now, payment_id=payment_id
+            )
+            await tx.commit()
+        return card, None
+    async with deps.uow(read_only=True) as tx:
+        saved, card = await open_saved_card(
+            tx, merchant_id, mode, source.card_token, source.identifier, cipher=deps.cipher, now=now
+        )
+    return card, saved.card_token
+
+
+# ------------------------------------------------------------------------------ the authorisation
 
 
 async def authorise(
     payment: Payment, op: Operation, card: CardData, authentication: AuthenticationData | None, *, deps: PaymentDeps
 ) -> Payment:
-    """Send a committed, pending PA or DB to the acquirer and record what it says."""
+    """Send a committed, pending PA, DB or RB to the acquirer and record what it says."""
     processor = deps.processors.by_name(payment.processor)
     request = AuthorizeRequest(
         operation_id=op.id,
@@ -183,8 +362,11 @@ async def authorise(
         expiry=card.expiry,
         cvv=card.cvv,
         holder_name=card.holder_name,
-        capture=op.type.value == "DB",
+        capture=op.type in SALES,  # a rebill is a sale: its money is taken at once
         authentication=authentication,
+        initiator=payment.initiator,
+        network_transaction_id=payment.network_transaction_id if payment.initiator is Initiator.MERCHANT else None,
+        data=op.processor_data,
     )
     started = time.perf_counter()
     result = await call_processor(processor.authorize(request), deps.processor_timeout)
@@ -203,58 +385,6 @@ async def authorise(
     if result.outcome is Outcome.UNKNOWN:
         payment = await resolve_operation(payment.id, op.id, deps=deps)
     deps.metrics.payment_finished(payment.status.value, payment.error_code)
-    return payment
-
-
-async def _resolve_card(
-    cmd: CreatePayment, payment_id: str, deps: PaymentDeps, now: datetime
-) -> tuple[CardData, str | None]:
-    """The card to charge, and the saved card's token if it is one. A token is used up here, in its
-    own transaction: a payment that then fails has still spent it, as single use means."""
-    source = cmd.source
-    if isinstance(source, CardSource):
-        return source.card, None
-    if isinstance(source, TokenSource):
-        async with deps.uow() as tx:
-            card = await redeem_token(
-                tx, cmd.merchant_id, cmd.mode, source.token_id, cipher=deps.cipher, now=now, payment_id=payment_id
-            )
-            await tx.commit()
-        return card, None
-    async with deps.uow(read_only=True) as tx:
-        saved, card = await open_saved_card(
-            tx, cmd.merchant_id, cmd.mode, source.card_token, source.identifier, cipher=deps.cipher, now=now
-        )
-    return card, saved.card_token
-
-
-async def _store_unauthorised(
-    cmd: CreatePayment,
-    payment_id: str,
-    processor: str,
-    card: CardData,
-    card_token: str | None,
-    auth: Authenticated,
-    deps: PaymentDeps,
-    now: datetime,
-) -> Payment:
-    """A payment that 3-D Secure stopped (3DS_FAILED) or that waits for the shopper's challenge."""
-    fields = _fields(cmd, processor, card) | {"card_token": card_token, "authentication": auth.record.summary()}
-    if auth.decision is Decision.CHALLENGE:
-        # The card is saved, if asked, once the challenge's result has authorised the payment.
-        to_save = cmd.save_card if not isinstance(cmd.source, SavedCardSource) else None
-        payment = Payment.awaiting_shopper(
-            payment_id=payment_id, now=now, next_action=auth.next_action(), card_to_save=to_save, **fields
-        )
-    else:
-        payment = Payment.failed_authentication(payment_id=payment_id, now=now, **fields)
-    async with deps.uow() as tx:
-        await tx.payments.add(payment)
-        await tx.authentications.add(auth.record)
-        await tx.commit()
-    payment.clear_changes()
-    if payment.status is PaymentStatus.FAILED:
-        deps.metrics.payment_finished(payment.status.value, payment.error_code)
     return payment
 
 
@@ -290,33 +420,6 @@ async def save_card_after(payment: Payment, card: CardData, opts: SaveCardOnSucc
         return current
 
 
-def _fields(cmd: CreatePayment, processor: str, card: CardData) -> dict[str, Any]:
-    return {
-        "merchant_id": cmd.merchant_id,
-        "mode": cmd.mode,
-        "amount": cmd.amount,
-        "currency": cmd.currency,
-        "capture_method": cmd.capture_method,
-        "card": _snapshot(card),
-        "processor": processor,
-        "reference": cmd.reference,
-        "description": cmd.description,
-        "customer": cmd.customer,
-        "browser": cmd.browser,
-        "metadata": cmd.metadata,
-        "return_url": cmd.return_url,
-        "mop_type": cmd.mop_type,
-        "order_reference": cmd.order_reference,
-        "order_details": cmd.order_details,
-    }
-
-
-def _start(
-    cmd: CreatePayment, processor: str, now: datetime, payment_id: str, card: CardData
-) -> tuple[Payment, Operation]:
-    return Payment.start(now=now, payment_id=payment_id, **_fields(cmd, processor, card))
-
-
 def _snapshot(card: CardData) -> CardSnapshot:
     return CardSnapshot(
         bin=card.pan.bin,
@@ -326,6 +429,56 @@ def _snapshot(card: CardData) -> CardSnapshot:
         exp_year=card.expiry.year,
         holder_name=card.holder_name,
     )
+
+
+# ------------------------------------------------------------------------------ rebills
+
+
+async def rebill(cmd: RebillPayment, *, deps: PaymentDeps) -> Payment:
+    """A new merchant-initiated sale (RB) on the saved card of an earlier payment: no CVV, no 3-D
+    Secure, linked to the original by `original_payment_id` and its network transaction id."""
+    amount = check_amount(cmd.amount)
+    now = utcnow()
+    async with deps.uow(read_only=True) as tx:
+        original = await tx.payments.get(cmd.merchant_id, cmd.mode, cmd.payment_id)
+        if original is None:
+            raise NotFoundError("no such payment", field="id")
+        if original.card_token is None:
+            raise ConflictError("only a payment whose card is saved in the vault can be rebilled")
+        if original.amount_captured <= 0:
+            raise ConflictError(f"a payment that is {original.status.value} and never captured cannot be rebilled")
+        _saved, card = await open_saved_card(
+            tx, cmd.merchant_id, cmd.mode, original.card_token, None, cipher=deps.cipher, now=now
+        )
+    processor = deps.processors.by_name(original.processor)
+    capabilities.require(processor, capabilities.needed(OperationType.RB))
+    payment, op = Payment.start(
+        now=now,
+        first_operation=OperationType.RB,
+        processor_data=processor.prepare(OperationType.RB.value),
+        merchant_id=cmd.merchant_id,
+        mode=cmd.mode,
+        amount=amount,
+        currency=original.currency,
+        capture_method=CaptureMethod.AUTOMATIC,
+        card=_snapshot(card),
+        processor=processor.name,
+        channel=cmd.channel,
+        reference=cmd.reference,
+        customer=original.customer,
+        original_payment_id=original.id,
+        card_token=original.card_token,
+        initiator=Initiator.MERCHANT,
+        network_transaction_id=original.network_transaction_id,
+    )
+    async with deps.uow() as tx:
+        await tx.payments.add(payment)
+        await tx.commit()
+    payment.clear_changes()
+    return await authorise(payment, op, card, None, deps=deps)
+
+
+# ------------------------------------------------------------------------------ reads and follow-ups
 
 
 async def get_payment(merchant_id: str, mode: str, payment_id: str, *, deps: PaymentDeps) -> Payment:
@@ -352,11 +505,25 @@ async def refund(cmd: RefundPayment, *, deps: PaymentDeps) -> Payment:
     )
 
 
+def original_authorisation(payment: Payment) -> OriginalAuthorisation:
+    """The approved authorisation of a payment, as its follow-ups name it to the acquirer."""
+    for op in reversed(payment.operations):
+        if op.type in AUTHORISATIONS and op.status is OperationStatus.SUCCEEDED:
+            data = op.processor_data
+            if op.auth_code and data.approval_code is None:
+                data = type(data)(data.trace_number, data.retrieval_ref, op.auth_code, data.extra)
+            return OriginalAuthorisation(
+                op.id, payment.processor_ref or op.processor_ref or "", op.amount, data, payment.network_transaction_id
+            )
+    return OriginalAuthorisation("", payment.processor_ref or "", payment.amount_authorized)
+
+
 async def follow_up(
     merchant_id: str | None, mode: str | None, payment_id: str, deps: PaymentDeps, begin: _Begin
 ) -> Payment:
-    """Capture, void or refund: a pending operation committed, the acquirer called, its answer recorded.
-    Without a merchant and mode (the gateway's own housekeeping) the payment is found by id alone."""
+    """Capture, void or refund: checked against the processor's capabilities, a pending operation
+    committed with the processor's numbering, the acquirer called, its answer recorded. Without a
+    merchant and mode (the gateway's own housekeeping) the payment is found by id alone."""
     async with deps.uow() as tx:
         if merchant_id is None or mode is None:
             payment = await tx.payments.get_by_id_for_update(payment_id)
@@ -364,12 +531,16 @@ async def follow_up(
             payment = await tx.payments.get_for_update(merchant_id, mode, payment_id)
         if payment is None:
             raise NotFoundError("no such payment", field="id")
+        processor = deps.processors.by_name(payment.processor)
         op = begin(payment, utcnow())
+        capabilities.require_for(processor, op, payment)  # before the commit: refused, nothing is left open
+        op.processor_data = processor.prepare(op.type.value)
         await tx.payments.save(payment)
         await tx.commit()
     payment.clear_changes()
-    processor = deps.processors.by_name(payment.processor)
-    request = FollowUpRequest(op.id, payment.id, op.amount, payment.currency, payment.processor_ref or "")
+    request = FollowUpRequest(
+        op.id, payment.id, op.amount, payment.currency, original_authorisation(payment), op.processor_data
+    )
     call = {"CP": processor.capture, "RV": processor.void, "RF": processor.refund}[op.type.value]
     result = await call_processor(call(request), deps.processor_timeout)
     logger.info(

@@ -2,7 +2,8 @@
 
 An operation whose outcome is unknown (a time-out, a dropped connection) is never reported approved.
 `resolve_operation` asks the processor what became of it. An authorisation the acquirer holds is
-reversed and the payment fails with NETWORK_ERROR; one it never saw simply fails; a capture, void or
+reversed (the processor's explicit `reverse`, matched by the trace data committed with the pending
+operation) and the attempt fails with NETWORK_ERROR; one it never saw simply fails; a capture, void or
 refund takes the answer the acquirer gives. When the acquirer cannot say, the operation stays open
 for the recovery job to try again.
 """
@@ -18,15 +19,16 @@ from tessera.core.clock import utcnow
 from tessera.core.errors import NotFoundError
 from tessera.core.payments.model import AUTHORISATIONS, Payment
 from tessera.core.ports import (
+    Capability,
     Cipher,
     ConcurrentUpdateError,
-    FollowUpRequest,
     InquireRequest,
     Metrics,
     NoMetrics,
     Outcome,
     ProcessorRegistry,
     ProcessorResult,
+    ReverseRequest,
     UnitOfWorkFactory,
 )
 from tessera.core.threeds.flow import ThreeDSDeps
@@ -93,7 +95,17 @@ async def resolve_operation(payment_id: str, operation_id: str, *, deps: Payment
     if not op.is_open:
         return payment
     processor = deps.processors.by_name(payment.processor)
-    found = await call_processor(processor.inquire(InquireRequest(op.id, payment.id)), deps.processor_timeout)
+    if Capability.INQUIRE in processor.capabilities:
+        request = InquireRequest(op.id, payment.id, op.processor_data)
+        found = await call_processor(processor.inquire(request), deps.processor_timeout)
+    elif op.type in AUTHORISATIONS and Capability.REVERSE in processor.capabilities:
+        # No way to ask: reverse blindly, which releases the funds if the acquirer holds them and is
+        # harmless if it never saw the authorisation.
+        found = ProcessorResult(Outcome.APPROVED)
+    else:
+        logger.error("operation outcome unknown and the processor can neither inquire nor reverse",
+                     extra={"payment_id": payment.id, "operation": op.type.value})
+        return payment
     logger.info(
         "inquire outcome=%s",
         found.outcome.value,
@@ -105,15 +117,23 @@ async def resolve_operation(payment_id: str, operation_id: str, *, deps: Payment
         return await record_result(deps, payment.id, op.id, found)
     reversal: ProcessorResult | None = None
     if found.outcome is Outcome.APPROVED:
-        request = FollowUpRequest(op.id, payment.id, op.amount, payment.currency, found.processor_ref or op.id)
-        reversal = await call_processor(processor.void(request), deps.processor_timeout)
+        reverse = ReverseRequest(
+            op.id,
+            payment.id,
+            op.amount,
+            payment.currency,
+            original_data=op.processor_data,
+            processor_ref=found.processor_ref,
+            data=processor.prepare("RV"),
+        )
+        reversal = await call_processor(processor.reverse(reverse), deps.processor_timeout)
         logger.info(
             "reversal outcome=%s",
             reversal.outcome.value,
             extra={"payment_id": payment.id, "outcome": reversal.outcome.value},
         )
         if reversal.outcome is not Outcome.APPROVED:
-            return payment  # the money is still held: try the reversal again later
+            return payment  # the money may still be held: try the reversal again later
     done = await _change(deps, payment.id, lambda p: p.abandon_authorisation(op.id, reversal, utcnow()))
     deps.metrics.payment_finished(done.status.value, done.error_code)
     return done

@@ -23,6 +23,8 @@ from tessera.core.vault.service import CARD_DELETED, CARD_SAVED
 ALL_EVENTS = "*"
 EVENT_TYPES = frozenset(
     {
+        ev.PAYMENT_CREATED,
+        ev.PAYMENT_ATTEMPT_FAILED,
         ev.PAYMENT_AUTHORIZED,
         ev.PAYMENT_COMPLETED,
         ev.PAYMENT_FAILED,

@@ -1,11 +1,13 @@
-"""The EximPe dialect: seeds 000 and 004 under /eximpe (Save Card API and token management)."""
+"""The EximPe dialect: seeds 000 and 004 under /eximpe (S2S orders, Save Card API and token management)."""
 
 from __future__ import annotations
 
+from tessera.core.payments.model import Payment
 from tessera.dialects import ModuleDialect
 
 
 class EximpeDialect(ModuleDialect):
+    name = "eximpe"
     prefix = "/eximpe"
 
     def __init__(self) -> None:
@@ -13,3 +15,9 @@ class EximpeDialect(ModuleDialect):
         from tessera.dialects.eximpe.router import router
 
         super().__init__(router, errors)
+
+    def shopper_return(self, payment: Payment) -> dict[str, str]:
+        """An order returns with its `order_id` and seed 000's status."""
+        from tessera.dialects.eximpe.order_translate import STATUS
+
+        return {"order_id": payment.id, "status": STATUS[payment.status]}

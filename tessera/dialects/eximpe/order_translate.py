@@ -27,7 +27,10 @@ from tessera.core.vault.pan import CVV, PAN, CardData, Expiry
 from tessera.dialects.eximpe.translate import NETWORK_NAMES, NETWORKS, REQUIRED
 
 # Seed 000 knows three statuses; what can happen later through the native API gets its own word.
+CHANNEL = "eximpe"  # the payments this dialect makes, and whose channel data it reads
+
 STATUS: dict[PaymentStatus, str] = {
+    PaymentStatus.REQUIRES_PAYMENT_METHOD: "payment_pending",
     PaymentStatus.PROCESSING: "payment_pending",
     PaymentStatus.REQUIRES_ACTION: "payment_pending",
     PaymentStatus.AUTHORIZED: "payment_successful",
@@ -298,7 +301,7 @@ class _NewCard:
 
 def order_command(raw: Any, ctx: MerchantContext, *, now: datetime) -> CreatePayment:
     """Seed 000's order as a core command. ValidationErrors lists every bad field; a card past its
-    expiry is PaymentError(EXPIRED_CARD); the return_url's domain is checked by the caller."""
+    expiry is PaymentError(EXPIRED_CARD); the core checks the rules (the return_url's domain, amounts)."""
     if not isinstance(raw, dict):
         raise ValidationErrors([ValidationError("The request body must be a JSON object.", field=None)])
     check = _Check()
@@ -356,11 +359,9 @@ def order_command(raw: Any, ctx: MerchantContext, *, now: datetime) -> CreatePay
         customer=customer,
         browser=browser,
         save_card=save,
-        merchant_name=ctx.merchant.name,
-        threeds_policy=ctx.merchant.threeds_policy,
-        mop_type=MOP_TYPES[mop][0],
-        order_reference=reference,
-        order_details=details,
+        channel=CHANNEL,
+        channel_data={"mop_type": MOP_TYPES[mop][0], "order_details": details},
+        unique_reference=reference,
     )
 
 
@@ -398,7 +399,14 @@ def _payment_ref(p: Payment) -> str | None:
     return tried[-1].id if tried else None
 
 
-def _card(p: Payment) -> dict[str, Any]:
+def _channel(p: Payment) -> dict[str, Any]:
+    """What this dialect kept on the payment (an order made through another dialect has nothing)."""
+    return (p.channel_data or {}) if p.channel == CHANNEL else {}
+
+
+def _card(p: Payment) -> dict[str, Any] | None:
+    if p.card is None:
+        return None
     length = _PAN_LENGTH.get(p.card.brand, 16)
     network = _NETWORK_BY_VALUE.get(p.card.brand, p.card.brand.upper())
     return {
@@ -418,11 +426,11 @@ def order_status(p: Payment) -> dict[str, Any]:
     code, message = _error(p)
     return {
         "order_id": p.id,
-        "reference_id": p.order_reference or p.reference,
+        "reference_id": p.unique_reference or p.reference,
         "status": STATUS[p.status],
         "amount": to_major_string(p.amount, p.currency),
         "currency": p.currency,
-        "mop_type": p.mop_type,
+        "mop_type": _channel(p).get("mop_type"),
         "payment_id": _payment_ref(p),
         "bank_ref_num": p.retrieval_ref,
         "error_code": code,
@@ -434,7 +442,7 @@ def order_status(p: Payment) -> dict[str, Any]:
 
 def order(p: Payment) -> dict[str, Any]:
     """The Get Order API's data: the status, with the buyer, product, invoice and amounts."""
-    details = p.order_details or {}
+    details = _channel(p).get("order_details") or {}
     buyer = dict(p.customer or {})
     if p.browser:
         buyer |= {"ip_address": p.browser.get("ip"), "user_agent": p.browser.get("user_agent")}
@@ -463,7 +471,7 @@ def created(p: Payment) -> tuple[int, dict[str, Any]]:
     if p.status is PaymentStatus.REQUIRES_ACTION and p.next_action is not None:
         data = {
             "order_id": p.id,
-            "reference_id": p.order_reference,
+            "reference_id": p.unique_reference,
             "status": STATUS[p.status],
             "acs_template": acs_template(p.next_action),
         }

@@ -14,7 +14,6 @@ from fastapi.responses import JSONResponse, Response
 from tessera.core.clock import utcnow
 from tessera.core.errors import NotFoundError, ValidationError, ValidationErrors
 from tessera.core.payments import service
-from tessera.core.payments.service import check_return_url
 from tessera.dialects._common.deps import ContainerDep, idempotency_key_header
 from tessera.dialects._common.idempotency import idempotent
 from tessera.dialects.eximpe import order_translate as translate
@@ -45,7 +44,6 @@ async def create_order(request: Request, ctx: ExCtx, c: ContainerDep) -> Respons
 
     async def run() -> Response:
         cmd = translate.order_command(raw, ctx, now=utcnow())
-        check_return_url(ctx.merchant, cmd.return_url)
         try:
             payment = await service.create_payment(cmd, deps=c.payments)
         except NotFoundError as exc:

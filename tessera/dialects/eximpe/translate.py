@@ -50,6 +50,7 @@ ERRORS: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.IDEMPOTENCY_KEY_IN_USE: (409, "ERR_IDEMPOTENCY"),
     ErrorCode.IDEMPOTENCY_KEY_REUSED: (422, "ERR_IDEMPOTENCY"),
     ErrorCode.PROCESSOR_UNAVAILABLE: (503, "ERR_UNAVAILABLE"),
+    ErrorCode.OPERATION_NOT_SUPPORTED: (400, "ERR_NOT_SUPPORTED"),
     ErrorCode.CARD_DECLINED: (400, "CARD_DECLINED"),
     ErrorCode.INSUFFICIENT_FUNDS: (400, "INSUFFICIENT_FUNDS"),
     ErrorCode.EXPIRED_CARD: (400, "EXPIRED_CARD"),
@@ -221,11 +222,27 @@ def validation_body(errors: list[ValidationError]) -> dict[str, Any]:
     }
 
 
+# The core names fields in its own (the native API's) terms; seed 000/004 name them so.
+FIELDS: dict[str, str] = {
+    "unique_reference": "reference_id",
+    "browser.ip": "buyer.ip_address",
+    "browser.user_agent": "buyer.user_agent",
+    "card.cvc": "card_details.cvv",
+}
+
+
+def _renamed(exc: ValidationError) -> ValidationError:
+    if exc.field not in FIELDS:
+        return exc
+    return ValidationError(exc.message.replace(exc.field, FIELDS[exc.field]), code=exc.code, field=FIELDS[exc.field])
+
+
 def error_body(exc: TesseraError) -> tuple[int, dict[str, Any]]:
     if isinstance(exc, ValidationErrors):
-        return 400, validation_body(exc.errors)
+        return 400, validation_body([_renamed(e) for e in exc.errors])
     if isinstance(exc, ValidationError) and exc.code in (ErrorCode.PARAMETER_INVALID, ErrorCode.PARAMETER_MISSING):
-        return 400, validation_body([exc])
+        return 400, validation_body([_renamed(exc)])
+    field = FIELDS.get(exc.field, exc.field) if exc.field else None
     status, code = ERRORS.get(exc.code, (400, "ERR_VALIDATION"))
     if status == 401:
         message = "Missing credentials" if exc.code is ErrorCode.AUTHENTICATION_REQUIRED else "Invalid credentials"
@@ -235,7 +252,7 @@ def error_body(exc: TesseraError) -> tuple[int, dict[str, Any]]:
         }
     error: dict[str, Any] = {"code": code, "message": exc.message}
     if isinstance(exc, DuplicateReferenceError):
-        error["details"] = {exc.field or "reference_id": exc.message, "order_id": exc.existing_id}
-    elif exc.field:
-        error["details"] = {exc.field: exc.message}
+        error["details"] = {field or "reference_id": exc.message, "order_id": exc.existing_id}
+    elif field:
+        error["details"] = {field: exc.message}
     return status, {"success": False, "error": error}

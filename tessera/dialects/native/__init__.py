@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from tessera.core.payments.model import Payment
 from tessera.dialects import ModuleDialect
 
 
 class NativeDialect(ModuleDialect):
+    name = "native"
     prefix = "/v1"
 
     def __init__(self) -> None:
@@ -13,3 +15,8 @@ class NativeDialect(ModuleDialect):
         from tessera.dialects.native.router import router
 
         super().__init__(router, errors)
+
+    def shopper_return(self, payment: Payment) -> dict[str, str]:
+        from tessera.dialects.native.translate import STATUS
+
+        return {"payment_id": payment.id, "status": STATUS[payment.status]}

@@ -16,7 +16,6 @@ from tessera.core.payments import service
 from tessera.core.payments.acquirer import report_for_payment
 from tessera.core.payments.commands import CapturePayment, RebillPayment, RefundPayment, VoidPayment
 from tessera.core.payments.model import Payment
-from tessera.core.payments.service import check_return_url
 from tessera.core.ports import ReportKind
 from tessera.core.vault import service as vault
 from tessera.core.vault.tokens import create_token
@@ -30,6 +29,7 @@ from tessera.dialects.native.schemas import (
     CardOut,
     ChargebackIn,
     ErrorBody,
+    PaymentConfirm,
     PaymentCreate,
     PaymentList,
     PaymentOut,
@@ -86,13 +86,29 @@ async def create_card_token(body: TokenCreate, request: Request, ctx: AnyKeyCtx,
     response_model=PaymentOut,
     responses={202: {"model": PaymentOut, "description": "requires_action"}, **_POST_ERRORS},
     dependencies=_IDEMPOTENT,
-    summary="Create a payment with a token or full card data (S2S)",
+    summary="Create a payment with a token, full card data (S2S) or a saved card; without one, an intent",
 )
 async def create_payment(body: PaymentCreate, request: Request, ctx: SecretCtx, c: ContainerDep) -> Response:
     async def run() -> Response:
-        check_return_url(ctx.merchant, body.return_url)
         payment = await service.create_payment(translate.create_command(body, ctx), deps=c.payments)
         return _payment(payment, c, translate.CREATED_HTTP.get(payment.status, 201))
+
+    return await idempotent(request, ctx, c, run)
+
+
+@router.post(
+    "/payments/{payment_id}/confirm",
+    response_model=PaymentOut,
+    responses={202: {"model": PaymentOut, "description": "requires_action"}, **_POST_ERRORS},
+    dependencies=_IDEMPOTENT,
+    summary="Confirm an intent with its card: a token, full card data or a saved card",
+)
+async def confirm_payment(
+    payment_id: str, body: PaymentConfirm, request: Request, ctx: SecretCtx, c: ContainerDep
+) -> Response:
+    async def run() -> Response:
+        payment = await service.confirm_payment(translate.confirm_command(payment_id, body, ctx), deps=c.payments)
+        return _payment(payment, c, translate.CONFIRMED_HTTP.get(payment.status, 200))
 
     return await idempotent(request, ctx, c, run)
 

@@ -133,6 +133,37 @@ class PaymentCreate(BaseModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> PaymentCreate:
+        if sum(x is not None for x in (self.token, self.card, self.saved_card)) > 1:
+            raise ValueError("give at most one of token, card or saved_card (none makes an intent to confirm later)")
+        return self
+
+
+class PaymentConfirm(BaseModel):
+    """The card for an intent (a payment made without one), and the shopper's browser."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "token": "tok_...",
+                "browser": {"ip": "203.0.113.7", "user_agent": "Mozilla/5.0"},
+            }
+        }
+    )
+
+    token: Annotated[str | None, Field(max_length=64, description="A tok_ from POST /v1/tokens")] = None
+    card: CardIn | None = None
+    saved_card: Annotated[str | None, Field(max_length=40, description="A card_token from the vault")] = None
+    identifier: Annotated[
+        str | None, Field(max_length=200, description="The card owner: required with saved_card and save_card")
+    ] = None
+    save_card: Annotated[bool, Field(description="Save the card for `identifier` if the payment succeeds")] = False
+    card_type: Literal["CREDIT", "DEBIT", "PREPAID"] | None = None
+    nickname: Annotated[str | None, Field(max_length=200)] = None
+    return_url: Annotated[str | None, Field(max_length=2048)] = None
+    browser: BrowserIn | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PaymentConfirm:
         if sum(x is not None for x in (self.token, self.card, self.saved_card)) != 1:
             raise ValueError("give exactly one of token, card or saved_card")
         return self
@@ -177,6 +208,22 @@ class OperationOut(BaseModel):
     created_at: str
 
 
+class AttemptCardOut(BaseModel):
+    bin: str
+    last4: str
+    brand: str
+    exp_month: int
+    exp_year: int
+
+
+class AttemptOut(BaseModel):
+    card: AttemptCardOut
+    status: str = Field(description="requires_action, processing, succeeded, failed or expired")
+    error_code: str | None
+    created_at: str
+    updated_at: str
+
+
 class AuthenticationOut(BaseModel):
     status: str | None = None
     eci: str | None = None
@@ -197,7 +244,7 @@ class PaymentOut(BaseModel):
     amount_charged_back: int
     reference: str | None
     description: str | None
-    card: PaymentCardOut
+    card: PaymentCardOut | None = Field(description="null while an intent waits for its card")
     customer: dict[str, Any] | None
     browser: dict[str, Any] | None
     metadata: dict[str, Any] | None
@@ -210,6 +257,9 @@ class PaymentOut(BaseModel):
     livemode: bool
     created_at: str
     updated_at: str
+    last_error: ErrorOut | None = Field(None, description="why the last attempt failed")
+    attempts: list[AttemptOut] = Field(default_factory=list, description="every card tried, oldest first")
+    attempts_remaining: int = Field(0, description="how many more cards an intent may try")
 
 
 class PaymentList(BaseModel):

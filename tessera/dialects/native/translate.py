@@ -7,16 +7,26 @@ from typing import Any
 from tessera.core.clock import iso_utc, utcnow
 from tessera.core.errors import ErrorCode, TesseraError, ValidationError
 from tessera.core.merchants import MerchantContext
-from tessera.core.money import check_amount, normalise_currency
-from tessera.core.payments.commands import CardSource, CreatePayment, SaveCardOnSuccess, SavedCardSource, TokenSource
+from tessera.core.payments.commands import (
+    CardSource,
+    ConfirmPayment,
+    CreatePayment,
+    PaymentSource,
+    SaveCardOnSuccess,
+    SavedCardSource,
+    TokenSource,
+)
 from tessera.core.payments.model import CaptureMethod, Payment, PaymentStatus
 from tessera.core.vault.cards import CardType, SavedCard
 from tessera.core.vault.pan import CVV, PAN, CardData, Expiry
 from tessera.core.vault.service import SaveCard
 from tessera.core.vault.tokens import CardToken
-from tessera.dialects.native.schemas import CardCreate, CardIn, PaymentCreate
+from tessera.dialects.native.schemas import CardCreate, CardIn, PaymentConfirm, PaymentCreate
+
+CHANNEL = "native"
 
 STATUS: dict[PaymentStatus, str] = {
+    PaymentStatus.REQUIRES_PAYMENT_METHOD: "requires_payment_method",
     PaymentStatus.PROCESSING: "processing",
     PaymentStatus.REQUIRES_ACTION: "requires_action",
     PaymentStatus.AUTHORIZED: "authorized",
@@ -28,10 +38,19 @@ STATUS: dict[PaymentStatus, str] = {
     PaymentStatus.FAILED: "failed",
     PaymentStatus.EXPIRED: "expired",
 }
+# HTTP status of a confirmation: a declined card that leaves attempts answers 402 with the intent, as
+# Stripe's card errors do; one that ends the payment is the one-call payment's 400.
+CONFIRMED_HTTP: dict[PaymentStatus, int] = {
+    PaymentStatus.REQUIRES_PAYMENT_METHOD: 402,
+    PaymentStatus.REQUIRES_ACTION: 202,
+    PaymentStatus.PROCESSING: 202,
+    PaymentStatus.FAILED: 400,
+}
 STATUS_FROM_WIRE: dict[str, PaymentStatus] = {wire: status for status, wire in STATUS.items()}
 
 # HTTP status of a freshly created payment, by its state (seed 002's table).
 CREATED_HTTP: dict[PaymentStatus, int] = {
+    PaymentStatus.REQUIRES_PAYMENT_METHOD: 201,
     PaymentStatus.CAPTURED: 201,
     PaymentStatus.AUTHORIZED: 201,
     PaymentStatus.REQUIRES_ACTION: 202,
@@ -62,6 +81,7 @@ ERRORS: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.IDEMPOTENCY_KEY_REUSED: (422, "idempotency_error"),
     ErrorCode.RETURN_URL_NOT_ALLOWED: (400, "invalid_request_error"),
     ErrorCode.PROCESSOR_UNAVAILABLE: (503, "api_error"),
+    ErrorCode.OPERATION_NOT_SUPPORTED: (400, "invalid_request_error"),
     ErrorCode.CARD_ALREADY_SAVED: (409, "invalid_request_error"),
     ErrorCode.DUPLICATE_REFERENCE: (409, "invalid_request_error"),
 }
@@ -77,46 +97,39 @@ def card_data(card: CardIn, *, prefix: str = "card") -> CardData:
     return CardData(pan=pan, expiry=expiry, cvv=cvv, holder_name=name)
 
 
-def create_command(body: PaymentCreate, ctx: MerchantContext) -> CreatePayment:
-    currency = normalise_currency(body.currency)
-    amount = check_amount(body.amount)
-    if body.saved_card is None:
-        # Seed 000 requires the shopper's IP and browser for fraud checks, and 3-D Secure needs them.
-        for name in ("ip", "user_agent"):
-            if body.browser is None or getattr(body.browser, name) is None:
-                raise ValidationError(
-                    f"browser.{name} is required for a card payment",
-                    code=ErrorCode.PARAMETER_MISSING,
-                    field=f"browser.{name}",
-                )
-    source: CardSource | TokenSource | SavedCardSource
+def _source(body: PaymentCreate | PaymentConfirm) -> PaymentSource | None:
     if body.card is not None:
-        source = CardSource(card_data(body.card))
-    elif body.token is not None:
-        source = TokenSource(body.token)
-    elif body.saved_card is not None:
+        return CardSource(card_data(body.card))
+    if body.token is not None:
+        return TokenSource(body.token)
+    if body.saved_card is not None:
         if not body.identifier:
             raise ValidationError("identifier (the card owner's) is required with saved_card", field="identifier")
-        source = SavedCardSource(body.saved_card, body.identifier)
-    else:  # pragma: no cover - the schema requires one
-        raise ValidationError("give exactly one of token, card or saved_card", field="card")
-    save = None
-    if body.save_card:
-        if not body.identifier:
-            raise ValidationError("identifier is required to save the card", field="identifier")
-        save = SaveCardOnSuccess(
-            identifier=body.identifier,
-            credential=ctx.client_id,
-            consent_ip=body.browser.ip if body.browser else None,
-            card_type=CardType(body.card_type) if body.card_type else None,
-            nickname=body.nickname,
-        )
+        return SavedCardSource(body.saved_card, body.identifier)
+    return None
+
+
+def _save(body: PaymentCreate | PaymentConfirm, ctx: MerchantContext) -> SaveCardOnSuccess | None:
+    if not body.save_card:
+        return None
+    if not body.identifier:
+        raise ValidationError("identifier is required to save the card", field="identifier")
+    return SaveCardOnSuccess(
+        identifier=body.identifier,
+        credential=ctx.client_id,
+        consent_ip=body.browser.ip if body.browser else None,
+        card_type=CardType(body.card_type) if body.card_type else None,
+        nickname=body.nickname,
+    )
+
+
+def create_command(body: PaymentCreate, ctx: MerchantContext) -> CreatePayment:
     return CreatePayment(
         merchant_id=ctx.merchant_id,
         mode=ctx.mode,
-        amount=amount,
-        currency=currency,
-        source=source,
+        amount=body.amount,
+        currency=body.currency,
+        source=_source(body),
         capture_method=CaptureMethod(body.capture_method),
         reference=body.reference,
         description=body.description,
@@ -124,10 +137,29 @@ def create_command(body: PaymentCreate, ctx: MerchantContext) -> CreatePayment:
         customer=body.customer.model_dump(exclude_none=True) if body.customer else None,
         browser=body.browser.model_dump(exclude_none=True) if body.browser else None,
         metadata=body.metadata,
-        save_card=save,
-        merchant_name=ctx.merchant.name,
-        threeds_policy=ctx.merchant.threeds_policy,
+        save_card=_save(body, ctx),
+        channel=CHANNEL,
     )
+
+
+def confirm_command(payment_id: str, body: PaymentConfirm, ctx: MerchantContext) -> ConfirmPayment:
+    source = _source(body)
+    assert source is not None  # the schema requires one
+    return ConfirmPayment(
+        merchant_id=ctx.merchant_id,
+        mode=ctx.mode,
+        payment_id=payment_id,
+        source=source,
+        browser=body.browser.model_dump(exclude_none=True) if body.browser else None,
+        return_url=body.return_url,
+        save_card=_save(body, ctx),
+    )
+
+
+def _error(p: Payment) -> dict[str, Any] | None:
+    if p.error_code is None:
+        return None
+    return {"code": p.error_code.value, "message": p.error_message or "", "type": ERRORS[p.error_code][1]}
 
 
 def render_payment(p: Payment, base_url: str = "") -> dict[str, Any]:
@@ -145,14 +177,18 @@ def render_payment(p: Payment, base_url: str = "") -> dict[str, Any]:
         "amount_charged_back": p.amount_charged_back,
         "reference": p.reference,
         "description": p.description,
-        "card": {
-            "bin": p.card.bin,
-            "last4": p.card.last4,
-            "brand": p.card.brand,
-            "exp_month": p.card.exp_month,
-            "exp_year": p.card.exp_year,
-            "card_token": p.card_token,
-        },
+        "card": (
+            {
+                "bin": p.card.bin,
+                "last4": p.card.last4,
+                "brand": p.card.brand,
+                "exp_month": p.card.exp_month,
+                "exp_year": p.card.exp_year,
+                "card_token": p.card_token,
+            }
+            if p.card
+            else None
+        ),
         "customer": p.customer,
         "browser": p.browser,
         "metadata": p.metadata,
@@ -167,11 +203,8 @@ def render_payment(p: Payment, base_url: str = "") -> dict[str, Any]:
             if p.authentication
             else None
         ),
-        "error": (
-            {"code": p.error_code.value, "message": p.error_message or "", "type": ERRORS[p.error_code][1]}
-            if p.error_code
-            else None
-        ),
+        "error": _error(p) if p.status is PaymentStatus.FAILED or p.status is PaymentStatus.EXPIRED else None,
+        "last_error": _error(p),
         "redirect_url": (
             f"{base_url}/shopper/payments/{p.id}/authenticate" if p.status is PaymentStatus.REQUIRES_ACTION else None
         ),
@@ -188,6 +221,23 @@ def render_payment(p: Payment, base_url: str = "") -> dict[str, Any]:
             for op in p.operations
         ],
         "original_payment_id": p.original_payment_id,
+        "attempts": [
+            {
+                "card": {
+                    "bin": a.card.bin,
+                    "last4": a.card.last4,
+                    "brand": a.card.brand,
+                    "exp_month": a.card.exp_month,
+                    "exp_year": a.card.exp_year,
+                },
+                "status": a.status.value,
+                "error_code": a.error_code.value if a.error_code else None,
+                "created_at": iso_utc(a.created_at),
+                "updated_at": iso_utc(a.updated_at),
+            }
+            for a in p.attempts
+        ],
+        "attempts_remaining": p.attempts_left if p.status is PaymentStatus.REQUIRES_PAYMENT_METHOD else 0,
         "livemode": p.mode == "live",
         "created_at": iso_utc(p.created_at),
         "updated_at": iso_utc(p.updated_at),

@@ -18,10 +18,14 @@ from dataclasses import dataclass
 from tessera.core.errors import ErrorCode
 from tessera.core.ports import (
     AuthorizeRequest,
+    Capability,
     FollowUpRequest,
     InquireRequest,
     Outcome,
+    ProcessorConfig,
+    ProcessorData,
     ProcessorResult,
+    ReverseRequest,
 )
 from tessera.processors.base import BaseProcessor
 from tessera.processors.sandbox.cards import Behaviour, lookup
@@ -41,6 +45,11 @@ LEDGER_SIZE = 10_000
 
 class SandboxProcessor(BaseProcessor):
     name = "sandbox"
+    capabilities = frozenset(Capability)  # a full-featured acquirer
+
+    @classmethod
+    def from_config(cls, config: ProcessorConfig) -> SandboxProcessor:
+        return cls(config.key)
 
     def __init__(self, key: bytes = b"") -> None:
         self._key = key  # to tell the sandbox networks' authentication values from made-up ones
@@ -48,14 +57,23 @@ class SandboxProcessor(BaseProcessor):
         self._by_ref: OrderedDict[str, str] = OrderedDict()
         self._hang = asyncio.Event()  # never set: what "never answers" waits on
 
-    def _approve(self, operation_id: str, *, auth: bool) -> ProcessorResult:
+    def prepare(self, operation_type: str) -> ProcessorData:
+        """A trace number and retrieval reference, as an ISO 8583 acquirer link numbers its messages."""
+        return ProcessorData(
+            trace_number=f"{secrets.randbelow(10**6):06d}", retrieval_ref=f"{secrets.randbelow(10**12):012d}"
+        )
+
+    def _approve(
+        self, operation_id: str, *, auth: bool, data: ProcessorData, network_transaction_id: str | None = None
+    ) -> ProcessorResult:
         ref = f"sbx_{secrets.token_hex(8)}"
         result = ProcessorResult(
             Outcome.APPROVED,
             processor_ref=ref,
             response_code="00",
             auth_code=f"{secrets.randbelow(10**6):06d}" if auth else None,
-            retrieval_ref=f"{secrets.randbelow(10**12):012d}",
+            retrieval_ref=data.retrieval_ref or f"{secrets.randbelow(10**12):012d}",
+            network_transaction_id=network_transaction_id,
         )
         self._remember(operation_id, result)
         return result
@@ -90,7 +108,9 @@ class SandboxProcessor(BaseProcessor):
             )
             self._remember(req.operation_id, result)
             return result
-        approved = self._approve(req.operation_id, auth=True)
+        # A merchant-initiated sale keeps the network id of the series' first payment, as networks do.
+        network_id = req.network_transaction_id or f"{secrets.randbelow(10**15):015d}"
+        approved = self._approve(req.operation_id, auth=True, data=req.data, network_transaction_id=network_id)
         if card.behaviour is Behaviour.NO_ANSWER:
             await self._hang.wait()  # the acquirer holds the approval and never says so
         return approved
@@ -104,7 +124,7 @@ class SandboxProcessor(BaseProcessor):
             result = ProcessorResult(Outcome.DECLINED, response_code="25", error_code=ErrorCode.CARD_DECLINED)
             self._remember(req.operation_id, result)
             return result
-        return self._approve(req.operation_id, auth=False)
+        return self._approve(req.operation_id, auth=False, data=req.data)
 
     async def capture(self, req: FollowUpRequest) -> ProcessorResult:
         return await self._follow_up(req)
@@ -119,6 +139,13 @@ class SandboxProcessor(BaseProcessor):
             if entry is not None:
                 entry.reversed = True
         return result
+
+    async def reverse(self, req: ReverseRequest) -> ProcessorResult:
+        """Release whatever the lost authorisation holds; one the ledger never saw holds nothing."""
+        entry = self._ledger.get(req.operation_id)
+        if entry is not None and entry.result.outcome is Outcome.APPROVED:
+            entry.reversed = True
+        return ProcessorResult(Outcome.APPROVED, processor_ref=f"sbx_{secrets.token_hex(8)}", response_code="00")
 
     async def inquire(self, req: InquireRequest) -> ProcessorResult:
         entry = self._ledger.get(req.operation_id)
