@@ -142,6 +142,7 @@ def create_app(settings: Settings, *, container: Container | None = None, embedd
         lifespan=lifespan,
     )
     app.state.container = container
+    app.state.services = container.services
 
     for dialect in DIALECTS:
         dialect.mount(app)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -9,6 +11,7 @@ from typing import Any
 from tessera.core.idempotency import IdempotencyKeys
 from tessera.core.payments.authentication import receive_rreq
 from tessera.core.payments.settle import PaymentDeps
+from tessera.core.services import Services, build_services
 from tessera.core.threeds.flow import ThreeDSDeps
 from tessera.core.vault.crypto import Keyring, WrappedKey
 from tessera.core.vault.keys import load_data_keys
@@ -21,6 +24,7 @@ from tessera.sandbox.acs import challenge_store
 from tessera.sandbox.directory import SandboxDirectoryServer
 from tessera.settings import Settings
 from tessera.storage.engine import Database, create_database
+from tessera.storage.queries import SqlReadModel
 from tessera.storage.uow import SqlUnitOfWorkFactory
 from tessera.storage.webhooks import DeliveryStore
 
@@ -39,20 +43,24 @@ class Container:
     sandbox_key: bytes  # signs the sandbox networks' authentication values; the same in every process
     sender: Sender
     deliveries: DeliveryWorker
+    services: Services  # the facade dialects, the dashboard and the CLI call
 
     async def receive_rreq(self, rreq: dict[str, Any]) -> dict[str, Any]:
         """The 3DS server's results endpoint, called by the (in-process) sandbox ACS."""
         return await receive_rreq(rreq, deps=self.payments)
 
     async def start(self) -> None:
-        """Load (or, on a new database, make) the vault's data keys. Call before serving."""
+        """Load (or, on a new database, make) the vault's data keys and open the processors' links.
+        Call before serving."""
         await load_data_keys(self.keyring, uow=self.uow)
+        await self.processors.start()
 
     async def refresh_keys(self) -> None:
         """Pick up data keys another process made (a rotation), so new data uses the current one."""
         await load_data_keys(self.keyring, uow=self.uow)
 
     async def close(self) -> None:
+        await self.processors.stop()
         await self.sender.close()
         await self.db.dispose()
 
@@ -99,6 +107,15 @@ def build(settings: Settings) -> Container:
         lease=timedelta(seconds=lease),
         metrics=metrics,
     )
+    idempotency = IdempotencyKeys(uow, timedelta(hours=settings.idempotency_ttl_hours))
+    services = build_services(
+        payments,
+        queries=SqlReadModel(db),
+        idempotency=idempotency,
+        resolve=resolve_host,
+        token_ttl=timedelta(minutes=settings.token_ttl_minutes),
+        public_url=public,
+    )
     return Container(
         settings=settings,
         db=db,
@@ -107,9 +124,16 @@ def build(settings: Settings) -> Container:
         processors=processors,
         metrics=metrics,
         payments=payments,
-        idempotency=IdempotencyKeys(uow, timedelta(hours=settings.idempotency_ttl_hours)),
+        idempotency=idempotency,
         key_material=material,
         sandbox_key=sandbox_key,
         sender=sender,
         deliveries=deliveries,
+        services=services,
     )
+
+
+async def resolve_host(host: str) -> list[str]:
+    """The DNS look-up webhook URL checks need (the core's `Resolver` port)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return sorted({str(info[4][0]) for info in infos})

@@ -435,6 +435,29 @@ class ReferenceTakenError(Exception):
 # -------------------------------------------------------------------------------------- other roles
 
 
+class ReadModel(Protocol):
+    """Read-only lists for the APIs and the dashboard (cosmicpython's views): no rules, no locks."""
+
+    async def list_payments(
+        self,
+        merchant_id: str,
+        mode: str,
+        *,
+        limit: int,
+        starting_after: str | None = None,
+        status: str | None = None,
+        reference: str | None = None,
+    ) -> tuple[list[Payment], bool]:
+        """Up to `limit` payments, newest first, and whether more follow."""
+        ...
+
+    async def list_events(
+        self, merchant_id: str, mode: str, *, limit: int, after: int = 0, types: list[str] | None = None
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Events in sequence order after number `after`, and whether more follow."""
+        ...
+
+
 class Cipher(Protocol):
     def encrypt(self, plaintext: bytes, *, context: bytes) -> bytes: ...
     async def decrypt(self, ciphertext: bytes, *, context: bytes) -> bytes:

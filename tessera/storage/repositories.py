@@ -195,7 +195,12 @@ def payment_from_row(row: Row[Any], ops: list[Operation]) -> Payment:
         status=PaymentStatus(row.status),
         card=(
             CardSnapshot(
-                row.card_bin, row.card_last4, row.card_brand, row.card_exp_month, row.card_exp_year, row.card_holder_name
+                row.card_bin,
+                row.card_last4,
+                row.card_brand,
+                row.card_exp_month,
+                row.card_exp_year,
+                row.card_holder_name,
             )
             if row.card_bin is not None
             else None

@@ -91,7 +91,9 @@ def check_browser(browser: dict[str, Any] | None, *, required: bool) -> None:
     for name, (low, high) in _BOUNDED_INTS.items():
         value = browser.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high):
-            raise ValidationError(f"browser.{name} must be a whole number from {low} to {high}", field=f"browser.{name}")
+            raise ValidationError(
+                f"browser.{name} must be a whole number from {low} to {high}", field=f"browser.{name}"
+            )
     for name in ("java_enabled", "javascript_enabled"):
         value = browser.get(name)
         if value is not None and not isinstance(value, bool):

@@ -103,8 +103,10 @@ async def resolve_operation(payment_id: str, operation_id: str, *, deps: Payment
         # harmless if it never saw the authorisation.
         found = ProcessorResult(Outcome.APPROVED)
     else:
-        logger.error("operation outcome unknown and the processor can neither inquire nor reverse",
-                     extra={"payment_id": payment.id, "operation": op.type.value})
+        logger.error(
+            "operation outcome unknown and the processor can neither inquire nor reverse",
+            extra={"payment_id": payment.id, "operation": op.type.value},
+        )
         return payment
     logger.info(
         "inquire outcome=%s",

@@ -1,4 +1,4 @@
-"""Dependencies every dialect shares: the container, and who is calling."""
+"""Dependencies every dialect shares: the services facade, and who is calling."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from tessera.bootstrap import Container
 from tessera.core.errors import AuthenticationError, ErrorCode
-from tessera.core.merchants import MerchantContext, authenticate_key, require_secret
+from tessera.core.merchants import MerchantContext, require_secret
+from tessera.core.services import Services
 
 
-async def get_container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
+async def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
 
 
-ContainerDep = Annotated[Container, Depends(get_container)]
+ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 # Declared for OpenAPI (Swagger's "Authorize" button); errors are raised below in each dialect's format.
@@ -26,7 +26,7 @@ _bearer = HTTPBearer(auto_error=False, description="`sk_test_...` / `sk_live_...
 
 async def bearer_context(
     request: Request,
-    container: ContainerDep,
+    svc: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> MerchantContext:
     if credentials is None:
@@ -36,7 +36,7 @@ async def bearer_context(
             else "no API key given: send Authorization: Bearer <secret key>"
         )
         raise AuthenticationError(message, code=ErrorCode.AUTHENTICATION_REQUIRED)
-    return await authenticate_key(credentials.credentials.strip(), uow=container.uow)
+    return await svc.merchants.authenticate_key(credentials.credentials.strip())
 
 
 async def secret_context(ctx: Annotated[MerchantContext, Depends(bearer_context)]) -> MerchantContext:

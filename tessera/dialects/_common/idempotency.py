@@ -12,32 +12,32 @@ import orjson
 from fastapi import Request
 from fastapi.responses import Response
 
-from tessera.bootstrap import Container
 from tessera.core.clock import utcnow
 from tessera.core.errors import TesseraError
 from tessera.core.idempotency import StoredResponse
 from tessera.core.merchants import MerchantContext
+from tessera.core.services import Services
 
 HEADER = "idempotency-key"
 
 
-async def _fingerprint(request: Request, container: Container) -> str:
+async def _fingerprint(request: Request, services: Services) -> str:
     raw = await request.body()
     try:
         canonical = orjson.dumps(orjson.loads(raw), option=orjson.OPT_SORT_KEYS) if raw else b""
     except orjson.JSONDecodeError:
         canonical = raw
-    return container.keyring.keyed_hash(request.method.encode() + b" " + request.url.path.encode() + b"\n" + canonical)
+    return services.fingerprint(request.method.encode() + b" " + request.url.path.encode() + b"\n" + canonical)
 
 
 async def idempotent(
-    request: Request, ctx: MerchantContext, container: Container, run: Callable[[], Awaitable[Response]]
+    request: Request, ctx: MerchantContext, services: Services, run: Callable[[], Awaitable[Response]]
 ) -> Response:
     key = request.headers.get(HEADER)
     if key is None:
         return await run()
-    keys = container.idempotency
-    fingerprint = await _fingerprint(request, container)
+    keys = services.idempotency
+    fingerprint = await _fingerprint(request, services)
     stored = await keys.begin(ctx.merchant_id, ctx.mode, key, fingerprint, utcnow())
     if stored is not None:
         return Response(

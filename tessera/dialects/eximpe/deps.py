@@ -8,8 +8,8 @@ from fastapi import Depends
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 
-from tessera.core.merchants import MerchantContext, authenticate_client, require_secret
-from tessera.dialects._common.deps import ContainerDep
+from tessera.core.merchants import MerchantContext, require_secret
+from tessera.dialects._common.deps import ServicesDep
 
 # Security schemes rather than header parameters: OpenAPI shows them under Authorize, and reading them is a
 # plain header look-up (FastAPI's parameter validation of four headers cost ~0.2 ms a request).
@@ -20,12 +20,12 @@ _MERCHANT_ID = APIKeyHeader(name="X-Merchant-ID", auto_error=False, description=
 
 
 async def eximpe_context(
-    c: ContainerDep,
+    svc: ServicesDep,
     client_id: Annotated[str | None, Depends(_CLIENT_ID)],
     client_secret: Annotated[str | None, Depends(_CLIENT_SECRET)],
     merchant_id: Annotated[str | None, Depends(_MERCHANT_ID)],
 ) -> MerchantContext:
-    ctx = await authenticate_client(client_id, client_secret, merchant_id, uow=c.uow)
+    ctx = await svc.merchants.authenticate_client(client_id, client_secret, merchant_id)
     return require_secret(ctx)  # a publishable key may not pay, save or read cards (403)
 
 

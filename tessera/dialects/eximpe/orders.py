@@ -13,8 +13,7 @@ from fastapi.responses import JSONResponse, Response
 
 from tessera.core.clock import utcnow
 from tessera.core.errors import NotFoundError, ValidationError, ValidationErrors
-from tessera.core.payments import service
-from tessera.dialects._common.deps import ContainerDep, idempotency_key_header
+from tessera.dialects._common.deps import ServicesDep, idempotency_key_header
 from tessera.dialects._common.idempotency import idempotent
 from tessera.dialects.eximpe import order_translate as translate
 from tessera.dialects.eximpe.deps import ExCtx, ok
@@ -36,7 +35,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code i
         "requestBody": {"required": True, "content": {"application/json": {"schema": OrderIn.model_json_schema()}}}
     },
 )
-async def create_order(request: Request, ctx: ExCtx, c: ContainerDep) -> Response:
+async def create_order(request: Request, ctx: ExCtx, svc: ServicesDep) -> Response:
     try:
         raw = await request.json()
     except ValueError:
@@ -45,7 +44,7 @@ async def create_order(request: Request, ctx: ExCtx, c: ContainerDep) -> Respons
     async def run() -> Response:
         cmd = translate.order_command(raw, ctx, now=utcnow())
         try:
-            payment = await service.create_payment(cmd, deps=c.payments)
+            payment = await svc.payments.create(cmd)
         except NotFoundError as exc:
             if exc.field != "saved_card":
                 raise
@@ -55,7 +54,7 @@ async def create_order(request: Request, ctx: ExCtx, c: ContainerDep) -> Respons
         status, body = translate.created(payment)
         return JSONResponse(body, status_code=status)
 
-    return await idempotent(request, ctx, c, run)
+    return await idempotent(request, ctx, svc, run)
 
 
 @router.get(
@@ -64,12 +63,12 @@ async def create_order(request: Request, ctx: ExCtx, c: ContainerDep) -> Respons
     responses=_ERRORS,
     summary="Order status: payment_pending, payment_successful or failed (seed 000)",
 )
-async def order_status(order_id: str, ctx: ExCtx, c: ContainerDep) -> Response:
-    payment = await service.get_payment(ctx.merchant_id, ctx.mode, order_id, deps=c.payments)
+async def order_status(order_id: str, ctx: ExCtx, svc: ServicesDep) -> Response:
+    payment = await svc.payments.get(ctx.merchant_id, ctx.mode, order_id)
     return ok("Order status fetched successfully", translate.order_status(payment))
 
 
 @router.get("/{order_id}/", response_model=OrderOut, responses=_ERRORS, summary="Get an order (seed 000)")
-async def get_order(order_id: str, ctx: ExCtx, c: ContainerDep) -> Response:
-    payment = await service.get_payment(ctx.merchant_id, ctx.mode, order_id, deps=c.payments)
+async def get_order(order_id: str, ctx: ExCtx, svc: ServicesDep) -> Response:
+    payment = await svc.payments.get(ctx.merchant_id, ctx.mode, order_id)
     return ok("Order fetched successfully", translate.order(payment))

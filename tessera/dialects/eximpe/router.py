@@ -8,10 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from tessera.core.clock import utcnow
 from tessera.core.errors import ValidationError, ValidationErrors
-from tessera.core.vault import service as vault
-from tessera.dialects._common.deps import ContainerDep
+from tessera.dialects._common.deps import ServicesDep
 from tessera.dialects.eximpe import orders, translate
 from tessera.dialects.eximpe.deps import ExCtx, ok
 from tessera.dialects.eximpe.schemas import ErrorOut, SaveCardIn, SaveCardOut
@@ -30,35 +28,35 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code i
         "requestBody": {"required": True, "content": {"application/json": {"schema": SaveCardIn.model_json_schema()}}}
     },
 )
-async def save_card(request: Request, ctx: ExCtx, c: ContainerDep) -> Response:
+async def save_card(request: Request, ctx: ExCtx, svc: ServicesDep) -> Response:
     try:
         raw = await request.json()
     except ValueError:
         raise ValidationErrors([ValidationError("The request body is not valid JSON.", field=None)]) from None
     cmd = translate.save_command(raw, ctx, request.client.host if request.client else None)
-    card = await vault.save_card(cmd, uow=c.uow, cipher=c.keyring, now=utcnow())
+    card = await svc.vault.save_card(cmd)
     return ok("Card details saved successfully", translate.render_saved(card))
 
 
 @router.get("/tokens/", responses=_ERRORS, summary="List an identifier's saved cards")
 async def list_cards(
-    ctx: ExCtx, c: ContainerDep, identifier: Annotated[str | None, Query(max_length=200)] = None
+    ctx: ExCtx, svc: ServicesDep, identifier: Annotated[str | None, Query(max_length=200)] = None
 ) -> Response:
     if not identifier:
         raise ValidationErrors([ValidationError(translate.REQUIRED, field="identifier")])
-    cards = await vault.list_cards(ctx.merchant_id, ctx.mode, identifier, uow=c.uow)
+    cards = await svc.vault.list_cards(ctx.merchant_id, ctx.mode, identifier)
     return ok("Saved cards fetched successfully", [translate.render_card(card) for card in cards])
 
 
 @router.get("/tokens/{card_token}/", responses=_ERRORS, summary="Fetch a saved card")
-async def get_card(card_token: str, ctx: ExCtx, c: ContainerDep) -> Response:
-    card = await vault.get_card(ctx.merchant_id, ctx.mode, card_token, uow=c.uow)
+async def get_card(card_token: str, ctx: ExCtx, svc: ServicesDep) -> Response:
+    card = await svc.vault.get_card(ctx.merchant_id, ctx.mode, card_token)
     return ok("Saved card fetched successfully", translate.render_card(card))
 
 
 @router.delete("/tokens/{card_token}/", responses=_ERRORS, summary="Delete a saved card")
-async def delete_card(card_token: str, ctx: ExCtx, c: ContainerDep) -> Response:
-    card = await vault.delete_card(ctx.merchant_id, ctx.mode, card_token, uow=c.uow, now=utcnow())
+async def delete_card(card_token: str, ctx: ExCtx, svc: ServicesDep) -> Response:
+    card = await svc.vault.delete_card(ctx.merchant_id, ctx.mode, card_token)
     return ok("Card deleted successfully", {"card_token": card.card_token, "deleted": True})
 
 

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from tessera.bootstrap import Container
-from tessera.core.clock import iso_utc, utcnow
+from tessera.core.clock import iso_utc
 from tessera.core.errors import PermissionDeniedError, ValidationError
 from tessera.core.merchants import MerchantContext
-from tessera.core.payments import service
-from tessera.core.payments.acquirer import report_for_payment
 from tessera.core.payments.commands import CapturePayment, RebillPayment, RefundPayment, VoidPayment
 from tessera.core.payments.model import Payment
 from tessera.core.ports import ReportKind
-from tessera.core.vault import service as vault
-from tessera.core.vault.tokens import create_token
-from tessera.dialects._common.deps import AnyKeyCtx, ContainerDep, SecretCtx, idempotency_key_header
+from tessera.core.services import Services
+from tessera.dialects._common.deps import AnyKeyCtx, SecretCtx, ServicesDep, idempotency_key_header
 from tessera.dialects._common.idempotency import idempotent
 from tessera.dialects.native import translate, webhooks
 from tessera.dialects.native.schemas import (
@@ -39,7 +34,6 @@ from tessera.dialects.native.schemas import (
     TokenCreate,
     TokenOut,
 )
-from tessera.storage.queries import list_events, list_payments
 
 router = APIRouter(prefix="/v1", tags=["native"])
 
@@ -58,8 +52,8 @@ def _json(body: dict[str, Any], status: int) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def _payment(payment: Payment, c: Container, status: int) -> JSONResponse:
-    return _json(translate.render_payment(payment, c.settings.resolved_public_url), status)
+def _payment(payment: Payment, svc: Services, status: int) -> JSONResponse:
+    return _json(translate.render_payment(payment, svc.public_url), status)
 
 
 @router.post(
@@ -70,14 +64,12 @@ def _payment(payment: Payment, c: Container, status: int) -> JSONResponse:
     dependencies=_IDEMPOTENT,
     summary="Tokenize a card (publishable or secret key)",
 )
-async def create_card_token(body: TokenCreate, request: Request, ctx: AnyKeyCtx, c: ContainerDep) -> Response:
+async def create_card_token(body: TokenCreate, request: Request, ctx: AnyKeyCtx, svc: ServicesDep) -> Response:
     async def run() -> Response:
-        card = translate.card_data(body.card)
-        ttl = timedelta(minutes=c.settings.token_ttl_minutes)
-        token = await create_token(ctx.merchant_id, ctx.mode, card, uow=c.uow, cipher=c.keyring, ttl=ttl, now=utcnow())
+        token = await svc.vault.create_token(ctx.merchant_id, ctx.mode, translate.card_data(body.card))
         return _json(translate.render_token(token), 201)
 
-    return await idempotent(request, ctx, c, run)
+    return await idempotent(request, ctx, svc, run)
 
 
 @router.post(
@@ -88,12 +80,12 @@ async def create_card_token(body: TokenCreate, request: Request, ctx: AnyKeyCtx,
     dependencies=_IDEMPOTENT,
     summary="Create a payment with a token, full card data (S2S) or a saved card; without one, an intent",
 )
-async def create_payment(body: PaymentCreate, request: Request, ctx: SecretCtx, c: ContainerDep) -> Response:
+async def create_payment(body: PaymentCreate, request: Request, ctx: SecretCtx, svc: ServicesDep) -> Response:
     async def run() -> Response:
-        payment = await service.create_payment(translate.create_command(body, ctx), deps=c.payments)
-        return _payment(payment, c, translate.CREATED_HTTP.get(payment.status, 201))
+        payment = await svc.payments.create(translate.create_command(body, ctx))
+        return _payment(payment, svc, translate.CREATED_HTTP.get(payment.status, 201))
 
-    return await idempotent(request, ctx, c, run)
+    return await idempotent(request, ctx, svc, run)
 
 
 @router.post(
@@ -104,19 +96,19 @@ async def create_payment(body: PaymentCreate, request: Request, ctx: SecretCtx, 
     summary="Confirm an intent with its card: a token, full card data or a saved card",
 )
 async def confirm_payment(
-    payment_id: str, body: PaymentConfirm, request: Request, ctx: SecretCtx, c: ContainerDep
+    payment_id: str, body: PaymentConfirm, request: Request, ctx: SecretCtx, svc: ServicesDep
 ) -> Response:
     async def run() -> Response:
-        payment = await service.confirm_payment(translate.confirm_command(payment_id, body, ctx), deps=c.payments)
-        return _payment(payment, c, translate.CONFIRMED_HTTP.get(payment.status, 200))
+        payment = await svc.payments.confirm(translate.confirm_command(payment_id, body, ctx))
+        return _payment(payment, svc, translate.CONFIRMED_HTTP.get(payment.status, 200))
 
-    return await idempotent(request, ctx, c, run)
+    return await idempotent(request, ctx, svc, run)
 
 
 @router.get("/payments", response_model=PaymentList, responses=_GET_ERRORS, summary="List payments, newest first")
 async def get_payments(
     ctx: SecretCtx,
-    c: ContainerDep,
+    svc: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     starting_after: Annotated[str | None, Query(max_length=64, description="cursor: the last id seen")] = None,
     status: Annotated[str | None, Query(description="completed, authorized, failed, ...")] = None,
@@ -127,10 +119,10 @@ async def get_payments(
         if status not in translate.STATUS_FROM_WIRE:
             raise ValidationError(f"status must be one of {', '.join(translate.STATUS_FROM_WIRE)}", field="status")
         wanted = translate.STATUS_FROM_WIRE[status].value
-    found, more = await list_payments(
-        c.db, ctx.merchant_id, ctx.mode, limit=limit, starting_after=starting_after, status=wanted, reference=reference
+    found, more = await svc.queries.list_payments(
+        ctx.merchant_id, ctx.mode, limit=limit, starting_after=starting_after, status=wanted, reference=reference
     )
-    data = [translate.render_payment(p, c.settings.resolved_public_url) for p in found]
+    data = [translate.render_payment(p, svc.public_url) for p in found]
     return _json(
         {"object": "list", "data": data, "has_more": more, "next_cursor": data[-1]["id"] if more and data else None},
         200,
@@ -138,9 +130,9 @@ async def get_payments(
 
 
 @router.get("/payments/{payment_id}", response_model=PaymentOut, responses=_GET_ERRORS, summary="Fetch a payment")
-async def get_payment(payment_id: str, ctx: SecretCtx, c: ContainerDep) -> Response:
-    payment = await service.get_payment(ctx.merchant_id, ctx.mode, payment_id, deps=c.payments)
-    return _payment(payment, c, 200)
+async def get_payment(payment_id: str, ctx: SecretCtx, svc: ServicesDep) -> Response:
+    payment = await svc.payments.get(ctx.merchant_id, ctx.mode, payment_id)
+    return _payment(payment, svc, 200)
 
 
 @router.post(
@@ -151,13 +143,13 @@ async def get_payment(payment_id: str, ctx: SecretCtx, c: ContainerDep) -> Respo
     summary="Capture an authorised payment, whole or part, once",
 )
 async def capture_payment(
-    payment_id: str, request: Request, ctx: SecretCtx, c: ContainerDep, body: CaptureIn | None = None
+    payment_id: str, request: Request, ctx: SecretCtx, svc: ServicesDep, body: CaptureIn | None = None
 ) -> Response:
     async def run() -> Response:
         cmd = CapturePayment(ctx.merchant_id, ctx.mode, payment_id, body.amount if body else None)
-        return _payment(await service.capture(cmd, deps=c.payments), c, 200)
+        return _payment(await svc.payments.capture(cmd), svc, 200)
 
-    return await idempotent(request, ctx, c, run)
+    return await idempotent(request, ctx, svc, run)
 
 
 @router.post(
@@ -167,12 +159,12 @@ async def capture_payment(
     dependencies=_IDEMPOTENT,
     summary="Release an authorisation before capture",
 )
-async def void_payment(payment_id: str, request: Request, ctx: SecretCtx, c: ContainerDep) -> Response:
+async def void_payment(payment_id: str, request: Request, ctx: SecretCtx, svc: ServicesDep) -> Response:
     async def run() -> Response:
         cmd = VoidPayment(ctx.merchant_id, ctx.mode, payment_id)
-        return _payment(await service.void(cmd, deps=c.payments), c, 200)
+        return _payment(await svc.payments.void(cmd), svc, 200)
 
-    return await idempotent(request, ctx, c, run)
+    return await idempotent(request, ctx, svc, run)
 
 
 @router.post(
@@ -184,15 +176,15 @@ async def void_payment(payment_id: str, request: Request, ctx: SecretCtx, c: Con
     summary="Refund a captured payment, whole or part; several refunds may follow",
 )
 async def refund_payment(
-    payment_id: str, request: Request, ctx: SecretCtx, c: ContainerDep, body: RefundIn | None = None
+    payment_id: str, request: Request, ctx: SecretCtx, svc: ServicesDep, body: RefundIn | None = None
 ) -> Response:
     async def run() -> Response:
         cmd = RefundPayment(
             ctx.merchant_id, ctx.mode, payment_id, body.amount if body else None, body.reason if body else None
         )
-        return _payment(await service.refund(cmd, deps=c.payments), c, 201)
+        return _payment(await svc.payments.refund(cmd), svc, 201)
 
-    return await idempotent(request, ctx, c, run)
+    return await idempotent(request, ctx, svc, run)
 
 
 @router.post(
@@ -203,33 +195,33 @@ async def refund_payment(
     dependencies=_IDEMPOTENT,
     summary="Save a card in the vault for its owner (consent required)",
 )
-async def save_card(body: CardCreate, request: Request, ctx: SecretCtx, c: ContainerDep) -> Response:
+async def save_card(body: CardCreate, request: Request, ctx: SecretCtx, svc: ServicesDep) -> Response:
     async def run() -> Response:
         client_ip = request.client.host if request.client else None
         cmd = translate.save_command(body, ctx, client_ip)
-        card = await vault.save_card(cmd, uow=c.uow, cipher=c.keyring, now=utcnow())
+        card = await svc.vault.save_card(cmd)
         return _json(translate.render_card(card), 201)
 
-    return await idempotent(request, ctx, c, run)
+    return await idempotent(request, ctx, svc, run)
 
 
 @router.get("/cards", response_model=CardList, responses=_GET_ERRORS, summary="List an owner's saved cards")
 async def list_cards(
-    ctx: SecretCtx, c: ContainerDep, identifier: Annotated[str, Query(min_length=1, max_length=200)]
+    ctx: SecretCtx, svc: ServicesDep, identifier: Annotated[str, Query(min_length=1, max_length=200)]
 ) -> Response:
-    cards = await vault.list_cards(ctx.merchant_id, ctx.mode, identifier, uow=c.uow)
+    cards = await svc.vault.list_cards(ctx.merchant_id, ctx.mode, identifier)
     return _json({"object": "list", "data": [translate.render_card(card) for card in cards]}, 200)
 
 
 @router.get("/cards/{card_token}", response_model=CardOut, responses=_GET_ERRORS, summary="Fetch a saved card")
-async def get_card(card_token: str, ctx: SecretCtx, c: ContainerDep) -> Response:
-    card = await vault.get_card(ctx.merchant_id, ctx.mode, card_token, uow=c.uow)
+async def get_card(card_token: str, ctx: SecretCtx, svc: ServicesDep) -> Response:
+    card = await svc.vault.get_card(ctx.merchant_id, ctx.mode, card_token)
     return _json(translate.render_card(card), 200)
 
 
 @router.delete("/cards/{card_token}", responses=_GET_ERRORS, summary="Delete a saved card; it can no longer pay")
-async def delete_card(card_token: str, ctx: SecretCtx, c: ContainerDep) -> Response:
-    card = await vault.delete_card(ctx.merchant_id, ctx.mode, card_token, uow=c.uow, now=utcnow())
+async def delete_card(card_token: str, ctx: SecretCtx, svc: ServicesDep) -> Response:
+    card = await svc.vault.delete_card(ctx.merchant_id, ctx.mode, card_token)
     return _json({"card_token": card.card_token, "object": "card", "deleted": True}, 200)
 
 
@@ -242,14 +234,14 @@ async def delete_card(card_token: str, ctx: SecretCtx, c: ContainerDep) -> Respo
     summary="Charge the saved card of an earlier payment again (merchant-initiated, no CVV, no 3-D Secure)",
 )
 async def rebill_payment(
-    payment_id: str, body: RebillIn, request: Request, ctx: SecretCtx, c: ContainerDep
+    payment_id: str, body: RebillIn, request: Request, ctx: SecretCtx, svc: ServicesDep
 ) -> Response:
     async def run() -> Response:
         cmd = RebillPayment(ctx.merchant_id, ctx.mode, payment_id, body.amount, body.reference)
-        payment = await service.rebill(cmd, deps=c.payments)
-        return _payment(payment, c, translate.CREATED_HTTP.get(payment.status, 201))
+        payment = await svc.payments.rebill(cmd)
+        return _payment(payment, svc, translate.CREATED_HTTP.get(payment.status, 201))
 
-    return await idempotent(request, ctx, c, run)
+    return await idempotent(request, ctx, svc, run)
 
 
 async def _simulate_report(
@@ -257,7 +249,7 @@ async def _simulate_report(
     payment_id: str,
     request: Request,
     ctx: MerchantContext,
-    c: Container,
+    svc: Services,
     amount: int | None,
     reason_code: str | None = None,
 ) -> Response:
@@ -266,12 +258,10 @@ async def _simulate_report(
         raise PermissionDeniedError("test helpers simulate the acquirer and work only with test keys")
 
     async def run() -> Response:
-        payment = await report_for_payment(
-            ctx.merchant_id, ctx.mode, payment_id, kind, amount, reason_code, deps=c.payments
-        )
-        return _payment(payment, c, 200)
+        payment = await svc.payments.simulate_report(ctx.merchant_id, ctx.mode, payment_id, kind, amount, reason_code)
+        return _payment(payment, svc, 200)
 
-    return await idempotent(request, ctx, c, run)
+    return await idempotent(request, ctx, svc, run)
 
 
 @router.post(
@@ -282,10 +272,10 @@ async def _simulate_report(
     summary="Test mode: simulate the acquirer reporting a chargeback",
 )
 async def simulate_chargeback(
-    payment_id: str, request: Request, ctx: SecretCtx, c: ContainerDep, body: ChargebackIn | None = None
+    payment_id: str, request: Request, ctx: SecretCtx, svc: ServicesDep, body: ChargebackIn | None = None
 ) -> Response:
     amount, reason = (body.amount, body.reason_code) if body else (None, None)
-    return await _simulate_report(ReportKind.CHARGEBACK, payment_id, request, ctx, c, amount, reason)
+    return await _simulate_report(ReportKind.CHARGEBACK, payment_id, request, ctx, svc, amount, reason)
 
 
 @router.post(
@@ -296,10 +286,10 @@ async def simulate_chargeback(
     summary="Test mode: simulate the acquirer reporting a chargeback reversal",
 )
 async def simulate_chargeback_reversal(
-    payment_id: str, request: Request, ctx: SecretCtx, c: ContainerDep, body: ReversalIn | None = None
+    payment_id: str, request: Request, ctx: SecretCtx, svc: ServicesDep, body: ReversalIn | None = None
 ) -> Response:
     amount = body.amount if body else None
-    return await _simulate_report(ReportKind.CHARGEBACK_REVERSAL, payment_id, request, ctx, c, amount)
+    return await _simulate_report(ReportKind.CHARGEBACK_REVERSAL, payment_id, request, ctx, svc, amount)
 
 
 @router.post(
@@ -310,21 +300,21 @@ async def simulate_chargeback_reversal(
     summary="Test mode: simulate the acquirer confirming an authorised payment's funds (RC)",
 )
 async def simulate_receipt(
-    payment_id: str, request: Request, ctx: SecretCtx, c: ContainerDep, body: CaptureIn | None = None
+    payment_id: str, request: Request, ctx: SecretCtx, svc: ServicesDep, body: CaptureIn | None = None
 ) -> Response:
     amount = body.amount if body else None
-    return await _simulate_report(ReportKind.RECEIPT, payment_id, request, ctx, c, amount)
+    return await _simulate_report(ReportKind.RECEIPT, payment_id, request, ctx, svc, amount)
 
 
 @router.get("/events", responses=_GET_ERRORS, summary="Events in the order they happened (sequence numbers)")
 async def get_events(
     ctx: SecretCtx,
-    c: ContainerDep,
+    svc: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     after: Annotated[int, Query(ge=0, description="return events numbered after this sequence")] = 0,
     type: Annotated[list[str] | None, Query(description="only these event types")] = None,  # noqa: A002
 ) -> Response:
-    found, more = await list_events(c.db, ctx.merchant_id, ctx.mode, limit=limit, after=after, types=type)
+    found, more = await svc.queries.list_events(ctx.merchant_id, ctx.mode, limit=limit, after=after, types=type)
     data = [
         {
             **event,

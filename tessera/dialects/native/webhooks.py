@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -11,11 +9,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from tessera.core.clock import iso_utc, utcnow
-from tessera.core.webhooks import service
+from tessera.core.clock import iso_utc
 from tessera.core.webhooks.deliveries import Delivery
 from tessera.core.webhooks.endpoints import EVENT_TYPES, EndpointChanges, WebhookEndpoint
-from tessera.dialects._common.deps import ContainerDep, SecretCtx, idempotency_key_header
+from tessera.dialects._common.deps import SecretCtx, ServicesDep, idempotency_key_header
 from tessera.dialects._common.idempotency import idempotent
 from tessera.dialects.native.schemas import ErrorBody
 
@@ -59,11 +56,6 @@ class RotateSecret(BaseModel):
     grace_period_seconds: Annotated[
         int, Field(ge=0, le=7 * 24 * 3600, description="how long the old secret keeps signing too")
     ] = 24 * 3600
-
-
-async def resolve_host(host: str) -> list[str]:
-    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    return sorted({str(info[4][0]) for info in infos})
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -126,26 +118,19 @@ def render_delivery(d: Delivery) -> dict[str, Any]:
     dependencies=_IDEMPOTENT,
     summary="Add a webhook endpoint; the answer holds its signing secret (whsec_...)",
 )
-async def create_endpoint(body: EndpointCreate, request: Request, ctx: SecretCtx, c: ContainerDep) -> Response:
+async def create_endpoint(body: EndpointCreate, request: Request, ctx: SecretCtx, svc: ServicesDep) -> Response:
     async def run() -> Response:
-        endpoint = await service.create_endpoint(
-            ctx.merchant_id,
-            ctx.mode,
-            body.url,
-            body.enabled_events,
-            description=body.description,
-            uow=c.uow,
-            resolve=resolve_host,
-            now=utcnow(),
+        endpoint = await svc.webhooks.create_endpoint(
+            ctx.merchant_id, ctx.mode, body.url, body.enabled_events, body.description
         )
         return JSONResponse(render_endpoint(endpoint, with_secret=True), status_code=201)
 
-    return await idempotent(request, ctx, c, run)
+    return await idempotent(request, ctx, svc, run)
 
 
 @router.get("/webhook_endpoints", responses=_GET_ERRORS, summary="List webhook endpoints, oldest first")
-async def list_endpoints(ctx: SecretCtx, c: ContainerDep) -> Response:
-    found = await service.list_endpoints(ctx.merchant_id, ctx.mode, uow=c.uow)
+async def list_endpoints(ctx: SecretCtx, svc: ServicesDep) -> Response:
+    found = await svc.webhooks.list_endpoints(ctx.merchant_id, ctx.mode)
     return JSONResponse({"object": "list", "data": [render_endpoint(e) for e in found], "has_more": False})
 
 
@@ -154,8 +139,8 @@ async def list_endpoints(ctx: SecretCtx, c: ContainerDep) -> Response:
     responses=_GET_ERRORS,
     summary="Fetch a webhook endpoint (`callback` names the merchant's seed 000 callback)",
 )
-async def get_endpoint(endpoint_id: str, ctx: SecretCtx, c: ContainerDep) -> Response:
-    endpoint = await service.get_endpoint(ctx.merchant_id, ctx.mode, endpoint_id, uow=c.uow)
+async def get_endpoint(endpoint_id: str, ctx: SecretCtx, svc: ServicesDep) -> Response:
+    endpoint = await svc.webhooks.get_endpoint(ctx.merchant_id, ctx.mode, endpoint_id)
     return JSONResponse(render_endpoint(endpoint))
 
 
@@ -166,16 +151,14 @@ async def get_endpoint(endpoint_id: str, ctx: SecretCtx, c: ContainerDep) -> Res
     summary="Change an endpoint's URL, event types or description, or disable and enable it",
 )
 async def update_endpoint(
-    endpoint_id: str, body: EndpointUpdate, request: Request, ctx: SecretCtx, c: ContainerDep
+    endpoint_id: str, body: EndpointUpdate, request: Request, ctx: SecretCtx, svc: ServicesDep
 ) -> Response:
     async def run() -> Response:
         changes = EndpointChanges(body.url, body.enabled_events, body.description, body.disabled)
-        endpoint = await service.update_endpoint(
-            ctx.merchant_id, ctx.mode, endpoint_id, changes, uow=c.uow, resolve=resolve_host, now=utcnow()
-        )
+        endpoint = await svc.webhooks.update_endpoint(ctx.merchant_id, ctx.mode, endpoint_id, changes)
         return JSONResponse(render_endpoint(endpoint))
 
-    return await idempotent(request, ctx, c, run)
+    return await idempotent(request, ctx, svc, run)
 
 
 @router.delete(
@@ -183,8 +166,8 @@ async def update_endpoint(
     responses=_GET_ERRORS,
     summary="Delete a webhook endpoint; its pending deliveries are canceled",
 )
-async def delete_endpoint(endpoint_id: str, ctx: SecretCtx, c: ContainerDep) -> Response:
-    endpoint = await service.delete_endpoint(ctx.merchant_id, ctx.mode, endpoint_id, uow=c.uow, now=utcnow())
+async def delete_endpoint(endpoint_id: str, ctx: SecretCtx, svc: ServicesDep) -> Response:
+    endpoint = await svc.webhooks.delete_endpoint(ctx.merchant_id, ctx.mode, endpoint_id)
     return JSONResponse({"id": endpoint.id, "object": "webhook_endpoint", "deleted": True})
 
 
@@ -195,17 +178,15 @@ async def delete_endpoint(endpoint_id: str, ctx: SecretCtx, c: ContainerDep) -> 
     summary="Give the endpoint a new secret; the old one keeps signing during the grace period",
 )
 async def rotate_secret(
-    endpoint_id: str, request: Request, ctx: SecretCtx, c: ContainerDep, body: RotateSecret | None = None
+    endpoint_id: str, request: Request, ctx: SecretCtx, svc: ServicesDep, body: RotateSecret | None = None
 ) -> Response:
     grace = timedelta(seconds=(body or RotateSecret()).grace_period_seconds)
 
     async def run() -> Response:
-        endpoint = await service.rotate_secret(
-            ctx.merchant_id, ctx.mode, endpoint_id, grace=grace, uow=c.uow, now=utcnow()
-        )
+        endpoint = await svc.webhooks.rotate_secret(ctx.merchant_id, ctx.mode, endpoint_id, grace)
         return JSONResponse(render_endpoint(endpoint, with_secret=True))
 
-    return await idempotent(request, ctx, c, run)
+    return await idempotent(request, ctx, svc, run)
 
 
 @router.get(
@@ -216,12 +197,12 @@ async def rotate_secret(
 async def list_deliveries(
     endpoint_id: str,
     ctx: SecretCtx,
-    c: ContainerDep,
+    svc: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     starting_after: Annotated[str | None, Query(max_length=40, description="a delivery id from the last page")] = None,
 ) -> Response:
-    found, more = await service.list_deliveries(
-        ctx.merchant_id, ctx.mode, endpoint_id, limit=limit, before=starting_after, uow=c.uow
+    found, more = await svc.webhooks.list_deliveries(
+        ctx.merchant_id, ctx.mode, endpoint_id, limit=limit, before=starting_after
     )
     return JSONResponse({"object": "list", "data": [render_delivery(d) for d in found], "has_more": more})
 
@@ -234,12 +215,10 @@ async def list_deliveries(
     summary="Send a delivery again now (a failed one gets one more attempt)",
 )
 async def retry_delivery(
-    endpoint_id: str, delivery_id: str, request: Request, ctx: SecretCtx, c: ContainerDep
+    endpoint_id: str, delivery_id: str, request: Request, ctx: SecretCtx, svc: ServicesDep
 ) -> Response:
     async def run() -> Response:
-        delivery = await service.retry_delivery(
-            ctx.merchant_id, ctx.mode, endpoint_id, delivery_id, uow=c.uow, now=utcnow()
-        )
+        delivery = await svc.webhooks.retry_delivery(ctx.merchant_id, ctx.mode, endpoint_id, delivery_id)
         return JSONResponse(render_delivery(delivery), status_code=202)
 
-    return await idempotent(request, ctx, c, run)
+    return await idempotent(request, ctx, svc, run)

@@ -1,0 +1,195 @@
+"""The services facade: the one object dialects, the dashboard and the CLI call.
+
+A handler gives it one command (or a merchant, mode and id for a read) and gets one result back. It
+binds every core service to its dependencies, so no caller assembles a unit of work, a cipher or a
+processor registry, and none reaches storage: `bootstrap` builds it (cosmicpython's `bootstrap.py`),
+and the dialects know only this class, the core's commands and its values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from tessera.core import merchants
+from tessera.core.clock import utcnow
+from tessera.core.idempotency import IdempotencyKeys
+from tessera.core.merchants import MerchantContext
+from tessera.core.payments import service as payments
+from tessera.core.payments.acquirer import report_for_payment
+from tessera.core.payments.commands import (
+    CapturePayment,
+    ConfirmPayment,
+    CreatePayment,
+    RebillPayment,
+    RefundPayment,
+    VoidPayment,
+)
+from tessera.core.payments.model import Payment
+from tessera.core.payments.settle import PaymentDeps
+from tessera.core.ports import ReadModel, ReportKind
+from tessera.core.vault import service as vault
+from tessera.core.vault.cards import SavedCard
+from tessera.core.vault.pan import CardData
+from tessera.core.vault.service import SaveCard
+from tessera.core.vault.tokens import CardToken, create_token
+from tessera.core.webhooks import service as webhooks
+from tessera.core.webhooks.deliveries import Delivery
+from tessera.core.webhooks.endpoints import EndpointChanges, Resolver, WebhookEndpoint
+
+
+class PaymentServices:
+    def __init__(self, deps: PaymentDeps) -> None:
+        self._deps = deps
+
+    async def create(self, cmd: CreatePayment) -> Payment:
+        return await payments.create_payment(cmd, deps=self._deps)
+
+    async def confirm(self, cmd: ConfirmPayment) -> Payment:
+        return await payments.confirm_payment(cmd, deps=self._deps)
+
+    async def capture(self, cmd: CapturePayment) -> Payment:
+        return await payments.capture(cmd, deps=self._deps)
+
+    async def void(self, cmd: VoidPayment) -> Payment:
+        return await payments.void(cmd, deps=self._deps)
+
+    async def refund(self, cmd: RefundPayment) -> Payment:
+        return await payments.refund(cmd, deps=self._deps)
+
+    async def rebill(self, cmd: RebillPayment) -> Payment:
+        return await payments.rebill(cmd, deps=self._deps)
+
+    async def get(self, merchant_id: str, mode: str, payment_id: str) -> Payment:
+        return await payments.get_payment(merchant_id, mode, payment_id, deps=self._deps)
+
+    async def simulate_report(
+        self, merchant_id: str, mode: str, payment_id: str, kind: ReportKind, amount: int | None, reason: str | None
+    ) -> Payment:
+        """Test mode: as if the acquirer reported `kind` (a chargeback, its reversal, a receipt)."""
+        return await report_for_payment(merchant_id, mode, payment_id, kind, amount, reason, deps=self._deps)
+
+
+class VaultServices:
+    def __init__(self, deps: PaymentDeps, token_ttl: timedelta) -> None:
+        self._deps = deps
+        self._ttl = token_ttl
+
+    async def create_token(self, merchant_id: str, mode: str, card: CardData) -> CardToken:
+        deps = self._deps
+        return await create_token(
+            merchant_id, mode, card, uow=deps.uow, cipher=deps.cipher, ttl=self._ttl, now=utcnow()
+        )
+
+    async def save_card(self, cmd: SaveCard) -> SavedCard:
+        return await vault.save_card(cmd, uow=self._deps.uow, cipher=self._deps.cipher, now=utcnow())
+
+    async def list_cards(self, merchant_id: str, mode: str, identifier: str) -> Sequence[SavedCard]:
+        return await vault.list_cards(merchant_id, mode, identifier, uow=self._deps.uow)
+
+    async def get_card(self, merchant_id: str, mode: str, card_token: str) -> SavedCard:
+        return await vault.get_card(merchant_id, mode, card_token, uow=self._deps.uow)
+
+    async def delete_card(self, merchant_id: str, mode: str, card_token: str) -> SavedCard:
+        return await vault.delete_card(merchant_id, mode, card_token, uow=self._deps.uow, now=utcnow())
+
+
+class WebhookServices:
+    def __init__(self, deps: PaymentDeps, resolve: Resolver) -> None:
+        self._uow = deps.uow
+        self._resolve = resolve
+
+    async def create_endpoint(
+        self, merchant_id: str, mode: str, url: str, enabled_events: list[str], description: str | None
+    ) -> WebhookEndpoint:
+        return await webhooks.create_endpoint(
+            merchant_id,
+            mode,
+            url,
+            enabled_events,
+            description=description,
+            uow=self._uow,
+            resolve=self._resolve,
+            now=utcnow(),
+        )
+
+    async def list_endpoints(self, merchant_id: str, mode: str) -> list[WebhookEndpoint]:
+        return await webhooks.list_endpoints(merchant_id, mode, uow=self._uow)
+
+    async def get_endpoint(self, merchant_id: str, mode: str, endpoint_id: str) -> WebhookEndpoint:
+        return await webhooks.get_endpoint(merchant_id, mode, endpoint_id, uow=self._uow)
+
+    async def update_endpoint(
+        self, merchant_id: str, mode: str, endpoint_id: str, changes: EndpointChanges
+    ) -> WebhookEndpoint:
+        return await webhooks.update_endpoint(
+            merchant_id, mode, endpoint_id, changes, uow=self._uow, resolve=self._resolve, now=utcnow()
+        )
+
+    async def delete_endpoint(self, merchant_id: str, mode: str, endpoint_id: str) -> WebhookEndpoint:
+        return await webhooks.delete_endpoint(merchant_id, mode, endpoint_id, uow=self._uow, now=utcnow())
+
+    async def rotate_secret(self, merchant_id: str, mode: str, endpoint_id: str, grace: timedelta) -> WebhookEndpoint:
+        return await webhooks.rotate_secret(merchant_id, mode, endpoint_id, grace=grace, uow=self._uow, now=utcnow())
+
+    async def list_deliveries(
+        self, merchant_id: str, mode: str, endpoint_id: str, *, limit: int, before: str | None
+    ) -> tuple[list[Delivery], bool]:
+        return await webhooks.list_deliveries(merchant_id, mode, endpoint_id, limit=limit, before=before, uow=self._uow)
+
+    async def retry_delivery(self, merchant_id: str, mode: str, endpoint_id: str, delivery_id: str) -> Delivery:
+        return await webhooks.retry_delivery(merchant_id, mode, endpoint_id, delivery_id, uow=self._uow, now=utcnow())
+
+
+class MerchantServices:
+    def __init__(self, deps: PaymentDeps) -> None:
+        self._uow = deps.uow
+
+    async def authenticate_key(self, raw: str) -> MerchantContext:
+        return await merchants.authenticate_key(raw, uow=self._uow)
+
+    async def authenticate_client(
+        self, client_id: str | None, secret: str | None, merchant_id: str | None
+    ) -> MerchantContext:
+        return await merchants.authenticate_client(client_id, secret, merchant_id, uow=self._uow)
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a dialect may ask of the gateway."""
+
+    payments: PaymentServices
+    vault: VaultServices
+    webhooks: WebhookServices
+    merchants: MerchantServices
+    queries: ReadModel  # lists for APIs and the dashboard (read-only, no rules)
+    idempotency: IdempotencyKeys
+    fingerprint_key: Any  # keyed hash of request bodies for idempotency: Callable[[bytes], str]
+    public_url: str  # where shoppers' browsers reach the gateway
+
+    def fingerprint(self, data: bytes) -> str:
+        digest: str = self.fingerprint_key(data)
+        return digest
+
+
+def build_services(
+    deps: PaymentDeps,
+    *,
+    queries: ReadModel,
+    idempotency: IdempotencyKeys,
+    resolve: Resolver,
+    token_ttl: timedelta,
+    public_url: str,
+) -> Services:
+    return Services(
+        payments=PaymentServices(deps),
+        vault=VaultServices(deps, token_ttl),
+        webhooks=WebhookServices(deps, resolve),
+        merchants=MerchantServices(deps),
+        queries=queries,
+        idempotency=idempotency,
+        fingerprint_key=deps.cipher.keyed_hash,
+        public_url=public_url,
+    )
