@@ -24,9 +24,7 @@ async def _intent(client: AsyncClient, merchant: Merchant, **extra: Any) -> dict
 
 async def _confirm(client: AsyncClient, merchant: Merchant, payment_id: str, **body: Any) -> Any:
     body.setdefault("browser", BROWSER)
-    return await client.post(
-        f"/v1/payments/{payment_id}/confirm", json=body, headers=auth(merchant.test.secret_key)
-    )
+    return await client.post(f"/v1/payments/{payment_id}/confirm", json=body, headers=auth(merchant.test.secret_key))
 
 
 async def test_a_payment_without_a_card_is_an_intent_waiting_for_one(client: AsyncClient, merchant: Merchant) -> None:

@@ -33,8 +33,8 @@ from tessera.core.ports import (
     AuthorizeRequest,
     Capability,
     FollowUpRequest,
-    InquireRequest,
     Initiator,
+    InquireRequest,
     Outcome,
     ProcessorData,
     ProcessorResult,
@@ -239,9 +239,7 @@ async def test_an_unknown_merchant_is_refused(world: World) -> None:
 
 async def test_declines_return_an_intent_for_another_card_until_the_budget_is_spent(world: World) -> None:
     intent = await service.create_payment(_create(source=None, browser=None), deps=world.deps)
-    world.processor.script(
-        "authorize", *[ProcessorResult(Outcome.DECLINED, error_code=ErrorCode.CARD_DECLINED)] * 3
-    )
+    world.processor.script("authorize", *[ProcessorResult(Outcome.DECLINED, error_code=ErrorCode.CARD_DECLINED)] * 3)
     confirm = ConfirmPayment("mer_1", "test", intent.id, CardSource(_card()), browser=BROWSER)
     first = await service.confirm_payment(confirm, deps=world.deps)
     assert first.status is PaymentStatus.REQUIRES_PAYMENT_METHOD and first.error_code is ErrorCode.CARD_DECLINED

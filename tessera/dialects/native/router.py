@@ -78,7 +78,7 @@ async def create_card_token(body: TokenCreate, request: Request, ctx: AnyKeyCtx,
     response_model=PaymentOut,
     responses={202: {"model": PaymentOut, "description": "requires_action"}, **_POST_ERRORS},
     dependencies=_IDEMPOTENT,
-    summary="Create a payment with a token, full card data (S2S) or a saved card; without one, an intent",
+    summary="Create a payment with a token or full card data (S2S), or a saved card; with none, an intent",
 )
 async def create_payment(body: PaymentCreate, request: Request, ctx: SecretCtx, svc: ServicesDep) -> Response:
     async def run() -> Response:
