@@ -38,9 +38,11 @@ class Registry:
             config = parse_processor(live, key=sandbox_key)
             if config.name not in PROCESSORS:
                 raise ValueError(f"unknown processor {config.name!r}; known: {sorted(PROCESSORS)}")
-            if config.name not in self._by_name:
-                self._by_name[config.name] = PROCESSORS[config.name](config)
-            self._modes["live"] = config.name
+            processor = self._by_name.get(config.name) if not config.options else None
+            if processor is None:
+                processor = PROCESSORS[config.name](config)
+                self._by_name[processor.name] = processor
+            self._modes["live"] = processor.name
 
     async def start(self) -> None:
         for processor in self._by_name.values():

@@ -49,7 +49,17 @@ class SandboxProcessor(BaseProcessor):
 
     @classmethod
     def from_config(cls, config: ProcessorConfig) -> SandboxProcessor:
-        return cls(config.key)
+        """`sandbox`, or `sandbox://?without=void,partial_refund` to stand in for an acquirer that lacks
+        those flows (for live-mode rehearsals of what a merchant's real acquirer cannot do)."""
+        processor = cls(config.key)
+        without = {name.strip() for name in config.options.get("without", "").split(",") if name.strip()}
+        unknown = without - {c.value for c in Capability}
+        if unknown:
+            raise ValueError(f"sandbox: unknown capabilities {sorted(unknown)}; known: {[c.value for c in Capability]}")
+        if without:
+            processor.capabilities = frozenset(c for c in Capability if c.value not in without)
+            processor.name = "sandbox-limited"  # its payments must never be mistaken for the full sandbox's
+        return processor
 
     def __init__(self, key: bytes = b"") -> None:
         self._key = key  # to tell the sandbox networks' authentication values from made-up ones
