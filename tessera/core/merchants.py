@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -200,11 +201,24 @@ async def authenticate_client(
     return _context(*found)
 
 
+# The merchant this request authenticated as, loaded with its key: services that need the merchant's
+# settings take it from here instead of reading the same row again. A context variable lives as long
+# as the request's task, so nothing outlives the request or crosses into another.
+_AUTHENTICATED: ContextVar[Merchant | None] = ContextVar("tessera_authenticated_merchant", default=None)
+
+
+def authenticated_merchant(merchant_id: str) -> Merchant | None:
+    """The merchant loaded by this request's authentication, if it is `merchant_id`."""
+    merchant = _AUTHENTICATED.get()
+    return merchant if merchant is not None and merchant.id == merchant_id else None
+
+
 def _context(key: ApiKey, merchant: Merchant) -> MerchantContext:
     if merchant.status is not MerchantStatus.ACTIVE:
         raise PermissionDeniedError(
             f"the merchant account is {merchant.status.value}", code=ErrorCode.MERCHANT_INACTIVE
         )
+    _AUTHENTICATED.set(merchant)
     return MerchantContext(merchant=merchant, mode=key.mode, kind=key.kind, client_id=key.client_id)
 
 

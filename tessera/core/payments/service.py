@@ -21,7 +21,7 @@ from typing import Any
 from tessera.core.clock import utcnow
 from tessera.core.errors import ConflictError, DuplicateReferenceError, NotFoundError
 from tessera.core.ids import new_id
-from tessera.core.merchants import Merchant
+from tessera.core.merchants import Merchant, authenticated_merchant
 from tessera.core.money import check_amount
 from tessera.core.payments import capabilities, rules
 from tessera.core.payments.commands import (
@@ -86,10 +86,19 @@ __all__ = [
 
 
 async def load_merchant(tx: UnitOfWork, merchant_id: str) -> Merchant:
-    merchant = await tx.merchants.get(merchant_id)
+    merchant = authenticated_merchant(merchant_id) or await tx.merchants.get(merchant_id)
     if merchant is None:
         raise NotFoundError("no such merchant", field="merchant_id")
     return merchant
+
+
+async def _merchant(deps: PaymentDeps, merchant_id: str) -> Merchant:
+    """The merchant and its settings, as this request authenticated it or read now."""
+    known = authenticated_merchant(merchant_id)
+    if known is not None:
+        return known
+    async with deps.uow(read_only=True) as tx:
+        return await load_merchant(tx, merchant_id)
 
 
 # ------------------------------------------------------------------------------ create and confirm
@@ -116,8 +125,7 @@ async def create_payment(cmd: CreatePayment, *, deps: PaymentDeps) -> Payment:
 async def _create_payment(cmd: CreatePayment, *, deps: PaymentDeps) -> Payment:
     processor = deps.processors.for_mode(cmd.mode)
     now = utcnow()
-    async with deps.uow(read_only=True) as tx:
-        merchant = await load_merchant(tx, cmd.merchant_id)
+    merchant = await _merchant(deps, cmd.merchant_id)
     amount, currency = rules.check_new_payment(cmd, merchant)
     fields: dict[str, Any] = {
         "merchant_id": cmd.merchant_id,
