@@ -10,6 +10,7 @@ from tessera.core.errors import ConflictError, ErrorCode
 from tessera.core.payments.model import (
     CaptureMethod,
     CardSnapshot,
+    NextAction,
     Operation,
     OperationStatus,
     OperationType,
@@ -141,3 +142,85 @@ def test_a_settled_operation_is_not_settled_twice() -> None:
 def test_events_carry_no_card_number() -> None:
     p = _payment()
     assert "4242424242424242" not in repr([e.data for e in p.events])
+
+
+# ------------------------------------------------------------------------------------------ intents
+
+VISA = CardSnapshot("424242", "4242", "visa", 12, 2030)
+DECLINE = ProcessorResult(Outcome.DECLINED, error_code=ErrorCode.CARD_DECLINED)
+
+
+def _intent(budget: int = 3) -> Payment:
+    return Payment.intent(
+        merchant_id="mer_1",
+        mode="test",
+        amount=1000,
+        currency="INR",
+        capture_method=CaptureMethod.AUTOMATIC,
+        processor="sandbox",
+        attempt_budget=budget,
+        now=NOW,
+    )
+
+
+def test_an_intent_has_no_card_and_announces_itself() -> None:
+    intent = _intent()
+    assert intent.status is PaymentStatus.REQUIRES_PAYMENT_METHOD and intent.card is None
+    assert [e.type for e in intent.events] == ["payment.created"] and intent.events[0].data["card"] is None
+
+
+def test_each_declined_attempt_returns_the_intent_until_its_budget_is_spent() -> None:
+    intent = _intent(budget=2)
+    first = intent.begin_attempt(VISA, NOW)
+    intent.record(first.id, DECLINE, NOW)
+    assert intent.status is PaymentStatus.REQUIRES_PAYMENT_METHOD and intent.error_code is ErrorCode.CARD_DECLINED
+    assert intent.events[-1].type == "payment.attempt_failed" and intent.attempts_left == 1
+    second = intent.begin_attempt(CardSnapshot("555555", "4444", "mastercard", 1, 2031), NOW)
+    intent.record(second.id, DECLINE, NOW)
+    assert intent.status is PaymentStatus.FAILED and intent.events[-1].type == "payment.failed"
+    assert [(a.card.last4, a.status.value) for a in intent.attempts] == [("4242", "failed"), ("4444", "failed")]
+    with pytest.raises(ConflictError):
+        intent.begin_attempt(VISA, NOW)
+
+
+def test_an_attempt_refused_by_3ds_or_lost_at_the_acquirer_also_counts() -> None:
+    intent = _intent(budget=3)
+    intent.refuse_authentication(VISA, NOW)
+    assert intent.status is PaymentStatus.REQUIRES_PAYMENT_METHOD and intent.error_code is ErrorCode.THREEDS_FAILED
+    op = intent.begin_attempt(VISA, NOW)
+    intent.record(op.id, ProcessorResult(Outcome.UNKNOWN), NOW)
+    intent.abandon_authorisation(op.id, None, NOW)
+    assert intent.status is PaymentStatus.REQUIRES_PAYMENT_METHOD and intent.error_code is ErrorCode.NETWORK_ERROR
+    assert intent.attempts_left == 1
+
+
+def test_a_challenged_attempt_that_succeeds_captures_the_intent() -> None:
+    intent = _intent()
+    intent.await_shopper(VISA, NextAction("https://acs.example/challenge"), NOW)
+    assert intent.status is PaymentStatus.REQUIRES_ACTION and intent.attempts[-1].status.value == "requires_action"
+    op = intent.begin_authorisation(NOW)
+    intent.record(op.id, OK, NOW)
+    assert intent.status is PaymentStatus.CAPTURED and intent.attempts[-1].status.value == "succeeded"
+
+
+def test_only_an_intent_waiting_for_a_card_takes_one() -> None:
+    paid = _payment(CaptureMethod.AUTOMATIC)
+    with pytest.raises(ConflictError):
+        paid.begin_attempt(VISA, NOW)
+
+
+def test_a_rebill_is_a_sale_and_a_one_call_payment_has_one_attempt() -> None:
+    payment, op = Payment.start(
+        merchant_id="m",
+        mode="test",
+        amount=5,
+        currency="INR",
+        capture_method=CaptureMethod.AUTOMATIC,
+        card=VISA,
+        processor="sandbox",
+        first_operation=OperationType.RB,
+        now=NOW,
+    )
+    payment.record(op.id, OK, NOW)
+    assert payment.status is PaymentStatus.CAPTURED and payment.amount_captured == 5
+    assert payment.attempt_budget == 1 and len(payment.attempts) == 1
