@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tessera.core.errors import ErrorCode, ValidationError
 from tessera.core.vault.crypto import KeyEncryptionKeys, Keyring, new_data_key
 from tessera.core.vault.pan import CVV, PAN, CardData, Expiry, luhn_valid
 from tessera.core.vault.service import SaveCard, build_card
+from tessera.core.vault.tokens import create_token
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 IN_THE_VISA_TOKEN_RANGE = "4999990000000007"  # a card whose own BIN lies in the range Visa tokens come from
@@ -96,3 +98,20 @@ def test_network_tokens_of_one_card_never_repeat() -> None:
     ring = _ring()
     tokens = {build_card(_save("4242424242424242"), cipher=ring, now=NOW).network_token for _ in range(500)}
     assert len(tokens) == 500
+
+
+async def test_a_card_token_is_refused_without_the_cvv() -> None:
+    def no_storage(**_: object) -> object:
+        raise AssertionError("nothing is stored for a refused card")
+
+    with pytest.raises(ValidationError) as caught:
+        await create_token(
+            "mer_a",
+            "test",
+            _card("4242424242424242"),
+            uow=no_storage,  # type: ignore[arg-type]
+            cipher=_ring(),
+            ttl=timedelta(minutes=30),
+            now=NOW,
+        )
+    assert caught.value.code is ErrorCode.PARAMETER_MISSING and caught.value.field == "card.cvc"
