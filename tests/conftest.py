@@ -23,7 +23,8 @@ from tessera.settings import Settings
 from tessera.storage.migrate import upgrade
 from tests import pg
 
-BACKENDS = ["sqlite", "postgres"]
+# Marked, so that `-m "not postgres"` runs everything on SQLite alone, without starting a cluster.
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(scope="session")

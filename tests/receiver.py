@@ -29,11 +29,13 @@ class Received:
 
 @dataclass
 class Receiver:
-    """`answer(request_number)` gives the status for each request (1-based); `delay` pauses first."""
+    """`answer(request_number)` gives the status for each request (1-based); `delay` pauses first, and
+    while `gate` is given and not set, every request waits for it before its answer."""
 
     answer: Callable[[int], int] = lambda _n: 200
     reply: bytes = b'{"ok": true}'
     delay: float = 0.0
+    gate: asyncio.Event | None = None
     received: list[Received] = field(default_factory=list)
     port: int = 0
     _runner: web.AppRunner | None = None
@@ -47,6 +49,8 @@ class Receiver:
         self.received.append(Received({k.lower(): v for k, v in request.headers.items()}, body))
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.gate is not None:
+            await self.gate.wait()
         return web.Response(status=self.answer(len(self.received)), body=self.reply)
 
     async def start(self) -> Receiver:

@@ -13,14 +13,14 @@ import pytest
 
 from tessera.processors.sandbox.cards import TEST_CARDS
 from tests import pg
-from tests.conftest import pg_execute
+from tests.conftest import BACKENDS, pg_execute
 from tests.e2e.server import Server
 from tests.factories import BROWSER
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=BACKENDS)
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
     url = None
     if request.param == "postgres":
@@ -145,6 +145,7 @@ def test_several_http_processes_are_refused_on_sqlite(tmp_path: Path) -> None:
     assert "--workers > 1 needs PostgreSQL" in done.stderr
 
 
+@pytest.mark.postgres
 def test_two_http_processes_on_postgresql_share_the_work(tmp_path: Path, pg_cluster: pg.Cluster) -> None:
     name = f"e2e_{uuid.uuid4().hex[:10]}"
     pg_execute(pg_cluster, f"CREATE DATABASE {name}")

@@ -88,6 +88,20 @@ async def test_token_is_single_use(client: AsyncClient, merchant: Merchant) -> N
     }
 
 
+async def test_a_card_token_needs_the_cvc(client: AsyncClient, merchant: Merchant, container) -> None:
+    from sqlalchemy import func, select
+
+    from tessera.storage import tables as t
+
+    without_cvc = {k: v for k, v in card().items() if k != "cvc"}
+    r = await client.post("/v1/tokens", json={"card": without_cvc}, headers=auth(merchant.test.publishable_key))
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "parameter_missing" and r.json()["error"]["param"] == "card.cvc"
+    assert "4242424242424242" not in r.text
+    async with container.db.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(t.card_tokens))).scalar_one() == 0
+
+
 async def test_token_of_another_merchant_is_not_found(client: AsyncClient, merchant: Merchant, container) -> None:
     from tessera.core.merchants import create_merchant
 

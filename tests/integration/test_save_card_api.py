@@ -108,17 +108,23 @@ async def test_the_seeds_examples_save_and_answer_in_the_seeds_shape(
     assert data["card_label"] == body["nickname"] and data["issuer_token"] is None
     assert re.fullmatch(r"[0-9a-f]{20}", data["card_token"])
     token, pan = data["network_token"], body["card_number"]
-    assert token != pan and len(token) == len(pan) and token[:6] == pan[:6] and luhn_valid(token)
+    # A number of the card's network (a token service's DPAN), from a token range, not the card's BIN.
+    assert re.fullmatch(r"[0-9]{15,16}", token) and luhn_valid(token) and token[0] == pan[0]
+    assert not token.startswith(pan[:6]) and pan not in token
     assert pan not in r.text
 
 
-async def test_the_network_token_is_stable_for_the_card_and_card_tokens_are_not(
-    client: AsyncClient, merchant: Merchant
+async def test_each_owner_and_each_merchant_saving_the_same_card_gets_its_own_network_token(
+    client: AsyncClient, merchant: Merchant, container: Container
 ) -> None:
+    from tessera.core.merchants import create_merchant
+
+    other_m, other = await create_merchant("Other", uow=container.uow, modes=("test", "live"))
     first = (await save(client, merchant, SEED_EXAMPLE)).json()["data"]
     second = (await save(client, merchant, {**SEED_EXAMPLE, "identifier": "someone_else"})).json()["data"]
-    assert first["network_token"] == second["network_token"]
-    assert first["card_token"] != second["card_token"]
+    third = (await save(client, Merchant(other_m.id, other[0], other[1]), SEED_EXAMPLE)).json()["data"]
+    assert len({first["network_token"], second["network_token"], third["network_token"]}) == 3
+    assert len({first["card_token"], second["card_token"], third["card_token"]}) == 3
 
 
 async def test_network_and_card_type_are_accepted_in_any_letter_case(client: AsyncClient, merchant: Merchant) -> None:

@@ -138,6 +138,19 @@ async def test_save_card_during_a_payment_saves_only_if_it_succeeds(client: Asyn
     assert repay.status_code == 201
 
 
+async def test_saving_the_same_card_again_for_its_owner_keeps_its_card_and_network_token(
+    client: AsyncClient, merchant: Merchant
+) -> None:
+    h = auth(merchant.test.secret_key)
+    saved = (await client.post("/v1/cards", json=save_body(), headers=h)).json()
+    again = await client.post(
+        "/v1/payments", json=payment("5555555555554444", save_card=True, identifier="cust_1"), headers=h
+    )
+    assert again.status_code == 201 and again.json()["card"]["card_token"] == saved["card_token"]
+    listed = (await client.get("/v1/cards", params={"identifier": "cust_1"}, headers=h)).json()["data"]
+    assert [(c["card_token"], c["network_token"]) for c in listed] == [(saved["card_token"], saved["network_token"])]
+
+
 async def test_save_card_needs_an_identifier(client: AsyncClient, merchant: Merchant) -> None:
     r = await client.post("/v1/payments", json=payment(save_card=True), headers=auth(merchant.test.secret_key))
     assert r.status_code == 400 and r.json()["error"]["param"] == "identifier"

@@ -23,6 +23,7 @@ from tessera.core.vault.rotation import count_stale, reencrypt_all
 from tessera.core.vault.service import open_saved_card
 from tessera.storage import tables as t
 from tests.conftest import Backend, Merchant, auth, make_settings
+from tests.waiting import wait_until
 
 CARDS = ["4242424242424242", "5555555555554444", "378282246310005", "6011111111111117", "6521123456789012"]
 
@@ -114,8 +115,10 @@ async def test_reads_keep_working_while_another_process_rotates(
     tokens = await _save_all(client, merchant, copies=4)
     started = threading.Event()
     rotation = asyncio.create_task(asyncio.to_thread(_rotate_elsewhere, container, started))
-    while not started.is_set():
-        await asyncio.sleep(0.001)
+    # Started, or ended without starting (then awaiting it below raises its error).
+    await wait_until(
+        lambda: started.is_set() or rotation.done(), what="the other process's rotation to start", every=0.001
+    )
     codes = [await _pay(client, merchant, tok, f"cust_{i // len(CARDS)}") for i, tok in enumerate(tokens)]
     assert await rotation == len(tokens)
     assert codes == [201] * len(tokens)

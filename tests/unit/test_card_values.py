@@ -126,23 +126,6 @@ def test_implausible_expiry_is_a_validation_error(month: object, year: object, f
     assert caught.value.field == field
 
 
-@pytest.mark.parametrize(
-    "number",
-    ["4242424242424242", "378282246310005", "36227206271667", "6521123456789012", "4222222222222", "5506900480000008"],
-)
-def test_a_network_token_is_a_luhn_valid_same_brand_number_that_is_not_the_pan(number: str) -> None:
-    import hashlib
-
-    from tessera.core.vault.cards import network_token
-
-    pan = PAN.parse(number)
-    digest = hashlib.sha256(b"key" + number.encode()).digest()
-    token = network_token(pan, digest)
-    assert token != number and len(token) == len(number) and luhn_valid(token)
-    assert PAN.parse(token).brand is pan.brand
-    assert network_token(pan, digest) == token  # stable for the card
-
-
 def test_a_card_label_is_the_nickname_or_the_brand_and_last_four() -> None:
     from tessera.core.vault.cards import card_label
 

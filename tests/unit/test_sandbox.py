@@ -104,12 +104,9 @@ async def test_the_ledger_stays_bounded() -> None:
 
 
 async def test_a_network_token_is_accepted_in_place_of_the_pan() -> None:
-    import hashlib
+    from tessera.core.vault.cards import new_network_token
 
-    from tessera.core.vault.cards import network_token
-
-    pan = PAN.parse("5506900480000008")
-    token = network_token(pan, hashlib.sha256(b"k").digest())
+    token = new_network_token(PAN.parse("5506900480000008"))
     result = await SandboxProcessor().authorize(_request(token))
     assert result.outcome is Outcome.APPROVED
 

@@ -2,7 +2,7 @@
 
 A saved card holds its owner's `identifier`, brand, type, BIN, last 4, expiry, names, the encrypted
 PAN, a keyed fingerprint (to find the same card again without decrypting), a random `card_token`,
-a network token and the record of the cardholder's consent. Never a CVV.
+a random network token and the record of the cardholder's consent. Never a CVV.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from tessera.core.vault.brands import Brand
-from tessera.core.vault.pan import PAN, luhn_valid
+from tessera.core.vault.pan import PAN
 
 
 class CardType(StrEnum):
@@ -71,20 +71,47 @@ def card_label(brand: Brand, last4: str, nickname: str | None) -> str:
     return nickname.strip() if nickname and nickname.strip() else f"{BRAND_NAMES[brand]} •••• {last4}"
 
 
-def network_token(pan: PAN, digest: bytes) -> str:
-    """A stand-in for a token service's token: Luhn-valid, same BIN (so the same brand) and length as
-    the PAN, never the PAN, and stable for the card because `digest` is a keyed hash of it."""
+# Where each brand's network tokens come from: (token BIN range prefix, token length). Real networks
+# issue tokens (DPANs) from BIN ranges they reserve for tokens, so a token tells a reader its network
+# and nothing about the issuer; Tessera stands in for that token service and reserves one range per
+# brand, at the top of the brand's own number space so a token still reads as that brand. The length
+# is the brand's usual one (Amex numbers are 15 digits), never the card's: the card's BIN and last 4
+# are shown separately already, and its length would only narrow down which card it is.
+_TOKEN_RANGES: dict[Brand, tuple[str, int]] = {
+    Brand.VISA: ("4999", 16),
+    Brand.MASTERCARD: ("5599", 16),
+    Brand.AMEX: ("3799", 15),
+    Brand.DISCOVER: ("6499", 16),
+    Brand.JCB: ("3589", 16),
+    Brand.DINERS: ("3699", 16),
+    Brand.RUPAY: ("6530", 16),
+    Brand.UNIONPAY: ("6299", 16),
+    Brand.MAESTRO: ("5899", 16),
+}
+
+
+def _luhn_check_digit(partial: str) -> str:
+    """The digit that makes `partial` + it pass the Luhn check."""
+    total = 0
+    for index, char in enumerate(reversed(partial)):
+        value = (ord(char) - 48) * (2 if index % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return str(-total % 10)
+
+
+def new_network_token(pan: PAN) -> str:
+    """A stand-in for a token service's token, new for each saved card: a random, Luhn-valid number
+    from the brand's token range. It is drawn from the CSPRNG, so two merchants (or two owners) saving
+    one card get unrelated tokens and no token can serve as a card fingerprint; a draw that would start
+    with the card's own BIN (a card issued inside a token range) or hold its number is drawn again."""
+    prefix, length = _TOKEN_RANGES[pan.brand]
     digits = pan.reveal()
-    body_length = len(digits) - 7  # six BIN digits, the body, one check digit
-    number = int.from_bytes(digest, "big")
-    attempt = 0
+    body_length = length - len(prefix) - 1
     while True:
-        body = f"{(number + attempt) % 10**body_length:0{body_length}d}"
-        partial = digits[:6] + body
-        candidate = next(partial + d for d in "0123456789" if luhn_valid(partial + d))
-        if candidate != digits:
+        partial = prefix + f"{secrets.randbelow(10**body_length):0{body_length}d}"
+        candidate = partial + _luhn_check_digit(partial)
+        if not candidate.startswith(pan.bin) and digits not in candidate:
             return candidate
-        attempt += 1
 
 
 BRAND_NAMES: dict[Brand, str] = {

@@ -20,8 +20,8 @@ from tessera.core.vault.cards import (
     CardType,
     SavedCard,
     card_label,
-    network_token,
     new_card_token,
+    new_network_token,
     pan_context,
 )
 from tessera.core.vault.pan import PAN, CardData, Expiry
@@ -79,7 +79,7 @@ def build_card(cmd: SaveCard, *, cipher: Cipher, now: datetime) -> SavedCard:
         pan_ciphertext=sealed,
         key_version=int.from_bytes(sealed[1:3], "big"),
         fingerprint=fingerprint_of(pan, cipher),
-        network_token=network_token(pan, cipher.keyed_digest(b"network-token:" + pan.reveal().encode())),
+        network_token=new_network_token(pan),
         consent_at=now,
         consent_ip=cmd.consent_ip,
         consent_credential=cmd.credential,

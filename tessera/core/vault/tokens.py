@@ -55,15 +55,20 @@ async def create_token(
     ttl: timedelta,
     now: datetime,
 ) -> CardToken:
+    # A token carries a card the shopper is entering now: seed 000 requires the CVV for every new card
+    # transaction. Payments that may go without one (saved cards, merchant-initiated rebills) never
+    # pass through a token.
+    if card.cvv is None:
+        raise ValidationError(
+            "card.cvc is required to tokenize a card", code=ErrorCode.PARAMETER_MISSING, field="card.cvc"
+        )
     token_id = new_id("tok")
     token = CardToken(
         id=token_id,
         merchant_id=merchant_id,
         mode=mode,
         pan_ciphertext=cipher.encrypt(card.pan.reveal().encode(), context=token_context(token_id, "pan")),
-        cvv_ciphertext=(
-            cipher.encrypt(card.cvv.reveal().encode(), context=token_context(token_id, "cvv")) if card.cvv else None
-        ),
+        cvv_ciphertext=cipher.encrypt(card.cvv.reveal().encode(), context=token_context(token_id, "cvv")),
         bin=card.pan.bin,
         last4=card.pan.last4,
         brand=card.pan.brand.value,

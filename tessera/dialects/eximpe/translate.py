@@ -202,7 +202,8 @@ def render_card(card: SavedCard) -> dict[str, Any]:
         "card_type": card.card_type.value if card.card_type else None,
         "card_bin": card.bin,
         "card_last4": card.last4,
-        # The network token has the PAN's length, which is all the mask needs.
+        # BIN and last 4 with the brand's usual length between them (16, Amex 15): the vault keeps no PAN
+        # length, and a network token has the brand's usual length (cards.new_network_token).
         "masked_card_number": f"{card.bin}{'X' * (len(card.network_token) - 10)}{card.last4}",
         "cardholder_name": card.holder_name,
         "nickname": card.nickname,
