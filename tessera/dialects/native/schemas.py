@@ -31,7 +31,14 @@ class CardIn(BaseModel):
     number: Annotated[str, Field(min_length=1, max_length=40, description="The card number (PAN)")]
     exp_month: Annotated[int | str, Field(description="1-12")]
     exp_year: Annotated[int | str, Field(description="Four digits (two are read as 20xx)")]
-    cvc: Annotated[str | None, Field(max_length=8, description="3 digits, 4 for Amex")] = None
+    cvc: Annotated[
+        str | None,
+        Field(
+            max_length=8,
+            description="3 digits, 4 for Amex. Required for tokens and for card data a shopper enters; "
+            "only saving a card in the vault (POST /v1/cards) goes without it",
+        ),
+    ] = None
     name: Annotated[str | None, Field(max_length=200)] = None
 
 
