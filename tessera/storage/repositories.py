@@ -431,7 +431,6 @@ class SqlMerchantRepository:
                     "name": merchant.name,
                     "status": merchant.status.value,
                     "allowed_domains": merchant.allowed_domains,
-                    "callback_url": merchant.callback_url,
                     "webhook_secret": merchant.webhook_secret,
                     "threeds_policy": merchant.threeds_policy,
                     "created_at": merchant.created_at,
@@ -471,18 +470,7 @@ class SqlMerchantRepository:
             prefix=mapping[k.c.prefix],
             created_at=mapping[k.c.created_at],
         )
-        m = t.merchants.c
-        merchant = Merchant(
-            id=mapping[m.id],
-            name=mapping[m.name],
-            status=MerchantStatus(mapping[m.status]),
-            created_at=mapping[m.created_at],
-            allowed_domains=list(mapping[m.allowed_domains] or []),
-            callback_url=mapping[m.callback_url],
-            webhook_secret=mapping[m.webhook_secret],
-            threeds_policy=mapping[m.threeds_policy],
-        )
-        return key, merchant
+        return key, _merchant(mapping)
 
     async def find_key(self, key_hash: str) -> tuple[ApiKey, Merchant] | None:
         return await self._find(_KEY_BY_HASH, {"key_hash": key_hash})
@@ -493,6 +481,40 @@ class SqlMerchantRepository:
 
     async def set_status(self, merchant_id: str, status: str) -> None:
         await self._conn.execute(update(t.merchants).where(t.merchants.c.id == merchant_id).values(status=status))
+
+    async def get(self, merchant_id: str, *, for_update: bool = False) -> Merchant | None:
+        query = select(t.merchants).where(t.merchants.c.id == merchant_id)
+        if for_update:
+            query = query.with_for_update()  # compiled to nothing on SQLite, which serialises writers
+        row = (await self._conn.execute(query)).first()
+        return _merchant(row._mapping) if row else None
+
+    async def key_modes(self, merchant_id: str) -> list[str]:
+        """The modes the merchant has (unrevoked) keys for, sorted."""
+        k = t.api_keys.c
+        rows = await self._conn.execute(
+            select(k.mode).where(k.merchant_id == merchant_id, k.revoked_at.is_(None)).distinct().order_by(k.mode)
+        )
+        return [r.mode for r in rows]
+
+    async def save_settings(self, merchant: Merchant) -> None:
+        """The settings a merchant may change: its allowed return-URL domains."""
+        await self._conn.execute(
+            update(t.merchants).where(t.merchants.c.id == merchant.id).values(allowed_domains=merchant.allowed_domains)
+        )
+
+
+def _merchant(mapping: Any) -> Merchant:
+    m = t.merchants.c
+    return Merchant(
+        id=mapping[m.id],
+        name=mapping[m.name],
+        status=MerchantStatus(mapping[m.status]),
+        created_at=mapping[m.created_at],
+        allowed_domains=list(mapping[m.allowed_domains] or []),
+        webhook_secret=mapping[m.webhook_secret],
+        threeds_policy=mapping[m.threeds_policy],
+    )
 
 
 # --------------------------------------------------------------------------------------- idempotency

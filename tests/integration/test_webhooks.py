@@ -12,7 +12,7 @@ from httpx import AsyncClient
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from tessera.bootstrap import Container, build
+from tessera.bootstrap import Container, build, webhook_formats
 from tessera.core.clock import utcnow
 from tessera.core.merchants import create_merchant
 from tessera.core.payments.events import PAYMENT_COMPLETED, Event
@@ -387,8 +387,13 @@ async def test_two_workers_running_at_once_deliver_each_event_once(
     await _endpoint(client, key, receiver.url)
     for _ in range(40):
         await client.post("/v1/payments", json=payment(), headers=auth(key))
-    second = DeliveryWorker(DeliveryStore(container.db), container.sender, batch_size=7, lease=timedelta(seconds=60))
-    first = DeliveryWorker(DeliveryStore(container.db), container.sender, batch_size=7, lease=timedelta(seconds=60))
+    formats = webhook_formats()
+    second, first = (
+        DeliveryWorker(
+            DeliveryStore(container.db), container.sender, formats=formats, batch_size=7, lease=timedelta(seconds=60)
+        )
+        for _ in range(2)
+    )
     for _ in range(20):
         done = await asyncio.gather(first.run_once(), second.run_once())
         if not any(done):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from tessera.core.webhooks.formats import WebhookFormat
 from tessera.dialects import ModuleDialect
 
 
@@ -13,3 +16,8 @@ class EximpeDialect(ModuleDialect):
         from tessera.dialects.eximpe.router import router
 
         super().__init__(router, errors)
+
+    def webhook_formats(self) -> Sequence[WebhookFormat]:
+        from tessera.dialects.eximpe.callback import EximpeCallbackFormat
+
+        return (EximpeCallbackFormat(),)
