@@ -307,6 +307,10 @@ def listen(forward_to: str, merchant_id: str | None, live: bool, events: str | N
     _migrate(settings)
     mode = "live" if live else "test"
 
+    # Loaded before "Ready!" is printed: importing the dialects takes a moment, and events that happen
+    # after "Ready!" must be forwarded.
+    native = webhook_formats()[DEFAULT_FORMAT]
+
     async def run() -> None:
         db = create_database(settings.resolved_database_url, pool_size=2)
         try:
@@ -327,7 +331,7 @@ def listen(forward_to: str, merchant_id: str | None, live: bool, events: str | N
                 mode=mode,
                 secret=secret,
                 forward_to=forward_to,
-                webhook_format=webhook_formats()[DEFAULT_FORMAT],
+                webhook_format=native,
                 types=types,
                 stop=stop,
                 echo=lambda line: click.echo(line),

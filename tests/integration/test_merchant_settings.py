@@ -222,3 +222,44 @@ def test_tessera_merchant_update_sets_the_callback_url_and_a_payment_is_called_b
     assert both.exit_code != 0 and "not both" in both.output
     unknown = runner.invoke(main, ["merchant", "update", "mer_nope", "--no-callback-url"], env=env)
     assert unknown.exit_code != 0 and "no merchant" in unknown.output and "Traceback" not in unknown.output
+
+
+# ------------------------------------------------------------------------------------- migration 0008
+
+
+def test_migration_0008_names_each_endpoints_format_and_moves_the_callback_url_to_its_endpoint_only(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from tessera.storage.migrate import downgrade, upgrade
+
+    path = tmp_path / "old.db"
+    url = f"sqlite:///{path}"
+    upgrade(url, "0007")
+    when = "2026-11-21 10:00:00.000000"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO merchants (id, name, status, allowed_domains, callback_url, webhook_secret, created_at) "
+            "VALUES ('m1', 'Old', 'active', '[]', 'https://shop.example/cb', 'whsec_AAAA', ?)",
+            (when,),
+        )
+        for id_, kind, target in (
+            ("we_cb", "callback", "https://shop.example/cb"),
+            ("we_api", "endpoint", "https://x.example"),
+        ):
+            conn.execute(
+                "INSERT INTO webhook_endpoints (id, merchant_id, mode, kind, url, enabled_events, secret, status, "
+                "created_at, updated_at) VALUES (?, 'm1', 'test', ?, ?, '[\"*\"]', 'whsec_AAAA', 'enabled', ?, ?)",
+                (id_, kind, target, when, when),
+            )
+    upgrade(url)
+    with sqlite3.connect(path) as conn:
+        formats = dict(conn.execute("SELECT id, format FROM webhook_endpoints").fetchall())
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(merchants)")}
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert formats == {"we_cb": "eximpe", "we_api": "native"} and "callback_url" not in columns
+    downgrade(url, "0007")
+    with sqlite3.connect(path) as conn:
+        [(restored,)] = conn.execute("SELECT callback_url FROM merchants").fetchall()
+    assert restored == "https://shop.example/cb"
