@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from tessera.core.services import Services, build_services
 from tessera.core.threeds.flow import ThreeDSDeps
 from tessera.core.vault.crypto import Keyring, WrappedKey
 from tessera.core.vault.keys import load_data_keys
+from tessera.core.webhooks.formats import WebhookFormat
 from tessera.delivery.sender import Sender
 from tessera.delivery.worker import DeliveryWorker
 from tessera.keys import KeyMaterial, load_key_material
@@ -65,6 +67,28 @@ class Container:
         await self.db.dispose()
 
 
+def webhook_formats() -> dict[str, WebhookFormat]:
+    """Every dialect's outgoing webhook formats, by name; two with one name is a build error."""
+    from tessera.dialects import DIALECTS  # here, not at the top: the dialects' routers import this module
+
+    found: dict[str, WebhookFormat] = {}
+    for dialect in DIALECTS:
+        for fmt in dialect.webhook_formats():
+            if fmt.name in found:
+                raise RuntimeError(f"two dialects provide a webhook format named {fmt.name!r}")
+            found[fmt.name] = fmt
+    return found
+
+
+def _accepts(formats: Mapping[str, WebhookFormat]) -> Callable[[str, str], bool]:
+    def accepts(format_name: str, event_type: str) -> bool:
+        # An unknown format is dispatched anyway: its attempts fail with a clear error until it is known.
+        fmt = formats.get(format_name)
+        return fmt is None or fmt.accepts(event_type)
+
+    return accepts
+
+
 def build(settings: Settings) -> Container:
     db = create_database(settings.resolved_database_url, pool_size=settings.db_pool_size)
     uow = SqlUnitOfWorkFactory(db)
@@ -100,9 +124,11 @@ def build(settings: Settings) -> Container:
     sender = Sender(timeout=settings.webhook_timeout_seconds)
     # A lease shorter than an attempt could hand a delivery still in flight to a second worker.
     lease = max(settings.webhook_lease_seconds, settings.webhook_timeout_seconds + 1)
+    formats = webhook_formats()
     deliveries = DeliveryWorker(
-        DeliveryStore(db),
+        DeliveryStore(db, accepts=_accepts(formats)),
         sender,
+        formats=formats,
         batch_size=settings.webhook_batch_size,
         lease=timedelta(seconds=lease),
         metrics=metrics,

@@ -233,6 +233,56 @@ def merchant_create(
             click.echo(f"  {key:<16} {c[key]}")
 
 
+@merchant.command("update")
+@click.argument("merchant_id")
+@click.option("--callback-url", default=None, help="set or change where the merchant's callbacks go (every mode)")
+@click.option("--no-callback-url", is_flag=True, help="remove the callback URL: no more callbacks")
+@click.option(
+    "--allow-domain", "domains", multiple=True, help="a return-URL domain to allow (repeatable; replaces the list)"
+)
+@click.option("--json", "as_json", is_flag=True, help="print the merchant's settings as one JSON object")
+@_DB_OPTION
+def merchant_update(
+    merchant_id: str,
+    callback_url: str | None,
+    no_callback_url: bool,
+    domains: tuple[str, ...],
+    as_json: bool,
+    database_url: str | None,
+) -> None:
+    """Change a merchant's callback URL or allowed return-URL domains, and print its settings."""
+    from tessera.bootstrap import build
+    from tessera.core.merchants import MerchantSettings, UpdateMerchant, update_merchant
+
+    if callback_url is not None and no_callback_url:
+        raise click.UsageError("use --callback-url or --no-callback-url, not both")
+    settings = _settings(database_url)
+    logs.configure("WARNING", settings.log_format)
+    _migrate(settings)
+    cmd = UpdateMerchant(
+        merchant_id,
+        callback_url=callback_url,
+        remove_callback_url=no_callback_url,
+        allowed_domains=list(domains) if domains else None,
+    )
+
+    async def run() -> MerchantSettings:
+        container = build(settings)
+        try:
+            return await update_merchant(cmd, uow=container.uow)
+        finally:
+            await container.close()
+
+    done = asyncio.run(run())
+    if as_json:
+        click.echo(json.dumps(done.as_dict()))
+        return
+    click.echo(f"merchant_id      {done.merchant_id}")
+    click.echo(f"allowed_domains  {', '.join(done.allowed_domains) or '(none)'}")
+    for mode, url in done.callback_urls.items():
+        click.echo(f"callback_url     {url or '(none)'} ({mode} mode)")
+
+
 @main.command()
 @click.option("--forward-to", required=True, help="the local URL each event is POSTed to, signed")
 @click.option("--merchant", "merchant_id", default=None, help="whose events (default: the demo merchant)")
@@ -244,6 +294,8 @@ def listen(forward_to: str, merchant_id: str | None, live: bool, events: str | N
     local URL, printing one line per event. Ctrl-C stops."""
     from urllib.parse import urlsplit
 
+    from tessera.bootstrap import webhook_formats
+    from tessera.core.webhooks.formats import DEFAULT_FORMAT
     from tessera.listen import listen as follow
     from tessera.storage.engine import create_database
     from tessera.storage.queries import merchant_ids, webhook_secret_of
@@ -254,6 +306,10 @@ def listen(forward_to: str, merchant_id: str | None, live: bool, events: str | N
     logs.configure("WARNING", settings.log_format)
     _migrate(settings)
     mode = "live" if live else "test"
+
+    # Loaded before "Ready!" is printed: importing the dialects takes a moment, and events that happen
+    # after "Ready!" must be forwarded.
+    native = webhook_formats()[DEFAULT_FORMAT]
 
     async def run() -> None:
         db = create_database(settings.resolved_database_url, pool_size=2)
@@ -275,6 +331,7 @@ def listen(forward_to: str, merchant_id: str | None, live: bool, events: str | N
                 mode=mode,
                 secret=secret,
                 forward_to=forward_to,
+                webhook_format=native,
                 types=types,
                 stop=stop,
                 echo=lambda line: click.echo(line),

@@ -1,8 +1,9 @@
 """`tessera listen`: follow a merchant's events as they happen and forward each, signed, to a local URL.
 
 For developing an integration on a laptop, as `stripe listen --forward-to` is: no endpoint to set up,
-nothing retried, one line printed per event. Deliveries are signed with the merchant's webhook secret
-and the Standard Webhooks headers, exactly as the delivery worker signs them.
+nothing retried, one line printed per event. Each event is rendered by the webhook format it is given
+(the native one, from the composition root) and signed with the merchant's webhook secret, exactly as
+the delivery worker renders and signs it.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from tessera.core.clock import utcnow
-from tessera.core.webhooks.payloads import event_body
-from tessera.delivery.sender import Sender, sign
+from tessera.core.webhooks.formats import OutgoingEvent, WebhookFormat
+from tessera.delivery.sender import Sender
 from tessera.storage.engine import Database
 from tessera.storage.queries import last_event_sequence, list_events
 
@@ -35,6 +36,7 @@ async def listen(
     mode: str,
     secret: str,
     forward_to: str,
+    webhook_format: WebhookFormat,
     types: Sequence[str] | None,
     stop: asyncio.Event,
     echo: Callable[[str], None],
@@ -49,16 +51,18 @@ async def listen(
             found, more = await list_events(db, merchant_id, mode, limit=100, after=after, types=list(types or []))
             for event in found:
                 after = int(str(event["sequence"]))
-                body = event_body(
-                    str(event["id"]),
-                    str(event["type"]),
-                    after,
-                    mode,
-                    dict(event["data"]),
-                    event["created_at"],
+                outgoing = OutgoingEvent(
+                    id=str(event["id"]),
+                    type=str(event["type"]),
+                    sequence=after,
+                    merchant_id=merchant_id,
+                    mode=mode,
+                    payment_id=event.get("payment_id"),
+                    data=dict(event["data"]),
+                    created_at=event["created_at"],
                 )
-                headers = sign(str(event["id"]), utcnow(), body, [secret])
-                result = await sender.send(forward_to, body, headers, live=False)
+                rendered = webhook_format.render(outgoing, secrets=[secret], attempted_at=utcnow())
+                result = await sender.send(forward_to, rendered.body, rendered.headers, live=False)
                 echo(describe(event, result.status_code, result.error, result.latency_ms))
                 forwarded += 1
             if not more:

@@ -1,4 +1,8 @@
-"""Merchants and their credentials, and proving who a request comes from.
+"""Merchants, their settings and credentials, and proving who a request comes from.
+
+A merchant's callback URL is kept in one place only: its callback webhook endpoint, one per mode it has
+keys for. `update_merchant` sets, changes or removes it (enabling or disabling that endpoint), so the
+URL a merchant is told it has and the URL its callbacks go to cannot disagree.
 
 Secret and publishable keys carry 256 bits of randomness and are stored only as SHA-256 hashes: a
 key's entropy makes a plain hash safe, and lets a request be matched by an indexed look-up. The
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,9 +21,16 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from tessera.core.clock import utcnow
-from tessera.core.errors import AuthenticationError, ErrorCode, PermissionDeniedError, ValidationError
+from tessera.core.errors import (
+    AuthenticationError,
+    ErrorCode,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from tessera.core.ids import new_id, random_token, webhook_secret
-from tessera.core.ports import UnitOfWorkFactory
+from tessera.core.ports import UnitOfWork, UnitOfWorkFactory
+from tessera.core.webhooks.endpoints import CALLBACK_FORMAT, EndpointKind, EndpointStatus
 from tessera.core.webhooks.service import callback_endpoint
 
 MODES = ("test", "live")
@@ -42,7 +54,6 @@ class Merchant:
     status: MerchantStatus
     created_at: datetime
     allowed_domains: list[str] = field(default_factory=list)
-    callback_url: str | None = None
     webhook_secret: str | None = None
     threeds_policy: str = "auto"
     attempt_budget: int = 3  # how many cards an intent may try before it fails
@@ -122,6 +133,7 @@ async def create_merchant(
     allowed_domains: list[str] | None = None,
     callback_url: str | None = None,
     modes: tuple[str, ...] = ("test",),
+    callback_format: str = CALLBACK_FORMAT,
 ) -> tuple[Merchant, list[Credentials]]:
     if not name.strip():
         raise ValidationError("merchant name must not be empty", field="name")
@@ -133,8 +145,7 @@ async def create_merchant(
         name=name.strip(),
         status=MerchantStatus.ACTIVE,
         created_at=now,
-        allowed_domains=sorted({d.strip().lower() for d in allowed_domains or [] if d.strip()}),
-        callback_url=callback_url,
+        allowed_domains=_domains(allowed_domains or []),
         webhook_secret=(signing_secret := webhook_secret()),
     )
     keys: list[ApiKey] = []
@@ -150,9 +161,123 @@ async def create_merchant(
         await tx.merchants.add(merchant, keys)
         if callback_url is not None:
             for mode in modes:
-                await tx.webhooks.add_endpoint(callback_endpoint(merchant.id, mode, callback_url, signing_secret, now))
+                await tx.webhooks.add_endpoint(
+                    callback_endpoint(merchant.id, mode, callback_url, signing_secret, now, format_name=callback_format)
+                )
         await tx.commit()
     return merchant, credentials
+
+
+def _domains(domains: Iterable[str]) -> list[str]:
+    return sorted({d.strip().lower() for d in domains if d.strip()})
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateMerchant:
+    """Change a merchant's settings; what is left as None stays as it is.
+
+    `callback_url` sets or changes the callback URL of every mode the merchant has keys for;
+    `remove_callback_url` stops callbacks (pending ones are canceled); `allowed_domains` replaces the
+    list of return-URL domains."""
+
+    merchant_id: str
+    callback_url: str | None = None
+    remove_callback_url: bool = False
+    allowed_domains: Sequence[str] | None = None
+    callback_format: str = CALLBACK_FORMAT
+
+
+@dataclass(frozen=True, slots=True)
+class MerchantSettings:
+    """What a merchant has set. `callback_urls` has one entry per mode it has keys for: the URL its
+    callbacks go to, or None when it has none (never set, removed, or disabled by a 410 answer)."""
+
+    merchant_id: str
+    name: str
+    allowed_domains: list[str]
+    callback_urls: dict[str, str | None]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "merchant_id": self.merchant_id,
+            "name": self.name,
+            "allowed_domains": self.allowed_domains,
+            "callback_urls": self.callback_urls,
+        }
+
+
+_CALLBACK_REMOVED = "the merchant removed its callback URL"
+
+
+async def update_merchant(cmd: UpdateMerchant, *, uow: UnitOfWorkFactory) -> MerchantSettings:
+    """Apply `cmd` in one transaction, and return the merchant's settings as they now are."""
+    if cmd.callback_url is not None and cmd.remove_callback_url:
+        raise ValidationError("set a callback URL or remove it, not both", field="callback_url")
+    now = utcnow()
+    async with uow() as tx:
+        merchant = await tx.merchants.get(cmd.merchant_id, for_update=True)
+        if merchant is None:
+            raise NotFoundError(f"no merchant {cmd.merchant_id!r}", field="merchant_id")
+        modes = await tx.merchants.key_modes(merchant.id)
+        url = _check_callback_url(cmd.callback_url, live="live" in modes) if cmd.callback_url is not None else None
+        if cmd.allowed_domains is not None:
+            merchant.allowed_domains = _domains(cmd.allowed_domains)
+            await tx.merchants.save_settings(merchant)
+        for mode in modes:
+            if url is not None:
+                await _set_callback(tx, merchant, mode, url, cmd.callback_format, now)
+            elif cmd.remove_callback_url:
+                await _remove_callback(tx, merchant.id, mode, now)
+        settings = await _settings(tx, merchant, modes)
+        await tx.commit()
+    return settings
+
+
+async def merchant_settings(merchant_id: str, *, uow: UnitOfWorkFactory) -> MerchantSettings:
+    async with uow(read_only=True) as tx:
+        merchant = await tx.merchants.get(merchant_id)
+        if merchant is None:
+            raise NotFoundError(f"no merchant {merchant_id!r}", field="merchant_id")
+        return await _settings(tx, merchant, await tx.merchants.key_modes(merchant.id))
+
+
+async def _set_callback(
+    tx: UnitOfWork, merchant: Merchant, mode: str, url: str, format_name: str, now: datetime
+) -> None:
+    endpoint = await tx.webhooks.get_endpoint(merchant.id, mode, EndpointKind.CALLBACK.value, for_update=True)
+    if endpoint is None:
+        secret = merchant.webhook_secret
+        assert secret is not None, "every merchant is made with a webhook secret"
+        await tx.webhooks.add_endpoint(callback_endpoint(merchant.id, mode, url, secret, now, format_name=format_name))
+        return
+    endpoint.url = url
+    if endpoint.status is EndpointStatus.DISABLED:
+        endpoint.status, endpoint.disabled_reason = EndpointStatus.ENABLED, None
+        await tx.webhooks.resume_deliveries(endpoint.id, now)
+    endpoint.updated_at = now
+    await tx.webhooks.save_endpoint(endpoint)
+
+
+async def _remove_callback(tx: UnitOfWork, merchant_id: str, mode: str, now: datetime) -> None:
+    endpoint = await tx.webhooks.get_endpoint(merchant_id, mode, EndpointKind.CALLBACK.value, for_update=True)
+    if endpoint is None:
+        return
+    # Callbacks waiting for the old URL are canceled, not parked: setting a URL later must not flood it
+    # with outcomes from the time there was none.
+    await tx.webhooks.cancel_deliveries(endpoint.id, now)
+    if endpoint.status is EndpointStatus.ENABLED:
+        endpoint.status, endpoint.disabled_reason = EndpointStatus.DISABLED, _CALLBACK_REMOVED
+        endpoint.updated_at = now
+        await tx.webhooks.save_endpoint(endpoint)
+
+
+async def _settings(tx: UnitOfWork, merchant: Merchant, modes: Sequence[str]) -> MerchantSettings:
+    urls: dict[str, str | None] = {}
+    for mode in modes:
+        endpoint = await tx.webhooks.get_endpoint(merchant.id, mode, EndpointKind.CALLBACK.value)
+        enabled = endpoint is not None and endpoint.status is EndpointStatus.ENABLED
+        urls[mode] = endpoint.url if endpoint is not None and enabled else None
+    return MerchantSettings(merchant.id, merchant.name, list(merchant.allowed_domains), urls)
 
 
 def _check_callback_url(url: str, *, live: bool) -> str:

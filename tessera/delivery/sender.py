@@ -1,4 +1,4 @@
-"""Signs a body per the Standard Webhooks specification and POSTs it, within a time limit.
+"""POSTs a rendered webhook (its format has built and signed it), within a time limit.
 
 Live-mode deliveries resolve host names through a resolver that refuses private, loopback and
 link-local addresses, so an endpoint whose name is later pointed inside the network (DNS rebinding)
@@ -12,14 +12,11 @@ import ipaddress
 import socket
 import time
 from collections.abc import Callable
-from datetime import datetime
-from functools import lru_cache
 from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
-from standardwebhooks.webhooks import Webhook
 
 from tessera import __version__
 from tessera.core.webhooks.deliveries import EXCERPT_LENGTH, AttemptResult
@@ -28,22 +25,6 @@ from tessera.logs import scrub_text
 
 USER_AGENT = f"Tessera-Webhooks/{__version__}"
 _READ_LIMIT = 1024
-
-
-@lru_cache(maxsize=1024)
-def _signer(secret: str) -> Webhook:
-    return Webhook(secret)
-
-
-def sign(msg_id: str, timestamp: datetime, body: bytes, secrets: tuple[str, ...] | list[str]) -> dict[str, str]:
-    """The three Standard Webhooks headers; during a rotation, one `v1,` signature per secret."""
-    text = body.decode()
-    signatures = " ".join(_signer(s).sign(msg_id, timestamp, text) for s in secrets)
-    return {
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(int(timestamp.timestamp())),
-        "webhook-signature": signatures,
-    }
 
 
 class CheckingResolver(AbstractResolver):

@@ -1,5 +1,9 @@
 """The delivery loop: dispatch new events, claim what is due, send it all at once, record every attempt.
 
+Each delivery is rendered (body, headers and signature) by the webhook format its endpoint names, looked
+up in the formats the composition root hands over; the loop knows no format and no dialect, and reaches
+storage only through the `DeliveryQueue` port.
+
 Several loops (in several processes) can run against one PostgreSQL database: claims skip rows another
 worker holds, and a claimed delivery is leased, not locked, while its request is in flight.
 """
@@ -8,39 +12,49 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from tessera.core.clock import utcnow
-from tessera.core.webhooks.deliveries import AttemptResult, ClaimedDelivery, next_step
-from tessera.core.webhooks.endpoints import EndpointKind
-from tessera.core.webhooks.payloads import CALLBACK_EVENTS, callback_body, event_body
-from tessera.delivery.sender import Sender, sign
+from tessera.core.webhooks.deliveries import AttemptResult, ClaimedDelivery, Recorded, next_step
+from tessera.core.webhooks.formats import RenderedWebhook, UnknownFormatError, WebhookFormat, format_named
+from tessera.core.webhooks.ports import DeliveryQueue
+from tessera.delivery.sender import Sender
 from tessera.metrics import Metrics
-from tessera.storage.webhooks import DeliveryStore, Recorded
 
 logger = logging.getLogger(__name__)
 PURGE_INTERVAL = timedelta(minutes=10)
 RECORD_EVERY_SECONDS = 0.02  # finished attempts are recorded together, one transaction per interval
 
 
-def body_for(d: ClaimedDelivery) -> bytes:
-    if d.endpoint_kind == EndpointKind.CALLBACK.value and d.event_type in CALLBACK_EVENTS:
-        return callback_body(d.event_type, d.sequence, dict(d.data), d.event_created_at)
-    return event_body(d.event_id, d.event_type, d.sequence, d.mode, dict(d.data), d.event_created_at)
+class UnrenderableError(Exception):
+    """A delivery its endpoint's format cannot render: an unknown format, or an event it has no body for."""
+
+
+def render(d: ClaimedDelivery, formats: Mapping[str, WebhookFormat], attempted_at: datetime) -> RenderedWebhook:
+    try:
+        chosen = format_named(formats, d.format)
+    except UnknownFormatError as exc:
+        raise UnrenderableError(str(exc)) from exc
+    if not chosen.accepts(d.event_type):
+        raise UnrenderableError(f"the webhook format {d.format!r} has no body for {d.event_type!r} events")
+    return chosen.render(d.event, secrets=d.secrets, attempted_at=attempted_at)
 
 
 class DeliveryWorker:
     def __init__(
         self,
-        store: DeliveryStore,
+        store: DeliveryQueue,
         sender: Sender,
         *,
+        formats: Mapping[str, WebhookFormat],
         batch_size: int,
         lease: timedelta,
         metrics: Metrics | None = None,
     ) -> None:
         self._store = store
         self._sender = sender
+        self._formats = formats
         self._batch = batch_size
         self._lease = lease
         self._metrics = metrics
@@ -71,9 +85,15 @@ class DeliveryWorker:
     async def _attempt(self, d: ClaimedDelivery) -> Recorded:
         attempted_at = utcnow()
         try:
-            body = body_for(d)
-            headers = sign(d.event_id, attempted_at, body, d.secrets)
-            result: AttemptResult = await self._sender.send(d.url, body, headers, live=d.mode == "live")
+            rendered = render(d, self._formats, attempted_at)
+            result: AttemptResult = await self._sender.send(
+                d.url, rendered.body, rendered.headers, live=d.mode == "live"
+            )
+        except UnrenderableError as exc:
+            # A deployment that lost a format (or an endpoint switched to one) fails this attempt; the
+            # schedule retries it, so a build that brings the format back still delivers.
+            logger.warning("webhook delivery %s cannot be rendered: %s", d.id, exc)
+            result = AttemptResult(None, 0, str(exc)[:200])
         except Exception:
             # A delivery that cannot even be built must not hold its batch (and its payment's later
             # events) hostage: it is a failed attempt like any other, retried on the schedule.

@@ -1,11 +1,13 @@
 """Dialects: each vendor's wire format, translated to and from core commands.
 
-A dialect owns a path prefix, mounts its routes, and renders errors in its vendor's shape. Adding a
-vendor means adding a folder and one line in `DIALECTS`.
+A dialect owns a path prefix, mounts its routes, renders errors in its vendor's shape, and brings the
+webhook formats its vendor's receivers expect. Adding a vendor means adding a folder and one line in
+`DIALECTS`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -14,6 +16,7 @@ from fastapi.responses import Response
 
 from tessera.core.errors import TesseraError
 from tessera.core.payments.model import Payment
+from tessera.core.webhooks.formats import WebhookFormat
 
 
 class Dialect(Protocol):
@@ -24,6 +27,9 @@ class Dialect(Protocol):
     def render_error(self, exc: TesseraError) -> Response: ...
     def render_validation(self, errors: list[dict[str, Any]]) -> Response: ...
     def render_http(self, status: int, detail: str) -> Response: ...
+    def webhook_formats(self) -> Sequence[WebhookFormat]:
+        """The outgoing webhook formats this dialect provides, each under a unique `name`."""
+        ...
 
     def shopper_return(self, payment: Payment) -> dict[str, str]:
         """What the shopper's browser carries back to the merchant's return_url, in this dialect's
@@ -56,6 +62,9 @@ class ModuleDialect:
     def render_http(self, status: int, detail: str) -> Response:
         response: Response = self._errors.http_response(status, detail)
         return response
+
+    def webhook_formats(self) -> Sequence[WebhookFormat]:
+        return ()
 
 
 def _dialects() -> list[Dialect]:

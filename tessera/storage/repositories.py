@@ -110,6 +110,7 @@ _PAYMENT_BY_UNIQUE_REFERENCE = select(t.payments).where(
     t.payments.c.unique_reference == bindparam("unique_reference"),
 )
 _MERCHANT_BY_ID = select(t.merchants).where(t.merchants.c.id == bindparam("merchant_id"))
+_MERCHANT_BY_ID_LOCKED = _MERCHANT_BY_ID.with_for_update()
 _LOCKED = {stmt: stmt.with_for_update() for stmt in (_PAYMENT_BY_ID, _PAYMENT_SCOPED, _PAYMENT_BY_REF)}
 
 
@@ -467,7 +468,6 @@ class SqlMerchantRepository:
                     "name": merchant.name,
                     "status": merchant.status.value,
                     "allowed_domains": merchant.allowed_domains,
-                    "callback_url": merchant.callback_url,
                     "webhook_secret": merchant.webhook_secret,
                     "threeds_policy": merchant.threeds_policy,
                     "attempt_budget": merchant.attempt_budget,
@@ -508,38 +508,10 @@ class SqlMerchantRepository:
             prefix=mapping[k.c.prefix],
             created_at=mapping[k.c.created_at],
         )
-        m = t.merchants.c
-        merchant = Merchant(
-            id=mapping[m.id],
-            name=mapping[m.name],
-            status=MerchantStatus(mapping[m.status]),
-            created_at=mapping[m.created_at],
-            allowed_domains=list(mapping[m.allowed_domains] or []),
-            callback_url=mapping[m.callback_url],
-            webhook_secret=mapping[m.webhook_secret],
-            threeds_policy=mapping[m.threeds_policy],
-            attempt_budget=mapping[m.attempt_budget],
-        )
-        return key, merchant
+        return key, _merchant(mapping)
 
     async def find_key(self, key_hash: str) -> tuple[ApiKey, Merchant] | None:
         return await self._find(_KEY_BY_HASH, {"key_hash": key_hash})
-
-    async def get(self, merchant_id: str) -> Merchant | None:
-        row = (await self._conn.execute(_MERCHANT_BY_ID, {"merchant_id": merchant_id})).first()
-        if row is None:
-            return None
-        return Merchant(
-            id=row.id,
-            name=row.name,
-            status=MerchantStatus(row.status),
-            created_at=row.created_at,
-            allowed_domains=list(row.allowed_domains or []),
-            callback_url=row.callback_url,
-            webhook_secret=row.webhook_secret,
-            threeds_policy=row.threeds_policy,
-            attempt_budget=row.attempt_budget,
-        )
 
     async def count(self) -> int:
         rows = await self._conn.execute(select(t.merchants.c.id).limit(1))
@@ -547,6 +519,39 @@ class SqlMerchantRepository:
 
     async def set_status(self, merchant_id: str, status: str) -> None:
         await self._conn.execute(update(t.merchants).where(t.merchants.c.id == merchant_id).values(status=status))
+
+    async def get(self, merchant_id: str, *, for_update: bool = False) -> Merchant | None:
+        query = _MERCHANT_BY_ID_LOCKED if for_update else _MERCHANT_BY_ID  # FOR UPDATE is nothing on SQLite
+        row = (await self._conn.execute(query, {"merchant_id": merchant_id})).first()
+        return _merchant(row._mapping) if row else None
+
+    async def key_modes(self, merchant_id: str) -> list[str]:
+        """The modes the merchant has (unrevoked) keys for, sorted."""
+        k = t.api_keys.c
+        rows = await self._conn.execute(
+            select(k.mode).where(k.merchant_id == merchant_id, k.revoked_at.is_(None)).distinct().order_by(k.mode)
+        )
+        return [r.mode for r in rows]
+
+    async def save_settings(self, merchant: Merchant) -> None:
+        """The settings a merchant may change: its allowed return-URL domains."""
+        await self._conn.execute(
+            update(t.merchants).where(t.merchants.c.id == merchant.id).values(allowed_domains=merchant.allowed_domains)
+        )
+
+
+def _merchant(mapping: Any) -> Merchant:
+    m = t.merchants.c
+    return Merchant(
+        id=mapping[m.id],
+        name=mapping[m.name],
+        status=MerchantStatus(mapping[m.status]),
+        created_at=mapping[m.created_at],
+        allowed_domains=list(mapping[m.allowed_domains] or []),
+        webhook_secret=mapping[m.webhook_secret],
+        threeds_policy=mapping[m.threeds_policy],
+        attempt_budget=mapping[m.attempt_budget],
+    )
 
 
 # --------------------------------------------------------------------------------------- idempotency

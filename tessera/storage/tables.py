@@ -69,7 +69,6 @@ merchants = Table(
     Column("name", String(200), nullable=False),
     Column("status", String(20), nullable=False),
     Column("allowed_domains", JSON, nullable=False),
-    Column("callback_url", Text),
     Column("webhook_secret", String(100)),
     Column("threeds_policy", String(20), nullable=False, server_default="auto"),
     Column("attempt_budget", Integer, nullable=False, server_default="3"),
@@ -273,7 +272,8 @@ event_sequences = Table(
 )
 
 # Where a merchant's events go. `kind` is `endpoint` (made through the API, any event types) or
-# `callback` (seed 000's callback URL, made with the merchant, signed with its webhook secret).
+# `callback` (the merchant's callback URL, kept only here, signed with its webhook secret). `format`
+# names the dialect-provided webhook format each delivery is rendered in ("native" unless set).
 # During a secret rotation `previous_secret` signs too, until `previous_secret_expires_at`.
 webhook_endpoints = Table(
     "webhook_endpoints",
@@ -290,6 +290,7 @@ webhook_endpoints = Table(
     Column("previous_secret_expires_at", Timestamp()),
     Column("status", String(12), nullable=False),
     Column("disabled_reason", String(200)),
+    Column("format", String(40), nullable=False, server_default="native"),
     Column("created_at", Timestamp(), nullable=False),
     Column("updated_at", Timestamp(), nullable=False),
     Index("ix_webhook_endpoints_merchant", "merchant_id", "mode", "status"),

@@ -1,12 +1,12 @@
-"""Webhook endpoints and deliveries in SQL: the API's repository, and the delivery worker's three
-transactions (dispatch events into deliveries, claim due deliveries, record attempts)."""
+"""Webhook endpoints and deliveries in SQL: the API's repository, and the delivery worker's queue
+(`DeliveryStore`, implementing `core.webhooks.ports.DeliveryQueue`: dispatch events into deliveries,
+claim due deliveries, record attempts)."""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,11 +17,10 @@ from tessera.core.errors import ConflictError
 from tessera.core.ids import new_id
 from tessera.core.webhooks.deliveries import (
     Attempt,
-    AttemptResult,
     ClaimedDelivery,
     Delivery,
     DeliveryStatus,
-    NextStep,
+    Recorded,
 )
 from tessera.core.webhooks.endpoints import (
     EndpointKind,
@@ -57,6 +56,7 @@ def _endpoint(r: Row[Any]) -> WebhookEndpoint:
         previous_secret=r.previous_secret,
         previous_secret_expires_at=r.previous_secret_expires_at,
         disabled_reason=r.disabled_reason,
+        format=r.format,
     )
 
 
@@ -74,6 +74,7 @@ def _endpoint_values(e: WebhookEndpoint) -> dict[str, Any]:
         "previous_secret_expires_at": e.previous_secret_expires_at,
         "status": e.status.value,
         "disabled_reason": e.disabled_reason,
+        "format": e.format,
         "created_at": e.created_at,
         "updated_at": e.updated_at,
     }
@@ -207,7 +208,7 @@ _DUE = (
         _D.c.attempts,
         _D.c.payment_id,
         _D.c.endpoint_id,
-        _E.c.kind,
+        _E.c.format,
         _E.c.url,
         _E.c.mode,
         _E.c.secret,
@@ -267,19 +268,18 @@ _WAIT_FOR_PREDECESSOR = (
 _DISPATCH_LOCK = 0x7E55E7A  # one dispatcher at a time on PostgreSQL keeps a payment's deliveries in order
 
 
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    delivery: ClaimedDelivery
-    result: AttemptResult
-    step: NextStep
-    attempted_at: datetime
+__all__ = ["CALLBACK_ALIAS", "DeliveryStore", "Recorded", "SqlWebhookRepository"]
+# Whether the format named first has a body for the event type named second.
+Accepts = Callable[[str, str], bool]
 
 
 class DeliveryStore:
-    """The delivery worker's transactions. Each is short: nothing is held while a request is in flight."""
+    """The delivery worker's transactions. Each is short: nothing is held while a request is in flight.
+    `accepts` keeps an endpoint from being given events its format has no body for."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, accepts: Accepts | None = None) -> None:
         self._db = db
+        self._accepts = accepts
 
     async def dispatch(self, now: datetime, limit: int) -> int:
         """Turn committed, undispatched events into deliveries for the endpoints that want them."""
@@ -314,7 +314,7 @@ class DeliveryStore:
                 }
                 for e in events
                 for endpoint in endpoints.get((e.merchant_id, e.mode), ())
-                if endpoint.wants(e.type)
+                if endpoint.wants(e.type) and (self._accepts is None or self._accepts(endpoint.format, e.type))
             ]
             if rows:
                 await conn.execute(insert(_D), rows)
@@ -345,7 +345,7 @@ class DeliveryStore:
                 claim_token=token,
                 attempts=r.attempts,
                 endpoint_id=r.endpoint_id,
-                endpoint_kind=r.kind,
+                format=r.format,
                 url=r.url,
                 mode=r.mode,
                 secrets=tuple(signing_secrets(r.secret, r.previous_secret, r.previous_secret_expires_at, now)),

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from tessera.bootstrap import Container, build
+from tessera.bootstrap import Container, build, webhook_formats
 from tessera.core.clock import utcnow
-from tessera.core.merchants import create_merchant
+from tessera.core.merchants import Credentials, create_merchant
+from tessera.core.payments.authentication import expire_challenges
 from tessera.core.payments.events import PAYMENT_COMPLETED, Event
 from tessera.core.webhooks.deliveries import MAX_ATTEMPTS, RETRY_DELAYS
 from tessera.delivery.worker import DeliveryWorker
@@ -390,8 +391,13 @@ async def test_two_workers_running_at_once_deliver_each_event_once(
     await _endpoint(client, key, receiver.url)
     for _ in range(40):
         await client.post("/v1/payments", json=payment(), headers=auth(key))
-    second = DeliveryWorker(DeliveryStore(container.db), container.sender, batch_size=7, lease=timedelta(seconds=60))
-    first = DeliveryWorker(DeliveryStore(container.db), container.sender, batch_size=7, lease=timedelta(seconds=60))
+    formats = webhook_formats()
+    second, first = (
+        DeliveryWorker(
+            DeliveryStore(container.db), container.sender, formats=formats, batch_size=7, lease=timedelta(seconds=60)
+        )
+        for _ in range(2)
+    )
     for _ in range(20):
         done = await asyncio.gather(first.run_once(), second.run_once())
         if not any(done):
@@ -555,3 +561,71 @@ async def test_a_slow_receiver_does_not_hold_up_deliveries_to_others(
         if worker is not None:
             await worker
         await slow.stop()
+
+
+# ------------------------------------------------------------------- seed 000's callback = status API
+
+# The callback speaks seed 000's callback words; the status API its status words. They must agree.
+_CALLBACK_STATUS_IS = {"captured": "payment_successful", "authorized": "payment_successful", "failed": "failed"}
+_ORDER = {
+    "amount": "1000.00",
+    "currency": "INR",
+    "return_url": "https://yoursite.com/payment/callback/",
+    "collection_mode": "s2s",
+    "mop_type": "debit_card",
+    "buyer": {"name": "John Doe", "ip_address": "192.168.1.100", "user_agent": "Mozilla/5.0 (X11; Linux x86_64)"},
+}
+
+
+def _eximpe(creds: Credentials) -> dict[str, str]:
+    return {
+        "X-Client-ID": creds.client_id,
+        "X-Client-Secret": creds.secret_key,
+        "X-Merchant-ID": creds.merchant_id,
+        "X-API-Version": "1.0.0",
+    }
+
+
+async def _order(client: AsyncClient, creds: Credentials, number: str, reference: str) -> str:
+    card = {"number": number, "cardholder_name": "John Doe", "expiry_month": "05", "expiry_year": "2030"}
+    body = {**_ORDER, "reference_id": reference, "card_details": {**card, "cvv": "123", "network": "visa"}}
+    r = await client.post("/eximpe/pg/orders/", json=body, headers=_eximpe(creds))
+    assert r.status_code in (200, 400), r.text
+    data = r.json().get("data") or {}
+    order_id = data.get("order_id") or r.json()["error"]["details"]["order_id"]
+    return str(order_id)
+
+
+async def test_seed_000_callbacks_say_what_the_status_api_says_for_success_decline_failed_3ds_and_expiry(
+    client: AsyncClient, container: Container, receiver: Receiver
+) -> None:
+    _m, [creds] = await create_merchant(
+        "Reconciling Shop", uow=container.uow, allowed_domains=["yoursite.com"], callback_url=receiver.url
+    )
+    orders = {
+        "success": await _order(client, creds, "4242424242424242", "R-OK"),
+        "decline": await _order(client, creds, "4000000000000002", "R-DECLINED"),
+        "failed_3ds": await _order(client, creds, "4000000000003089", "R-3DS"),
+        "expired": await _order(client, creds, "4895380110000003", "R-CHALLENGE"),  # waits for its challenge
+    }
+    async with container.db.connect(write=True) as conn:
+        await conn.execute(update(t.authentications).values(expires_at=utcnow() - timedelta(seconds=1)))
+        await conn.commit()
+    assert await expire_challenges(deps=container.payments) == 1
+    await _drain(container)
+    callbacks = {}
+    for got in receiver.received:
+        body = got.verified(creds.webhook_secret)
+        callbacks[body["data"]["order_id"]] = body["data"]
+    assert set(callbacks) == set(orders.values())
+    for case, order_id in orders.items():
+        r = await client.get(f"/eximpe/pg/orders/{order_id}/status/", headers=_eximpe(creds))
+        status = r.json()["data"]
+        callback = callbacks[order_id]
+        said = {k: callback.get(k) for k in ("payment_id", "bank_ref_num", "error_code")}
+        assert said == {k: status[k] for k in said}, case
+        assert _CALLBACK_STATUS_IS[callback["status"]] == status["status"], case
+    assert callbacks[orders["success"]]["bank_ref_num"] and callbacks[orders["success"]]["payment_id"]
+    assert callbacks[orders["failed_3ds"]]["payment_id"] is None  # no authorisation was ever attempted
+    assert callbacks[orders["decline"]]["bank_ref_num"] is None  # nothing made up
+    assert callbacks[orders["expired"]]["error_code"] == "3DS_FAILED"

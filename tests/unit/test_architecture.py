@@ -149,3 +149,18 @@ def test_the_shopper_pages_and_the_delivery_worker_name_no_dialect() -> None:
         for module in _imports(path):
             assert not any(module.startswith(f"tessera.dialects.{d}") for d in dialects), (path, module)
         assert not (_names_in(path) & dialects), (path, _names_in(path) & dialects)
+
+
+def test_the_delivery_worker_names_no_dialect_and_reaches_storage_only_through_its_port() -> None:
+    root = Path(tessera.__file__).parent / "delivery"
+    for path in root.rglob("*.py"):
+        for name in _imports(path):
+            assert not name.startswith(("tessera.dialects", "tessera.storage")), (path, name)
+        text = path.read_text().lower()
+        assert "eximpe" not in text and "callback" not in text, path
+
+
+def test_each_dialects_webhook_formats_have_unique_names_and_cover_native_and_eximpe() -> None:
+    from tessera.bootstrap import webhook_formats
+
+    assert {"native", "eximpe"} <= set(webhook_formats())

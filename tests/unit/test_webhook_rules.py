@@ -20,8 +20,10 @@ from tessera.core.webhooks.deliveries import (
     retry_delay,
 )
 from tessera.core.webhooks.endpoints import check_event_types, is_public_address, signing_secrets
-from tessera.core.webhooks.payloads import callback_body
-from tessera.delivery.sender import excerpt, sign
+from tessera.core.webhooks.formats import OutgoingEvent
+from tessera.core.webhooks.signing import sign
+from tessera.delivery.sender import excerpt
+from tessera.dialects.eximpe.callback import EximpeCallbackFormat, callback_body
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -104,7 +106,7 @@ def test_seed_000_callback_body_has_the_seeds_fields() -> None:
         "operation": {"id": "op_1", "type": "DB"},
         "card": {"bin": "489538", "last4": "0003"},
     }
-    body = orjson.loads(callback_body("payment.completed", 42, data, NOW))
+    body = orjson.loads(callback_body(_event("payment.completed", data, sequence=42)))
     assert body == {
         "event_type": "PAYMENT_SUCCESSFUL",
         "event_time": "2026-11-21 12:00:00",
@@ -120,6 +122,55 @@ def test_seed_000_callback_body_has_the_seeds_fields() -> None:
             "payment_completed_at": "2026-11-21T12:00:00.000000Z",
         },
     }
+
+
+def _event(kind: str, data: dict[str, object], *, sequence: int = 1) -> OutgoingEvent:
+    return OutgoingEvent("evt_1", kind, sequence, "mer_1", "test", "pay_1", data, NOW)
+
+
+def test_a_callback_after_a_failed_3ds_has_no_payment_id_and_no_bank_ref_num() -> None:
+    # No authorisation was attempted: the status API says null for both, so must the callback.
+    data = {"payment_id": "pay_1", "status": "failed", "retrieval_ref": None, "error_code": "3DS_FAILED"}
+    body = orjson.loads(callback_body(_event("payment.failed", data)))["data"]
+    assert body["payment_id"] is None and body["bank_ref_num"] is None and body["error_code"] == "3DS_FAILED"
+
+
+def test_a_declined_callback_names_the_authorisation_and_makes_up_no_bank_ref_num() -> None:
+    data = {
+        "payment_id": "pay_1",
+        "status": "failed",
+        "error_code": "CARD_DECLINED",
+        "operation": {"id": "op_9", "type": "DB"},
+    }
+    body = orjson.loads(callback_body(_event("payment.failed", data)))["data"]
+    assert body["payment_id"] == "op_9" and body["bank_ref_num"] is None
+
+
+def test_an_expiry_callback_carries_the_status_apis_error_code() -> None:
+    body = orjson.loads(callback_body(_event("payment.expired", {"payment_id": "pay_1", "status": "expired"})))
+    assert body["event_type"] == "PAYMENT_FAILED" and body["data"]["error_code"] == "3DS_FAILED"
+
+
+def test_a_capture_callback_never_names_the_capture_as_the_payment() -> None:
+    data = {"payment_id": "pay_1", "status": "captured", "operation": {"id": "op_cp", "type": "CP"}}
+    assert orjson.loads(callback_body(_event("payment.completed", data)))["data"]["payment_id"] != "op_cp"
+
+
+def test_the_callback_reads_mop_type_from_the_channel_data_first() -> None:
+    data = {"payment_id": "pay_1", "channel_data": {"mop_type": "credit_card"}, "mop_type": "debit_card"}
+    assert orjson.loads(callback_body(_event("payment.completed", data)))["data"]["mop_type"] == "credit_card"
+    assert orjson.loads(callback_body(_event("payment.completed", {"mop_type": "debit_card"})))["data"]["mop_type"] == (
+        "debit_card"
+    )
+
+
+def test_the_eximpe_format_renders_only_payment_outcomes_and_signs_them() -> None:
+    fmt, secret = EximpeCallbackFormat(), webhook_secret()
+    assert fmt.accepts("payment.completed") and not fmt.accepts("refund.succeeded")
+    now = datetime.now(UTC)
+    rendered = fmt.render(_event("payment.completed", {"payment_id": "pay_1"}), secrets=[secret], attempted_at=now)
+    assert rendered.headers["webhook-id"] == "evt_1"
+    assert Webhook(secret).verify(rendered.body, rendered.headers)["event_type"] == "PAYMENT_SUCCESSFUL"
 
 
 def test_a_reply_excerpt_is_short_and_masks_card_numbers() -> None:

@@ -645,6 +645,8 @@ class Payment:
             "channel": self.channel,
             "channel_data": self.channel_data,
             "retrieval_ref": self.retrieval_ref,
+            # The authorisation last sent (PA, DB or RB): what a follow-up's event is about.
+            "authorization_id": next((op.id for op in reversed(self.operations) if op.type in AUTHORISATIONS), None),
             "card": {"bin": self.card.bin, "last4": self.card.last4, "brand": self.card.brand} if self.card else None,
             "error_code": self.error_code.value if self.error_code else None,
         }

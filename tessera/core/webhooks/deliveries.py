@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from tessera.core.webhooks.formats import OutgoingEvent
+
 # Waits before each retry: the first attempt is at once, then these; after the last, the delivery fails.
 RETRY_DELAYS = (
     timedelta(seconds=5),
@@ -113,7 +115,7 @@ class ClaimedDelivery:
     claim_token: str  # the claim that holds it; only that claim's record counts
     attempts: int  # made before this one
     endpoint_id: str
-    endpoint_kind: str
+    format: str  # the name of the WebhookFormat the endpoint wants
     url: str
     mode: str
     secrets: tuple[str, ...]
@@ -123,3 +125,26 @@ class ClaimedDelivery:
     sequence: int
     data: dict[str, object]
     event_created_at: datetime
+
+    @property
+    def event(self) -> OutgoingEvent:
+        return OutgoingEvent(
+            id=self.event_id,
+            type=self.event_type,
+            sequence=self.sequence,
+            merchant_id=self.merchant_id,
+            mode=self.mode,
+            payment_id=self.payment_id,
+            data=self.data,
+            created_at=self.event_created_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One finished attempt, as the worker hands it back to be recorded."""
+
+    delivery: ClaimedDelivery
+    result: AttemptResult
+    step: NextStep
+    attempted_at: datetime

@@ -1,9 +1,10 @@
-"""Webhook endpoints: a URL, the event types it wants, and the secrets that sign what it is sent.
+"""Webhook endpoints: a URL, the event types it wants, the format it is sent, and the secrets that sign it.
 
-An endpoint made through the API is `endpoint`; seed 000's callback URL, set with the merchant, is a
-`callback` endpoint signed with the merchant's webhook secret and sent seed 000's body. A secret
-rotation keeps the previous secret signing for a grace period, so a receiver can switch over without
-rejecting a single delivery.
+An endpoint made through the API is `endpoint`, sent the native format. The merchant's callback URL is
+its `callback` endpoint (at most one per mode, and the only place that URL is kept): the payment
+outcomes, signed with the merchant's webhook secret, in `CALLBACK_FORMAT`. A secret rotation keeps the
+previous secret signing for a grace period, so a receiver can switch over without rejecting a single
+delivery.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 from tessera.core.errors import ValidationError
 from tessera.core.payments import events as ev
 from tessera.core.vault.service import CARD_DELETED, CARD_SAVED
+from tessera.core.webhooks.formats import DEFAULT_FORMAT
 
 ALL_EVENTS = "*"
 EVENT_TYPES = frozenset(
@@ -41,6 +43,11 @@ EVENT_TYPES = frozenset(
         CARD_DELETED,
     }
 )
+# What the merchant's callback URL is sent: the outcome of each payment.
+CALLBACK_EVENTS = (ev.PAYMENT_AUTHORIZED, ev.PAYMENT_COMPLETED, ev.PAYMENT_EXPIRED, ev.PAYMENT_FAILED)
+# The format a merchant-level callback URL speaks. Seed 000's callback is the one such format today; a
+# dialect whose vendor has another passes its own format name when it sets the URL.
+CALLBACK_FORMAT = "eximpe"
 MAX_URL_LENGTH = 2048
 MAX_GRACE = timedelta(days=7)
 RESOLVE_TIMEOUT = 5.0  # seconds for the DNS look-up of a live endpoint's host
@@ -76,6 +83,7 @@ class WebhookEndpoint:
     previous_secret: str | None = None
     previous_secret_expires_at: datetime | None = None
     disabled_reason: str | None = None
+    format: str = DEFAULT_FORMAT
 
     def wants(self, event_type: str) -> bool:
         return self.status is EndpointStatus.ENABLED and (

@@ -9,6 +9,8 @@ from tessera.core.ids import new_id, webhook_secret
 from tessera.core.ports import UnitOfWorkFactory, WebhookRepository
 from tessera.core.webhooks.deliveries import Delivery, DeliveryStatus
 from tessera.core.webhooks.endpoints import (
+    CALLBACK_EVENTS,
+    CALLBACK_FORMAT,
     MAX_GRACE,
     EndpointChanges,
     EndpointKind,
@@ -18,7 +20,6 @@ from tessera.core.webhooks.endpoints import (
     check_event_types,
     check_url,
 )
-from tessera.core.webhooks.payloads import CALLBACK_EVENTS
 
 DEFAULT_GRACE = timedelta(hours=24)
 MAX_ENDPOINTS = 16  # per merchant and mode, as a guard against a runaway integration
@@ -57,8 +58,10 @@ async def create_endpoint(
     return endpoint
 
 
-def callback_endpoint(merchant_id: str, mode: str, url: str, secret: str, now: datetime) -> WebhookEndpoint:
-    """Seed 000's callback URL as an endpoint: the payment outcomes, signed with the merchant's secret."""
+def callback_endpoint(
+    merchant_id: str, mode: str, url: str, secret: str, now: datetime, *, format_name: str = CALLBACK_FORMAT
+) -> WebhookEndpoint:
+    """The merchant's callback URL as an endpoint: the payment outcomes, signed with the merchant's secret."""
     return WebhookEndpoint(
         id=new_id("we"),
         merchant_id=merchant_id,
@@ -70,7 +73,8 @@ def callback_endpoint(merchant_id: str, mode: str, url: str, secret: str, now: d
         status=EndpointStatus.ENABLED,
         created_at=now,
         updated_at=now,
-        description="seed 000 callback",
+        description="the merchant's callback URL",
+        format=format_name,
     )
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tessera.core.payments.model import Payment
+from tessera.core.webhooks.formats import WebhookFormat
 from tessera.dialects import ModuleDialect
 
 
@@ -21,3 +24,8 @@ class EximpeDialect(ModuleDialect):
         from tessera.dialects.eximpe.order_translate import STATUS
 
         return {"order_id": payment.id, "status": STATUS[payment.status]}
+
+    def webhook_formats(self) -> Sequence[WebhookFormat]:
+        from tessera.dialects.eximpe.callback import EximpeCallbackFormat
+
+        return (EximpeCallbackFormat(),)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tessera.core.payments.model import Payment
+from tessera.core.webhooks.formats import WebhookFormat
 from tessera.dialects import ModuleDialect
 
 
@@ -20,3 +23,8 @@ class NativeDialect(ModuleDialect):
         from tessera.dialects.native.translate import STATUS
 
         return {"payment_id": payment.id, "status": STATUS[payment.status]}
+
+    def webhook_formats(self) -> Sequence[WebhookFormat]:
+        from tessera.dialects.native.webhook_format import NativeWebhookFormat
+
+        return (NativeWebhookFormat(),)

@@ -1,0 +1,61 @@
+"""The webhook format port: how one event becomes the body and headers of one HTTP request.
+
+Each dialect brings the formats its vendor's receivers expect (the native Standard Webhooks event,
+seed 000's callback, later Paysecure's signed callback and OPPWA's encrypted notification); a webhook
+endpoint records the name of the one it wants, and the delivery worker looks it up by that name. The
+core names no format but the default, and imports no dialect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+DEFAULT_FORMAT = "native"  # what an endpoint made through the API is sent
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingEvent:
+    """An event as a format sees it: card-free by construction (BIN and last 4 at most)."""
+
+    id: str
+    type: str
+    sequence: int
+    merchant_id: str
+    mode: str
+    payment_id: str | None
+    data: Mapping[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedWebhook:
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class WebhookFormat(Protocol):
+    """One wire format for outgoing webhooks. `render` is pure: no I/O, and it signs what it renders,
+    because each vendor signs (or encrypts) in its own way."""
+
+    @property
+    def name(self) -> str: ...
+
+    def accepts(self, event_type: str) -> bool:
+        """Whether this format has a body for events of this type."""
+        ...
+
+    def render(self, event: OutgoingEvent, *, secrets: Sequence[str], attempted_at: datetime) -> RenderedWebhook: ...
+
+
+class UnknownFormatError(LookupError):
+    """An endpoint wants a format no dialect of this build provides."""
+
+
+def format_named(formats: Mapping[str, WebhookFormat], name: str) -> WebhookFormat:
+    found = formats.get(name)
+    if found is None:
+        raise UnknownFormatError(f"no webhook format {name!r} in this build (known: {', '.join(sorted(formats))})")
+    return found
