@@ -17,10 +17,11 @@ from tessera.delivery.worker import DeliveryWorker
 from tessera.keys import KeyMaterial, load_key_material
 from tessera.metrics import Metrics
 from tessera.processors import Registry
-from tessera.sandbox.acs import challenge_store
 from tessera.sandbox.directory import SandboxDirectoryServer
+from tessera.sandbox.ports import ChallengeStore
 from tessera.settings import Settings
 from tessera.storage.engine import Database, create_database
+from tessera.storage.sandbox import SqlChallengeStore
 from tessera.storage.uow import SqlUnitOfWorkFactory
 from tessera.storage.webhooks import DeliveryStore
 
@@ -39,6 +40,7 @@ class Container:
     sandbox_key: bytes  # signs the sandbox networks' authentication values; the same in every process
     sender: Sender
     deliveries: DeliveryWorker
+    challenges: ChallengeStore  # the sandbox ACS's, shared by its directory server and its pages
 
     async def receive_rreq(self, rreq: dict[str, Any]) -> dict[str, Any]:
         """The 3DS server's results endpoint, called by the (in-process) sandbox ACS."""
@@ -76,8 +78,9 @@ def build(settings: Settings) -> Container:
     metrics = Metrics()
     sandbox_key = keyring.keyed_digest(b"sandbox-3ds-networks")
     public = settings.resolved_public_url
+    challenges = SqlChallengeStore(db)
     directory = SandboxDirectoryServer(
-        acs_url=f"{public}/sandbox/acs/challenge", key=sandbox_key, store_challenge=challenge_store(db)
+        acs_url=f"{public}/sandbox/acs/challenge", key=sandbox_key, challenges=challenges
     )
     threeds = ThreeDSDeps(directory=directory, notification_url=f"{public}/shopper/3ds/notify")
     payments = PaymentDeps(
@@ -112,4 +115,5 @@ def build(settings: Settings) -> Container:
         sandbox_key=sandbox_key,
         sender=sender,
         deliveries=deliveries,
+        challenges=challenges,
     )
