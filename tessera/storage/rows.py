@@ -4,7 +4,7 @@ Each table has one function from an object to its full row (a dict keyed by colu
 row back to the object. An insert writes the full row; an update writes a declared subset of its names
 (the table's "mutable" columns), picked from that same dict, through a statement built once. Columns
 that hold an attribute of the same name unchanged are listed once, by name, and copied both ways.
-No imports from the core beyond what a mapping needs; no queries here.
+Knows no table or aggregate: each aggregate's module declares its own mapping with these.
 """
 
 from __future__ import annotations
