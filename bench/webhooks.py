@@ -72,7 +72,7 @@ async def _seed(database_url: str, env: dict[str, str], receiver_url: str, event
     from tessera.core.payments.events import PAYMENT_COMPLETED, Event
     from tessera.core.webhooks.service import create_endpoint
     from tessera.settings import Settings
-    from tessera.storage.repositories import insert_events
+    from tessera.storage.events import insert_events
 
     container = build(Settings())
     try:

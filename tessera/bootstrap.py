@@ -22,11 +22,12 @@ from tessera.delivery.worker import DeliveryWorker
 from tessera.keys import KeyMaterial, load_key_material
 from tessera.metrics import Metrics
 from tessera.processors import Registry
-from tessera.sandbox.acs import challenge_store
 from tessera.sandbox.directory import SandboxDirectoryServer
+from tessera.sandbox.ports import ChallengeStore
 from tessera.settings import Settings
 from tessera.storage.engine import Database, create_database
 from tessera.storage.queries import SqlReadModel
+from tessera.storage.sandbox import SqlChallengeStore
 from tessera.storage.uow import SqlUnitOfWorkFactory
 from tessera.storage.webhooks import DeliveryStore
 
@@ -46,6 +47,7 @@ class Container:
     sender: Sender
     deliveries: DeliveryWorker
     services: Services  # the facade dialects, the dashboard and the CLI call
+    challenges: ChallengeStore  # the sandbox ACS's, shared by its directory server and its pages
 
     async def receive_rreq(self, rreq: dict[str, Any]) -> dict[str, Any]:
         """The 3DS server's results endpoint, called by the (in-process) sandbox ACS."""
@@ -108,8 +110,9 @@ def build(settings: Settings) -> Container:
     metrics = Metrics()
     sandbox_key = keyring.keyed_digest(b"sandbox-3ds-networks")
     public = settings.resolved_public_url
+    challenges = SqlChallengeStore(db)
     directory = SandboxDirectoryServer(
-        acs_url=f"{public}/sandbox/acs/challenge", key=sandbox_key, store_challenge=challenge_store(db)
+        acs_url=f"{public}/sandbox/acs/challenge", key=sandbox_key, challenges=challenges
     )
     threeds = ThreeDSDeps(directory=directory, notification_url=f"{public}/shopper/3ds/notify")
     payments = PaymentDeps(
@@ -156,6 +159,7 @@ def build(settings: Settings) -> Container:
         sender=sender,
         deliveries=deliveries,
         services=services,
+        challenges=challenges,
     )
 
 

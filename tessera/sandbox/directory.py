@@ -11,13 +11,17 @@ import base64
 import hashlib
 import hmac
 import re
-from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
+from tessera.core.clock import utcnow
 from tessera.core.threeds.model import MESSAGE_VERSION, TransStatus, eci_for, new_trans_id
 from tessera.core.vault.brands import detect
 from tessera.core.vault.pan import mask
 from tessera.processors.sandbox.cards import ThreeDS, lookup
+from tessera.sandbox.ports import Challenge, ChallengeStore
+
+CHALLENGE_TTL = timedelta(minutes=10)  # how long the ACS serves a challenge
 
 _REQUIRED = (
     "messageType",
@@ -61,14 +65,11 @@ def is_genuine(key: bytes, acs_trans_id: str, value: str) -> bool:
     return hmac.compare_digest(authentication_value(key, acs_trans_id), value)
 
 
-ChallengeStore = Callable[[dict[str, Any]], Awaitable[None]]
-
-
 class SandboxDirectoryServer:
-    def __init__(self, *, acs_url: str, key: bytes, store_challenge: ChallengeStore | None = None) -> None:
+    def __init__(self, *, acs_url: str, key: bytes, challenges: ChallengeStore | None = None) -> None:
         self._acs_url = acs_url
         self._key = key
-        self._store_challenge = store_challenge  # the ACS's own record of a challenge it will serve
+        self._challenges = challenges  # the ACS's own record of the challenges it will serve
 
     async def is_enrolled(self, pan_digits: str) -> bool:
         return lookup(pan_digits).enrolled
@@ -103,22 +104,24 @@ class SandboxDirectoryServer:
             ares["acsURL"] = self._acs_url
             ares["acsChallengeMandated"] = "Y"
             ares["authenticationType"] = "02"
-            if self._store_challenge is not None:
-                number = areq["acctNumber"]
-                await self._store_challenge(
-                    {
-                        "acs_trans_id": acs_trans_id,
-                        "three_ds_server_trans_id": areq["threeDSServerTransID"],
-                        "ds_trans_id": ds_trans_id,
-                        "message_version": areq["messageVersion"],
-                        "notification_url": areq["notificationURL"],
-                        "merchant_name": str(areq.get("merchantName") or "")[:40],
-                        "amount": int(areq["purchaseAmount"]),
-                        "currency_numeric": areq["purchaseCurrency"],
-                        "exponent": int(areq["purchaseExponent"]),
-                        "masked_card": mask(number),
-                        "brand": brand.value if brand else "",
-                    }
+            if self._challenges is not None:
+                now = utcnow()
+                await self._challenges.add(
+                    Challenge(
+                        acs_trans_id=acs_trans_id,
+                        three_ds_server_trans_id=areq["threeDSServerTransID"],
+                        ds_trans_id=ds_trans_id,
+                        message_version=areq["messageVersion"],
+                        notification_url=areq["notificationURL"],
+                        merchant_name=str(areq.get("merchantName") or "")[:40],
+                        amount=int(areq["purchaseAmount"]),
+                        currency_numeric=areq["purchaseCurrency"],
+                        exponent=int(areq["purchaseExponent"]),
+                        masked_card=mask(areq["acctNumber"]),
+                        brand=brand.value if brand else "",
+                        created_at=now,
+                        expires_at=now + CHALLENGE_TTL,
+                    )
                 )
         return ares
 

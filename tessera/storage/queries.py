@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from tessera.core.payments.model import Payment
 from tessera.storage import tables as t
 from tessera.storage.engine import Database
-from tessera.storage.repositories import _operation, payment_from_row
+from tessera.storage.payments import operation_from_row, payment_from_row
 
 
 async def list_payments(
@@ -45,7 +45,7 @@ async def list_payments(
                 .order_by(t.operations.c.id)
             )
             for r in found:
-                ops[r.payment_id].append(_operation(r))
+                ops[r.payment_id].append(operation_from_row(r))
     return [payment_from_row(r, ops[r.id]) for r in rows], more
 
 

@@ -6,16 +6,12 @@ import contextlib
 from typing import Self
 
 from tessera.storage.engine import Database
-from tessera.storage.repositories import (
-    SqlAuthenticationRepository,
-    SqlCardRepository,
-    SqlEventRepository,
-    SqlIdempotencyRepository,
-    SqlMerchantRepository,
-    SqlPaymentRepository,
-    SqlTokenRepository,
-    SqlVaultKeyRepository,
-)
+from tessera.storage.events import SqlEventRepository
+from tessera.storage.idempotency import SqlIdempotencyRepository
+from tessera.storage.merchants import SqlMerchantRepository
+from tessera.storage.payments import SqlPaymentRepository
+from tessera.storage.threeds import SqlAuthenticationRepository
+from tessera.storage.vault import SqlCardRepository, SqlTokenRepository, SqlVaultKeyRepository
 from tessera.storage.webhooks import SqlWebhookRepository
 
 

@@ -1,0 +1,95 @@
+"""Merchants and their API keys in SQL. Keys are stored only as hashes and found by them.
+
+One mapping per table (see `storage.rows`): a column added to `merchants` or `api_keys` needs one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, bindparam, insert, select, update
+
+from tessera.core.merchants import ApiKey, KeyKind, Merchant, MerchantStatus
+from tessera.storage import tables as t
+from tessera.storage.engine import Conn
+from tessera.storage.rows import attributes, columns, picked, update_by_key
+
+# Columns holding the attribute of the same name, unchanged.
+_MERCHANT_PLAIN = ("id", "name", "webhook_secret", "threeds_policy", "attempt_budget", "created_at")
+# What a merchant may change after it is made (the callback URL lives on its callback endpoint).
+_MERCHANT_MUTABLE = ("allowed_domains",)
+_KEY_PLAIN = ("id", "merchant_id", "mode", "client_id", "key_hash", "prefix", "created_at")  # revoked_at: the store's
+
+
+def _merchant_row(merchant: Merchant) -> dict[str, Any]:
+    return attributes(merchant, _MERCHANT_PLAIN) | {
+        "status": merchant.status.value,
+        "allowed_domains": merchant.allowed_domains,
+    }
+
+
+def _merchant(row: Row[Any]) -> Merchant:
+    m = t.merchants.c
+    return Merchant(
+        **columns(row, _MERCHANT_PLAIN, of=t.merchants),
+        status=MerchantStatus(row._mapping[m.status]),
+        allowed_domains=list(row._mapping[m.allowed_domains] or []),
+    )
+
+
+def _key_row(key: ApiKey) -> dict[str, Any]:
+    return attributes(key, _KEY_PLAIN) | {"kind": key.kind.value}
+
+
+def _key(row: Row[Any]) -> ApiKey:
+    return ApiKey(**columns(row, _KEY_PLAIN, of=t.api_keys), kind=KeyKind(row._mapping[t.api_keys.c.kind]))
+
+
+_INSERT_MERCHANT = insert(t.merchants)
+_INSERT_KEY = insert(t.api_keys)
+_KEY_JOIN = select(t.api_keys, t.merchants).join(t.merchants, t.merchants.c.id == t.api_keys.c.merchant_id)
+_MERCHANT_BY_ID = select(t.merchants).where(t.merchants.c.id == bindparam("merchant_id"))
+_MERCHANT_BY_ID_LOCKED = _MERCHANT_BY_ID.with_for_update()  # nothing on SQLite, which serialises writers
+_SAVE_MERCHANT = update_by_key(t.merchants, _MERCHANT_MUTABLE)
+_KEY_MODES = (
+    select(t.api_keys.c.mode)
+    .where(t.api_keys.c.merchant_id == bindparam("merchant_id"), t.api_keys.c.revoked_at.is_(None))
+    .distinct()
+    .order_by(t.api_keys.c.mode)
+)
+_KEY_BY_HASH = _KEY_JOIN.where(t.api_keys.c.key_hash == bindparam("key_hash"), t.api_keys.c.revoked_at.is_(None))
+
+
+class SqlMerchantRepository:
+    def __init__(self, conn: Conn) -> None:
+        self._conn = conn
+
+    async def add(self, merchant: Merchant, keys: Sequence[ApiKey]) -> None:
+        await self._conn.execute(_INSERT_MERCHANT, [_merchant_row(merchant)])
+        await self._conn.execute(_INSERT_KEY, [_key_row(k) for k in keys])
+
+    async def find_key(self, key_hash: str) -> tuple[ApiKey, Merchant] | None:
+        row = (await self._conn.execute(_KEY_BY_HASH, {"key_hash": key_hash})).first()
+        return (_key(row), _merchant(row)) if row else None
+
+    async def get(self, merchant_id: str, *, for_update: bool = False) -> Merchant | None:
+        query = _MERCHANT_BY_ID_LOCKED if for_update else _MERCHANT_BY_ID
+        row = (await self._conn.execute(query, {"merchant_id": merchant_id})).first()
+        return _merchant(row) if row else None
+
+    async def key_modes(self, merchant_id: str) -> list[str]:
+        """The modes the merchant has (unrevoked) keys for, sorted."""
+        return [r.mode for r in await self._conn.execute(_KEY_MODES, {"merchant_id": merchant_id})]
+
+    async def save_settings(self, merchant: Merchant) -> None:
+        """The settings a merchant may change: its allowed return-URL domains."""
+        params = picked(_merchant_row(merchant), _MERCHANT_MUTABLE) | {"w_key": merchant.id}
+        await self._conn.execute(_SAVE_MERCHANT, params)
+
+    async def count(self) -> int:
+        rows = await self._conn.execute(select(t.merchants.c.id).limit(1))
+        return len(rows.all())
+
+    async def set_status(self, merchant_id: str, status: str) -> None:
+        await self._conn.execute(update(t.merchants).where(t.merchants.c.id == merchant_id).values(status=status))
