@@ -42,8 +42,17 @@ if is_sqlite(_url):
     _engine = create_engine(_url)
     configure_sqlite(_engine)
     with _engine.connect() as _connection:
+        # SQLite alters a table by rebuilding it: the old table's DROP must not trip the rows that refer
+        # to it. Foreign keys are off for the migration (a PRAGMA that only works outside a transaction,
+        # hence on the raw connection) and every reference is checked once it is done.
+        _raw = _connection.connection.dbapi_connection
+        assert _raw is not None
+        _raw.execute("PRAGMA foreign_keys=OFF")
         _run(_connection)
         _connection.commit()
+        _broken = _raw.execute("PRAGMA foreign_key_check").fetchall()
+        if _broken:
+            raise RuntimeError(f"the migration left rows whose references are broken: {_broken[:5]}")
     _engine.dispose()
 else:
     asyncio.run(_run_async(_url))
