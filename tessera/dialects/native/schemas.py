@@ -104,7 +104,25 @@ class CustomerIn(BaseModel):
         return value
 
 
-class PaymentCreate(BaseModel):
+class CardSourceIn(BaseModel):
+    """Where a payment's card comes from (one of token, card, saved_card), and whether to save it."""
+
+    token: Annotated[str | None, Field(max_length=64, description="A tok_ from POST /v1/tokens")] = None
+    card: CardIn | None = None
+    saved_card: Annotated[str | None, Field(max_length=40, description="A card_token from the vault")] = None
+    identifier: Annotated[
+        str | None, Field(max_length=200, description="The card owner: required with saved_card and save_card")
+    ] = None
+    save_card: Annotated[bool, Field(description="Save the card for `identifier` if the payment succeeds")] = False
+    card_type: Literal["CREDIT", "DEBIT", "PREPAID"] | None = None
+    nickname: Annotated[str | None, Field(max_length=200)] = None
+    browser: BrowserIn | None = None  # the shopper's, for 3-D Secure and fraud checks
+
+    def sources(self) -> int:
+        return sum(x is not None for x in (self.token, self.card, self.saved_card))
+
+
+class PaymentCreate(CardSourceIn):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
@@ -121,31 +139,21 @@ class PaymentCreate(BaseModel):
 
     amount: Annotated[StrictInt, Field(description="In the currency's minor unit (paise, cents)")]
     currency: Annotated[str, Field(min_length=3, max_length=3, description="ISO 4217 code")]
-    token: Annotated[str | None, Field(max_length=64, description="A tok_ from POST /v1/tokens")] = None
-    card: CardIn | None = None
-    saved_card: Annotated[str | None, Field(max_length=40, description="A card_token from the vault")] = None
-    identifier: Annotated[
-        str | None, Field(max_length=200, description="The card owner: required with saved_card and save_card")
-    ] = None
-    save_card: Annotated[bool, Field(description="Save the card for `identifier` if the payment succeeds")] = False
-    card_type: Literal["CREDIT", "DEBIT", "PREPAID"] | None = None
-    nickname: Annotated[str | None, Field(max_length=200)] = None
     capture_method: Literal["automatic", "manual"] = "automatic"
     return_url: Annotated[str | None, Field(max_length=2048)] = None
     reference: Annotated[str | None, Field(max_length=200)] = None
     description: Annotated[str | None, Field(max_length=1000)] = None
     customer: CustomerIn | None = None
-    browser: BrowserIn | None = None
     metadata: dict[str, Annotated[str, Field(max_length=500)]] | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> PaymentCreate:
-        if sum(x is not None for x in (self.token, self.card, self.saved_card)) > 1:
+        if self.sources() > 1:
             raise ValueError("give at most one of token, card or saved_card (none makes an intent to confirm later)")
         return self
 
 
-class PaymentConfirm(BaseModel):
+class PaymentConfirm(CardSourceIn):
     """The card for an intent (a payment made without one), and the shopper's browser."""
 
     model_config = ConfigDict(
@@ -157,21 +165,11 @@ class PaymentConfirm(BaseModel):
         }
     )
 
-    token: Annotated[str | None, Field(max_length=64, description="A tok_ from POST /v1/tokens")] = None
-    card: CardIn | None = None
-    saved_card: Annotated[str | None, Field(max_length=40, description="A card_token from the vault")] = None
-    identifier: Annotated[
-        str | None, Field(max_length=200, description="The card owner: required with saved_card and save_card")
-    ] = None
-    save_card: Annotated[bool, Field(description="Save the card for `identifier` if the payment succeeds")] = False
-    card_type: Literal["CREDIT", "DEBIT", "PREPAID"] | None = None
-    nickname: Annotated[str | None, Field(max_length=200)] = None
     return_url: Annotated[str | None, Field(max_length=2048)] = None
-    browser: BrowserIn | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> PaymentConfirm:
-        if sum(x is not None for x in (self.token, self.card, self.saved_card)) != 1:
+        if self.sources() != 1:
             raise ValueError("give exactly one of token, card or saved_card")
         return self
 

@@ -21,7 +21,7 @@ from tessera.core.vault.cards import CardType, SavedCard
 from tessera.core.vault.pan import CVV, PAN, CardData, Expiry
 from tessera.core.vault.service import SaveCard
 from tessera.core.vault.tokens import CardToken
-from tessera.dialects.native.schemas import CardCreate, CardIn, PaymentConfirm, PaymentCreate
+from tessera.dialects.native.schemas import CardCreate, CardIn, CardSourceIn, PaymentConfirm, PaymentCreate
 
 CHANNEL = "native"
 
@@ -97,7 +97,7 @@ def card_data(card: CardIn, *, prefix: str = "card") -> CardData:
     return CardData(pan=pan, expiry=expiry, cvv=cvv, holder_name=name)
 
 
-def _source(body: PaymentCreate | PaymentConfirm) -> PaymentSource | None:
+def _source(body: CardSourceIn) -> PaymentSource | None:
     if body.card is not None:
         return CardSource(card_data(body.card))
     if body.token is not None:
@@ -109,7 +109,7 @@ def _source(body: PaymentCreate | PaymentConfirm) -> PaymentSource | None:
     return None
 
 
-def _save(body: PaymentCreate | PaymentConfirm, ctx: MerchantContext) -> SaveCardOnSuccess | None:
+def _save(body: CardSourceIn, ctx: MerchantContext) -> SaveCardOnSuccess | None:
     if not body.save_card:
         return None
     if not body.identifier:
