@@ -8,10 +8,9 @@ and the dialects know only this class, the core's commands and its values.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from tessera.core import merchants
 from tessera.core.clock import utcnow
@@ -166,12 +165,8 @@ class Services:
     merchants: MerchantServices
     queries: ReadModel  # lists for APIs and the dashboard (read-only, no rules)
     idempotency: IdempotencyKeys
-    fingerprint_key: Any  # keyed hash of request bodies for idempotency: Callable[[bytes], str]
+    fingerprint: Callable[[bytes], str]  # a keyed hash of request bodies (idempotency): they carry card data
     public_url: str  # where shoppers' browsers reach the gateway
-
-    def fingerprint(self, data: bytes) -> str:
-        digest: str = self.fingerprint_key(data)
-        return digest
 
 
 def build_services(
@@ -190,6 +185,6 @@ def build_services(
         merchants=MerchantServices(deps),
         queries=queries,
         idempotency=idempotency,
-        fingerprint_key=deps.cipher.keyed_hash,
+        fingerprint=deps.cipher.keyed_hash,
         public_url=public_url,
     )

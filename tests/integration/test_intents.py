@@ -4,6 +4,7 @@ declined card returns it there until the merchant's attempt budget (default 3) i
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from httpx import AsyncClient
@@ -132,3 +133,15 @@ async def test_an_unknown_intent_is_404_and_another_merchants_cannot_confirm_it(
         headers=auth(merchant.live.secret_key),
     )
     assert live.status_code in (404, 503)
+
+
+async def test_two_confirmations_racing_charge_once(client: AsyncClient, merchant: Merchant) -> None:
+    intent = await _intent(client, merchant)
+    first, second = await asyncio.gather(
+        _confirm(client, merchant, intent["id"], card=card()),
+        _confirm(client, merchant, intent["id"], card=card("5555555555554444")),
+    )
+    assert sorted([first.status_code, second.status_code]) == [200, 409], (first.text, second.text)
+    final = (await client.get(f"/v1/payments/{intent['id']}", headers=auth(merchant.test.secret_key))).json()
+    assert final["status"] == "completed" and final["amount_captured"] == 2500
+    assert len(final["attempts"]) == 1 and [op["type"] for op in final["operations"]] == ["DB"]
