@@ -240,6 +240,9 @@ def merchant_create(
 @click.option(
     "--allow-domain", "domains", multiple=True, help="a return-URL domain to allow (repeatable; replaces the list)"
 )
+@click.option(
+    "--attempt-budget", type=click.IntRange(1, 10), default=None, help="how many cards an intent may try (1-10)"
+)
 @click.option("--json", "as_json", is_flag=True, help="print the merchant's settings as one JSON object")
 @_DB_OPTION
 def merchant_update(
@@ -247,10 +250,11 @@ def merchant_update(
     callback_url: str | None,
     no_callback_url: bool,
     domains: tuple[str, ...],
+    attempt_budget: int | None,
     as_json: bool,
     database_url: str | None,
 ) -> None:
-    """Change a merchant's callback URL or allowed return-URL domains, and print its settings."""
+    """Change a merchant's callback URL, allowed return-URL domains or attempt budget, and print its settings."""
     from tessera.bootstrap import build
     from tessera.core.merchants import MerchantSettings, UpdateMerchant, update_merchant
 
@@ -264,6 +268,7 @@ def merchant_update(
         callback_url=callback_url,
         remove_callback_url=no_callback_url,
         allowed_domains=list(domains) if domains else None,
+        attempt_budget=attempt_budget,
     )
 
     async def run() -> MerchantSettings:
@@ -279,6 +284,7 @@ def merchant_update(
         return
     click.echo(f"merchant_id      {done.merchant_id}")
     click.echo(f"allowed_domains  {', '.join(done.allowed_domains) or '(none)'}")
+    click.echo(f"attempt_budget   {done.attempt_budget}")
     for mode, url in done.callback_urls.items():
         click.echo(f"callback_url     {url or '(none)'} ({mode} mode)")
 

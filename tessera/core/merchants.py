@@ -178,12 +178,13 @@ class UpdateMerchant:
 
     `callback_url` sets or changes the callback URL of every mode the merchant has keys for;
     `remove_callback_url` stops callbacks (pending ones are canceled); `allowed_domains` replaces the
-    list of return-URL domains."""
+    list of return-URL domains; `attempt_budget` is how many cards an intent may try (1 to 10)."""
 
     merchant_id: str
     callback_url: str | None = None
     remove_callback_url: bool = False
     allowed_domains: Sequence[str] | None = None
+    attempt_budget: int | None = None
     callback_format: str = CALLBACK_FORMAT
 
 
@@ -196,6 +197,7 @@ class MerchantSettings:
     name: str
     allowed_domains: list[str]
     callback_urls: dict[str, str | None]
+    attempt_budget: int = 3
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -203,6 +205,7 @@ class MerchantSettings:
             "name": self.name,
             "allowed_domains": self.allowed_domains,
             "callback_urls": self.callback_urls,
+            "attempt_budget": self.attempt_budget,
         }
 
 
@@ -213,6 +216,9 @@ async def update_merchant(cmd: UpdateMerchant, *, uow: UnitOfWorkFactory) -> Mer
     """Apply `cmd` in one transaction, and return the merchant's settings as they now are."""
     if cmd.callback_url is not None and cmd.remove_callback_url:
         raise ValidationError("set a callback URL or remove it, not both", field="callback_url")
+    budget = cmd.attempt_budget
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or not 1 <= budget <= 10):
+        raise ValidationError("attempt_budget must be a whole number from 1 to 10", field="attempt_budget")
     now = utcnow()
     async with uow() as tx:
         merchant = await tx.merchants.get(cmd.merchant_id, for_update=True)
@@ -220,8 +226,11 @@ async def update_merchant(cmd: UpdateMerchant, *, uow: UnitOfWorkFactory) -> Mer
             raise NotFoundError(f"no merchant {cmd.merchant_id!r}", field="merchant_id")
         modes = await tx.merchants.key_modes(merchant.id)
         url = _check_callback_url(cmd.callback_url, live="live" in modes) if cmd.callback_url is not None else None
-        if cmd.allowed_domains is not None:
-            merchant.allowed_domains = _domains(cmd.allowed_domains)
+        if cmd.allowed_domains is not None or budget is not None:
+            if cmd.allowed_domains is not None:
+                merchant.allowed_domains = _domains(cmd.allowed_domains)
+            if budget is not None:
+                merchant.attempt_budget = budget
             await tx.merchants.save_settings(merchant)
         for mode in modes:
             if url is not None:
@@ -277,7 +286,7 @@ async def _settings(tx: UnitOfWork, merchant: Merchant, modes: Sequence[str]) ->
         endpoint = await tx.webhooks.get_endpoint(merchant.id, mode, EndpointKind.CALLBACK.value)
         enabled = endpoint is not None and endpoint.status is EndpointStatus.ENABLED
         urls[mode] = endpoint.url if endpoint is not None and enabled else None
-    return MerchantSettings(merchant.id, merchant.name, list(merchant.allowed_domains), urls)
+    return MerchantSettings(merchant.id, merchant.name, list(merchant.allowed_domains), urls, merchant.attempt_budget)
 
 
 def _check_callback_url(url: str, *, live: bool) -> str:

@@ -18,7 +18,7 @@ from tessera.storage.rows import attributes, columns, picked, update_by_key
 # Columns holding the attribute of the same name, unchanged.
 _MERCHANT_PLAIN = ("id", "name", "webhook_secret", "threeds_policy", "attempt_budget", "created_at")
 # What a merchant may change after it is made (the callback URL lives on its callback endpoint).
-_MERCHANT_MUTABLE = ("allowed_domains",)
+_MERCHANT_MUTABLE = ("allowed_domains", "attempt_budget")
 _KEY_PLAIN = ("id", "merchant_id", "mode", "client_id", "key_hash", "prefix", "created_at")  # revoked_at: the store's
 
 
@@ -83,7 +83,7 @@ class SqlMerchantRepository:
         return [r.mode for r in await self._conn.execute(_KEY_MODES, {"merchant_id": merchant_id})]
 
     async def save_settings(self, merchant: Merchant) -> None:
-        """The settings a merchant may change: its allowed return-URL domains."""
+        """The settings a merchant may change: its allowed return-URL domains and attempt budget."""
         params = picked(_merchant_row(merchant), _MERCHANT_MUTABLE) | {"w_key": merchant.id}
         await self._conn.execute(_SAVE_MERCHANT, params)
 

@@ -7,8 +7,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from httpx import AsyncClient
 
+from tessera.bootstrap import Container
+from tessera.core.errors import ValidationError
+from tessera.core.merchants import UpdateMerchant, update_merchant
 from tests.conftest import Merchant, auth
 from tests.factories import BROWSER, card
 
@@ -145,3 +149,16 @@ async def test_two_confirmations_racing_charge_once(client: AsyncClient, merchan
     final = (await client.get(f"/v1/payments/{intent['id']}", headers=auth(merchant.test.secret_key))).json()
     assert final["status"] == "completed" and final["amount_captured"] == 2500
     assert len(final["attempts"]) == 1 and [op["type"] for op in final["operations"]] == ["DB"]
+
+
+async def test_the_attempt_budget_is_the_merchants_setting(
+    client: AsyncClient, merchant: Merchant, container: Container
+) -> None:
+    shown = await update_merchant(UpdateMerchant(merchant.id, attempt_budget=1), uow=container.uow)
+    assert shown.attempt_budget == 1
+    intent = await _intent(client, merchant)
+    assert intent["attempts_remaining"] == 1
+    declined = await _confirm(client, merchant, intent["id"], card=card(DECLINED))
+    assert declined.status_code == 400 and declined.json()["status"] == "failed"
+    with pytest.raises(ValidationError):
+        await update_merchant(UpdateMerchant(merchant.id, attempt_budget=0), uow=container.uow)
