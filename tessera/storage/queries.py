@@ -13,17 +13,40 @@ from tessera.storage.engine import Database
 from tessera.storage.payments import operation_from_row, payment_from_row
 
 
-async def list_payments(
+class SqlReadModel:
+    """`core.ports.ReadModel` over the database: the lists the APIs (and the dashboard) show."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def list_payments(
+        self,
+        merchant_id: str,
+        mode: str,
+        *,
+        limit: int,
+        starting_after: str | None = None,
+        status: str | None = None,
+        reference: str | None = None,
+    ) -> tuple[list[Payment], bool]:
+        """Up to `limit` payments, newest first (ids are time-ordered), and whether more follow."""
+        return await _list_payments(self._db, merchant_id, mode, limit, starting_after, status, reference)
+
+    async def list_events(
+        self, merchant_id: str, mode: str, *, limit: int, after: int = 0, types: list[str] | None = None
+    ) -> tuple[list[dict[str, Any]], bool]:
+        return await list_events(self._db, merchant_id, mode, limit=limit, after=after, types=types)
+
+
+async def _list_payments(
     db: Database,
     merchant_id: str,
     mode: str,
-    *,
     limit: int,
-    starting_after: str | None = None,
-    status: str | None = None,
-    reference: str | None = None,
+    starting_after: str | None,
+    status: str | None,
+    reference: str | None,
 ) -> tuple[list[Payment], bool]:
-    """Up to `limit` payments, newest first (ids are time-ordered), and whether more follow."""
     c = t.payments.c
     query = select(t.payments).where(c.merchant_id == merchant_id, c.mode == mode)
     if starting_after:
@@ -90,29 +113,3 @@ async def last_event_sequence(db: Database, merchant_id: str, mode: str) -> int:
     async with db.connect() as conn:
         found = await conn.execute(select(func.max(c.sequence)).where(c.merchant_id == merchant_id, c.mode == mode))
         return int(found.scalar() or 0)
-
-
-class SqlReadModel:
-    """`core.ports.ReadModel` over the database: the list queries above, bound to it."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    async def list_payments(
-        self,
-        merchant_id: str,
-        mode: str,
-        *,
-        limit: int,
-        starting_after: str | None = None,
-        status: str | None = None,
-        reference: str | None = None,
-    ) -> tuple[list[Payment], bool]:
-        return await list_payments(
-            self._db, merchant_id, mode, limit=limit, starting_after=starting_after, status=status, reference=reference
-        )
-
-    async def list_events(
-        self, merchant_id: str, mode: str, *, limit: int, after: int = 0, types: list[str] | None = None
-    ) -> tuple[list[dict[str, Any]], bool]:
-        return await list_events(self._db, merchant_id, mode, limit=limit, after=after, types=types)

@@ -25,6 +25,20 @@ _CARD_COLUMNS = (
     ("card_exp_year", sa.Integer()),
 )
 
+# The payments columns the data moves touch, as both directions see them (a migration keeps its own copy).
+_PAYMENTS = sa.table(
+    "payments",
+    sa.column("id", sa.String()),
+    sa.column("mop_type", sa.String()),
+    sa.column("order_reference", sa.String()),
+    sa.column("order_details", sa.JSON()),
+    sa.column("channel", sa.String()),
+    sa.column("channel_data", sa.JSON()),
+    sa.column("unique_reference", sa.String()),
+    sa.column("original_payment_id", sa.String()),
+    sa.column("initiator", sa.String()),
+)
+
 
 def upgrade() -> None:
     with op.batch_alter_table("merchants") as batch:
@@ -42,18 +56,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("attempt_budget", sa.Integer(), nullable=False, server_default="1"))
         batch.add_column(sa.Column("attempts", sa.JSON(), nullable=True))
     # Seed 000's orders become the EximPe channel's data; their reference stays unique.
-    payments = sa.table(
-        "payments",
-        sa.column("id", sa.String()),
-        sa.column("mop_type", sa.String()),
-        sa.column("order_reference", sa.String()),
-        sa.column("order_details", sa.JSON()),
-        sa.column("channel", sa.String()),
-        sa.column("channel_data", sa.JSON()),
-        sa.column("unique_reference", sa.String()),
-        sa.column("original_payment_id", sa.String()),
-        sa.column("initiator", sa.String()),
-    )
+    payments = _PAYMENTS
     conn = op.get_bind()
     rows = conn.execute(
         sa.select(payments.c.id, payments.c.mop_type, payments.c.order_reference, payments.c.order_details).where(
@@ -86,16 +89,7 @@ def downgrade() -> None:
         batch.add_column(sa.Column("mop_type", sa.String(length=16), nullable=True))
         batch.add_column(sa.Column("order_reference", sa.String(length=200), nullable=True))
         batch.add_column(sa.Column("order_details", sa.JSON(), nullable=True))
-    payments = sa.table(
-        "payments",
-        sa.column("id", sa.String()),
-        sa.column("mop_type", sa.String()),
-        sa.column("order_reference", sa.String()),
-        sa.column("order_details", sa.JSON()),
-        sa.column("channel", sa.String()),
-        sa.column("channel_data", sa.JSON()),
-        sa.column("unique_reference", sa.String()),
-    )
+    payments = _PAYMENTS
     conn = op.get_bind()
     rows = conn.execute(
         sa.select(payments.c.id, payments.c.channel_data, payments.c.unique_reference).where(
