@@ -150,10 +150,15 @@ def serve(host: str | None, port: int | None, database_url: str | None, no_worke
 
         uvicorn.run(create_app(settings, embedded_worker=not no_worker), **common)
         return
-    # Several processes: each builds its app from the environment; one worker loop is enough.
+    # Several processes: each builds its settings from the environment, so what this command line
+    # said (and what it resolved, such as the public URL from --host and --port) must be put there,
+    # over anything the environment held: a worker must never send shoppers to another port.
     os.environ["TESSERA_EMBEDDED_WORKER"] = "0" if no_worker else "1"
-    os.environ.setdefault("TESSERA_DATABASE_URL", settings.resolved_database_url)
-    os.environ.setdefault("TESSERA_DATA_DIR", str(settings.data_dir.resolve()))
+    os.environ["TESSERA_DATABASE_URL"] = settings.resolved_database_url
+    os.environ["TESSERA_DATA_DIR"] = str(settings.data_dir.resolve())
+    os.environ["TESSERA_HOST"] = settings.host
+    os.environ["TESSERA_PORT"] = str(settings.port)
+    os.environ["TESSERA_PUBLIC_URL"] = settings.resolved_public_url
     uvicorn.run("tessera.app:create_app_from_env", factory=True, workers=workers, **common)
 
 

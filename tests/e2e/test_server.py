@@ -171,5 +171,16 @@ def test_two_http_processes_on_postgresql_share_the_work(tmp_path: Path, pg_clus
         assert asyncio.run(pay_many()) == [201] * 40
         listed = httpx.get(f"{srv.base_url}/v1/payments", params={"limit": 100}, headers=sk).json()
         assert len(listed["data"]) == 40
+        # Every worker process sends shoppers to the port the command line gave, not the default 8000.
+        challenge = {**card, "number": "4000002500003155"}
+        for _ in range(6):  # enough requests that both processes answer some
+            started = httpx.post(
+                f"{srv.base_url}/v1/payments",
+                json={"amount": 100, "currency": "EUR", "card": challenge, "browser": BROWSER},
+                headers=sk,
+            ).json()
+            assert started["redirect_url"].startswith(f"{srv.base_url}/shopper/"), started["redirect_url"]
+            page = httpx.get(started["redirect_url"]).text
+            assert f"{srv.base_url}/sandbox/acs/" in page
     finally:
         srv.stop()
