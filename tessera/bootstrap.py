@@ -124,7 +124,7 @@ def build(settings: Settings) -> Container:
         # The sandbox networks authenticate test-mode payments; live needs a real directory server.
         threeds={"test": threeds, **({"live": threeds} if settings.live_processor == "sandbox" else {})},
     )
-    sender = Sender(timeout=settings.webhook_timeout_seconds)
+    sender = Sender(timeout=settings.webhook_timeout_seconds, private_networks=settings.webhook_allow_private_networks)
     # A lease shorter than an attempt could hand a delivery still in flight to a second worker.
     lease = max(settings.webhook_lease_seconds, settings.webhook_timeout_seconds + 1)
     formats = webhook_formats()
@@ -144,6 +144,7 @@ def build(settings: Settings) -> Container:
         resolve=resolve_host,
         token_ttl=timedelta(minutes=settings.token_ttl_minutes),
         public_url=public,
+        private_networks=settings.webhook_allow_private_networks,
     )
     return Container(
         settings=settings,

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     live_processor: str | None = Field(
         None, description="processor for live mode; none means live payments are refused"
     )
+    webhook_allow_private_networks: bool = Field(
+        False,
+        description="let test-mode webhook endpoints reach private networks (10/8, 192.168/16, ...); "
+        "loopback is always allowed in test mode, link-local never",
+    )
     processor_timeout_seconds: float = Field(2.0, gt=0, description="how long to wait for the acquirer")
     recovery_grace_seconds: float = Field(30.0, gt=0, description="pending operations older than this are recovered")
     authorization_window_hours: float = Field(

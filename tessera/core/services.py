@@ -96,9 +96,10 @@ class VaultServices:
 
 
 class WebhookServices:
-    def __init__(self, deps: PaymentDeps, resolve: Resolver) -> None:
+    def __init__(self, deps: PaymentDeps, resolve: Resolver, *, private_networks: bool = False) -> None:
         self._uow = deps.uow
         self._resolve = resolve
+        self._private = private_networks  # the operator lets test-mode endpoints aim at private networks
 
     async def create_endpoint(
         self, merchant_id: str, mode: str, url: str, enabled_events: list[str], description: str | None
@@ -112,6 +113,7 @@ class WebhookServices:
             uow=self._uow,
             resolve=self._resolve,
             now=utcnow(),
+            private_networks=self._private,
         )
 
     async def list_endpoints(self, merchant_id: str, mode: str) -> list[WebhookEndpoint]:
@@ -124,7 +126,14 @@ class WebhookServices:
         self, merchant_id: str, mode: str, endpoint_id: str, changes: EndpointChanges
     ) -> WebhookEndpoint:
         return await webhooks.update_endpoint(
-            merchant_id, mode, endpoint_id, changes, uow=self._uow, resolve=self._resolve, now=utcnow()
+            merchant_id,
+            mode,
+            endpoint_id,
+            changes,
+            uow=self._uow,
+            resolve=self._resolve,
+            now=utcnow(),
+            private_networks=self._private,
         )
 
     async def delete_endpoint(self, merchant_id: str, mode: str, endpoint_id: str) -> WebhookEndpoint:
@@ -177,11 +186,12 @@ def build_services(
     resolve: Resolver,
     token_ttl: timedelta,
     public_url: str,
+    private_networks: bool = False,
 ) -> Services:
     return Services(
         payments=PaymentServices(deps),
         vault=VaultServices(deps, token_ttl),
-        webhooks=WebhookServices(deps, resolve),
+        webhooks=WebhookServices(deps, resolve, private_networks=private_networks),
         merchants=MerchantServices(deps),
         queries=queries,
         idempotency=idempotency,

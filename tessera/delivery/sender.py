@@ -20,7 +20,7 @@ from aiohttp.resolver import DefaultResolver
 
 from tessera import __version__
 from tessera.core.webhooks.deliveries import EXCERPT_LENGTH, AttemptResult
-from tessera.core.webhooks.endpoints import is_link_local, is_public_address
+from tessera.core.webhooks.endpoints import allowed_in_test_mode, is_obfuscated_ip, is_public_address
 from tessera.logs import scrub_text
 
 USER_AGENT = f"Tessera-Webhooks/{__version__}"
@@ -55,7 +55,8 @@ def excerpt(raw: bytes) -> str | None:
 
 
 class Sender:
-    def __init__(self, *, timeout: float, connections: int = 256) -> None:
+    def __init__(self, *, timeout: float, connections: int = 256, private_networks: bool = False) -> None:
+        self._private = private_networks  # test mode may reach the operator's private networks (opt-in)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._connections = connections
         self._sessions: dict[bool, aiohttp.ClientSession] = {}
@@ -67,10 +68,11 @@ class Sender:
                 limit=self._connections,
                 limit_per_host=self._connections,
                 ttl_dns_cache=10,
-                # Live: public addresses only. Test: local ones too, but never link-local (cloud metadata).
+                # Live: public addresses only. Test: loopback too (and private networks if the operator
+                # allows them), but never link-local (cloud metadata).
                 resolver=CheckingResolver(is_public_address, "a private, loopback or link-local address")
                 if live
-                else CheckingResolver(lambda a: not is_link_local(a), "a link-local address"),
+                else CheckingResolver(self._test_mode_allows, "a private or link-local address"),
             )
             session = aiohttp.ClientSession(
                 connector=connector,
@@ -87,7 +89,7 @@ class Sender:
         def took() -> int:
             return round((time.perf_counter() - started) * 1000)
 
-        if not _literal_host_allowed(url, live=live):
+        if not self._literal_host_allowed(url, live=live):
             return AttemptResult(None, took(), "the endpoint's address is not allowed")
         try:
             async with self._session(live).post(url, data=body, headers=headers, allow_redirects=False) as resp:
@@ -103,14 +105,18 @@ class Sender:
             await session.close()
         self._sessions.clear()
 
+    def _test_mode_allows(self, address: str) -> bool:
+        return allowed_in_test_mode(address, private_networks=self._private)
 
-def _literal_host_allowed(url: str, *, live: bool) -> bool:
-    host = urlsplit(url).hostname or ""
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return True  # a name: the resolver checks what it resolves to
-    return is_public_address(host) if live else not is_link_local(host)
+    def _literal_host_allowed(self, url: str, *, live: bool) -> bool:
+        host = urlsplit(url).hostname or ""
+        if is_obfuscated_ip(host):
+            return False
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            return True  # a name: the resolver checks what it resolves to
+        return is_public_address(host) if live else self._test_mode_allows(host)
 
 
 def _describe(exc: BaseException) -> str:

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 from sqlalchemy import select, update
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from tessera.app import create_app
 from tessera.bootstrap import Container, build, webhook_formats
 from tessera.core.clock import utcnow
 from tessera.core.merchants import Credentials, create_merchant
@@ -629,3 +630,60 @@ async def test_seed_000_callbacks_say_what_the_status_api_says_for_success_decli
     assert callbacks[orders["failed_3ds"]]["payment_id"] is None  # no authorisation was ever attempted
     assert callbacks[orders["decline"]]["bank_ref_num"] is None  # nothing made up
     assert callbacks[orders["expired"]]["error_code"] == "3DS_FAILED"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.1/hooks",
+        "http://192.168.1.1/hooks",
+        "http://172.16.5.5/hooks",
+        "http://100.64.0.1/hooks",  # carrier-grade NAT
+        "http://[fd00::1]/hooks",  # unique local IPv6
+        "http://[::ffff:10.0.0.1]/hooks",
+        "http://2130706433/hooks",  # 127.0.0.1 in decimal: an odd form hides where it points
+        "http://0x7f000001/hooks",
+        "http://0177.0.0.1/hooks",
+        "http://169.254.169.254/latest/meta-data",
+        "http://a..example.com/hooks",  # a name that does not resolve cannot be checked
+    ],
+)
+async def test_test_mode_refuses_private_networks_and_hidden_addresses(
+    client: AsyncClient, merchant: Merchant, url: str
+) -> None:
+    r = await client.post(
+        "/v1/webhook_endpoints", json={"url": url, "enabled_events": ["*"]}, headers=auth(merchant.test.secret_key)
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["param"] == "url"
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:4242/hooks", "http://[::1]:4242/hooks", "http://localhost/hooks"])
+async def test_test_mode_accepts_loopback_for_a_developers_own_machine(
+    client: AsyncClient, merchant: Merchant, url: str
+) -> None:
+    made = await _endpoint(client, merchant.test.secret_key, url)
+    assert made["url"] == url and made["livemode"] is False
+
+
+async def test_an_operator_may_let_test_mode_reach_private_networks(backend: Backend, tmp_path: Path) -> None:
+    container = build(make_settings(backend, tmp_path, webhook_allow_private_networks=True))
+    await container.start()
+    try:
+        _, creds = await create_merchant("LAN", uow=container.uow)
+        app = create_app(container.settings, container=container, embedded_worker=False)
+        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://tessera.test") as http:
+            made = await http.post(
+                "/v1/webhook_endpoints",
+                json={"url": "http://10.0.0.1/hooks", "enabled_events": ["*"]},
+                headers=auth(creds[0].secret_key),
+            )
+            metadata = await http.post(
+                "/v1/webhook_endpoints",
+                json={"url": "http://169.254.169.254/", "enabled_events": ["*"]},
+                headers=auth(creds[0].secret_key),
+            )
+    finally:
+        await container.close()
+    assert made.status_code == 201, made.text
+    assert metadata.status_code == 400  # link-local stays closed whatever the operator allows

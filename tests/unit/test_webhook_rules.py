@@ -190,3 +190,64 @@ async def test_a_test_mode_delivery_never_reaches_a_link_local_address() -> None
         await sender.close()
     assert result.status_code is None and "not allowed" in str(result.error)
     assert live.status_code is None and "not allowed" in str(live.error)
+
+
+@pytest.mark.parametrize(
+    ("address", "private_networks", "allowed"),
+    [
+        ("127.0.0.1", False, True),
+        ("127.9.9.9", False, True),
+        ("::1", False, True),
+        ("::ffff:127.0.0.1", False, True),
+        ("93.184.215.14", False, True),
+        ("10.0.0.1", False, False),
+        ("192.168.1.1", False, False),
+        ("fd00::1", False, False),
+        ("10.0.0.1", True, True),
+        ("169.254.169.254", True, False),
+        ("fe80::1", True, False),
+    ],
+)
+def test_test_mode_allows_loopback_and_public_addresses_and_private_ones_only_on_request(
+    address: str, private_networks: bool, allowed: bool
+) -> None:
+    from tessera.core.webhooks.endpoints import allowed_in_test_mode
+
+    assert allowed_in_test_mode(address, private_networks=private_networks) is allowed
+
+
+@pytest.mark.parametrize(
+    ("host", "odd"),
+    [
+        ("2130706433", True),
+        ("0x7f000001", True),
+        ("0177.0.0.1", True),
+        ("127.1", True),
+        ("127.0.0.1", False),
+        ("10.0.0.1", False),
+        ("example.com", False),
+        ("1e100.net", False),
+    ],
+)
+def test_ip_addresses_written_in_odd_forms_are_recognised(host: str, odd: bool) -> None:
+    from tessera.core.webhooks.endpoints import is_obfuscated_ip
+
+    assert is_obfuscated_ip(host) is odd
+
+
+async def test_a_test_mode_delivery_never_reaches_a_private_network_unless_allowed() -> None:
+    """Refused before any connection is made; nothing here ever sends to a private address."""
+    from tessera.delivery.sender import Sender
+
+    closed, open_ = Sender(timeout=1), Sender(timeout=1, private_networks=True)
+    try:
+        refused = await closed.send("http://10.0.0.1/hooks", b"{}", {}, live=False)
+        hidden = await closed.send("http://2130706433/hooks", b"{}", {}, live=False)
+    finally:
+        await closed.close()
+    assert refused.status_code is None and "not allowed" in str(refused.error)
+    assert hidden.status_code is None and "not allowed" in str(hidden.error)
+    # With the operator's consent the same address passes the check (no request is sent here).
+    assert open_._literal_host_allowed("http://10.0.0.1/hooks", live=False) is True
+    assert open_._literal_host_allowed("http://169.254.169.254/", live=False) is False
+    assert open_._literal_host_allowed("http://10.0.0.1/hooks", live=True) is False

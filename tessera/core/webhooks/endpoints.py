@@ -127,6 +127,33 @@ def is_link_local(address: str) -> bool:
     return ip.is_link_local or (mapped is not None and mapped.is_link_local)
 
 
+def is_obfuscated_ip(host: str) -> bool:
+    """An IPv4 address written any way but the usual dotted quad (decimal `2130706433`, hex `0x7f000001`,
+    octal `0177.0.0.1`, short `127.1`): resolvers accept them, and they hide where a URL points."""
+    if host.lower().startswith("0x"):
+        return True
+    parts = host.split(".")
+    if not all(part.isdigit() or part.lower().startswith("0x") for part in parts):
+        return False
+    return len(parts) != 4 or any(part.lower().startswith("0x") or (len(part) > 1 and part[0] == "0") for part in parts)
+
+
+def allowed_in_test_mode(address: str, *, private_networks: bool = False) -> bool:
+    """Where test-mode events may go: loopback (a developer's own machine) and public addresses; never
+    link-local (cloud metadata); the operator's private networks only when the operator opts in, since
+    anyone with a test key could otherwise aim deliveries into them."""
+    if is_link_local(address):
+        return False
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    if ip.is_loopback or (mapped is not None and mapped.is_loopback):
+        return True
+    return private_networks or is_public_address(address)
+
+
 def is_public_address(address: str) -> bool:
     """False for private, loopback, link-local, multicast, reserved and unspecified addresses, and for
     IPv6 forms that wrap one (IPv4-mapped, 6to4, Teredo)."""
@@ -149,10 +176,13 @@ def is_public_address(address: str) -> bool:
     )
 
 
-async def check_url(url: str, *, mode: str, resolve: Resolver, field_name: str = "url") -> str:
-    """A URL events may be sent to. Live mode: HTTPS, and every address the host resolves to public
-    (no server-side request forgery into the gateway's own network). Test mode allows plain HTTP and
-    local hosts, so a developer can receive webhooks on their machine."""
+async def check_url(
+    url: str, *, mode: str, resolve: Resolver, field_name: str = "url", private_networks: bool = False
+) -> str:
+    """A URL events may be sent to, checked against every address its host resolves to (no server-side
+    request forgery into the gateway's own network). Live mode: HTTPS, public addresses only. Test mode
+    allows plain HTTP and loopback, so a developer can receive webhooks on their machine, and private
+    networks only when the operator allows them (`private_networks`). Never link-local."""
     url = url.strip()
     if not url or len(url) > MAX_URL_LENGTH:
         raise ValidationError(
@@ -167,13 +197,12 @@ async def check_url(url: str, *, mode: str, resolve: Resolver, field_name: str =
         raise ValidationError(f"{field_name} must be an absolute http or https URL", field=field_name)
     if parts.username is not None or parts.password is not None:
         raise ValidationError(f"{field_name} must not carry credentials", field=field_name)
-    if mode != "live":
-        if is_link_local(parts.hostname):
-            raise ValidationError(f"{field_name} must not point at a link-local address", field=field_name)
-        return url
-    if parts.scheme != "https":
+    live = mode == "live"
+    if live and parts.scheme != "https":
         raise ValidationError(f"{field_name} must use HTTPS in live mode", field=field_name)
     host = parts.hostname
+    if is_obfuscated_ip(host):
+        raise ValidationError(f"{field_name} must write an IP address in its usual dotted form", field=field_name)
     try:
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:
@@ -182,9 +211,17 @@ async def check_url(url: str, *, mode: str, resolve: Resolver, field_name: str =
                 addresses = await resolve(host)
         except (OSError, ValueError, TimeoutError):
             raise ValidationError(f"{field_name}'s host {host!r} does not resolve", field=field_name) from None
-    if not addresses or not all(is_public_address(a) for a in addresses):
+    if not addresses:
+        raise ValidationError(f"{field_name}'s host {host!r} does not resolve", field=field_name)
+    if live and not all(is_public_address(a) for a in addresses):
         raise ValidationError(
             f"{field_name} must not point at a private, loopback or link-local address in live mode",
+            field=field_name,
+        )
+    if not live and not all(allowed_in_test_mode(a, private_networks=private_networks) for a in addresses):
+        raise ValidationError(
+            f"{field_name} must point at loopback or a public address in test mode (not a private network or "
+            "a link-local address)",
             field=field_name,
         )
     return url

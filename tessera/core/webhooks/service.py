@@ -35,15 +35,17 @@ async def create_endpoint(
     uow: UnitOfWorkFactory,
     resolve: Resolver,
     now: datetime,
+    private_networks: bool = False,
 ) -> WebhookEndpoint:
-    checked_url = await check_url(url, mode=mode, resolve=resolve)
+    events = check_event_types(enabled_events)  # before the URL's DNS look-up: the cheap checks first
+    checked_url = await check_url(url, mode=mode, resolve=resolve, private_networks=private_networks)
     endpoint = WebhookEndpoint(
         id=new_id("we"),
         merchant_id=merchant_id,
         mode=mode,
         kind=EndpointKind.ENDPOINT,
         url=checked_url,
-        enabled_events=check_event_types(enabled_events),
+        enabled_events=events,
         secret=webhook_secret(),
         status=EndpointStatus.ENABLED,
         created_at=now,
@@ -106,9 +108,14 @@ async def update_endpoint(
     uow: UnitOfWorkFactory,
     resolve: Resolver,
     now: datetime,
+    private_networks: bool = False,
 ) -> WebhookEndpoint:
-    url = await check_url(changes.url, mode=mode, resolve=resolve) if changes.url is not None else None
     events = check_event_types(changes.enabled_events) if changes.enabled_events is not None else None
+    url = (
+        await check_url(changes.url, mode=mode, resolve=resolve, private_networks=private_networks)
+        if changes.url is not None
+        else None
+    )
     async with uow() as tx:
         endpoint = await _find(tx.webhooks, merchant_id, mode, endpoint_id, for_update=True)
         if url is not None:
