@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tessera import __version__, logs, shopper, worker
@@ -201,6 +202,19 @@ def _add_docs(app: FastAPI) -> None:
         )
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes on this path (asked of each route, as the router itself does)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
+
+
 def _dialect(request: Request) -> Dialect:
     return dialect_for(request.url.path)
 
@@ -221,7 +235,13 @@ def _add_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         if isinstance(exc.__cause__, BodyTooLargeError):  # FastAPI wraps body-reading errors in a 400
             return await on_too_large(request, exc.__cause__)
-        return _dialect(request).render_http(exc.status_code, str(exc.detail))
+        response = _dialect(request).render_http(exc.status_code, str(exc.detail))
+        for name, value in (exc.headers or {}).items():  # a 401's WWW-Authenticate, say
+            response.headers[name] = value
+        if exc.status_code == 405:
+            # Starlette names only the first route on the path; a path's methods are spread over routes.
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        return response
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         logger.error("unhandled error", exc_info=exc)

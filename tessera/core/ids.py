@@ -22,6 +22,15 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{''.join(reversed(chars)).lower()}"
 
 
+def looks_like_id(value: str, prefix: str) -> bool:
+    """Whether `value` has the shape of an id made by `new_id(prefix)` (a cursor, say, before it is used)."""
+    body = value[len(prefix) + 1 :]
+    return value.startswith(prefix + "_") and len(body) == 26 and all(c in _LOWER_ALPHABET for c in body)
+
+
+_LOWER_ALPHABET = frozenset(_ALPHABET.lower())
+
+
 def random_token(nbytes: int = 32) -> str:
     """URL-safe random text with `nbytes` bytes of entropy (for secrets and keys)."""
     return secrets.token_urlsafe(nbytes)

@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from tessera.core import merchants
 from tessera.core.clock import utcnow
+from tessera.core.errors import ValidationError
 from tessera.core.idempotency import IdempotencyKeys
+from tessera.core.ids import looks_like_id
 from tessera.core.merchants import MerchantContext
 from tessera.core.payments import service as payments
 from tessera.core.payments.acquirer import report_for_payment
@@ -38,10 +41,19 @@ from tessera.core.webhooks import service as webhooks
 from tessera.core.webhooks.deliveries import Delivery
 from tessera.core.webhooks.endpoints import EndpointChanges, Resolver, WebhookEndpoint
 
+# The largest sequence number a database column holds (a signed 64-bit integer).
+MAX_SEQUENCE = 2**63 - 1
+
+
+def _check_cursor(cursor: str | None, prefix: str, field: str = "starting_after") -> None:
+    if cursor is not None and not looks_like_id(cursor, prefix):
+        raise ValidationError(f"{field} must be an id from the previous page ({prefix}_...)", field=field)
+
 
 class PaymentServices:
-    def __init__(self, deps: PaymentDeps) -> None:
+    def __init__(self, deps: PaymentDeps, queries: ReadModel) -> None:
         self._deps = deps
+        self._queries = queries
 
     async def create(self, cmd: CreatePayment) -> Payment:
         return await payments.create_payment(cmd, deps=self._deps)
@@ -63,6 +75,22 @@ class PaymentServices:
 
     async def get(self, merchant_id: str, mode: str, payment_id: str) -> Payment:
         return await payments.get_payment(merchant_id, mode, payment_id, deps=self._deps)
+
+    async def list(
+        self,
+        merchant_id: str,
+        mode: str,
+        *,
+        limit: int,
+        starting_after: str | None = None,
+        status: str | None = None,
+        reference: str | None = None,
+    ) -> tuple[list[Payment], bool]:
+        """Newest first; `starting_after` is the last payment id of the previous page."""
+        _check_cursor(starting_after, "pay")
+        return await self._queries.list_payments(
+            merchant_id, mode, limit=limit, starting_after=starting_after, status=status, reference=reference
+        )
 
     async def simulate_report(
         self, merchant_id: str, mode: str, payment_id: str, kind: ReportKind, amount: int | None, reason: str | None
@@ -145,6 +173,7 @@ class WebhookServices:
     async def list_deliveries(
         self, merchant_id: str, mode: str, endpoint_id: str, *, limit: int, before: str | None
     ) -> tuple[list[Delivery], bool]:
+        _check_cursor(before, "whd")
         return await webhooks.list_deliveries(merchant_id, mode, endpoint_id, limit=limit, before=before, uow=self._uow)
 
     async def retry_delivery(self, merchant_id: str, mode: str, endpoint_id: str, delivery_id: str) -> Delivery:
@@ -177,6 +206,14 @@ class Services:
     fingerprint: Callable[[bytes], str]  # a keyed hash of request bodies (idempotency): they carry card data
     public_url: str  # where shoppers' browsers reach the gateway
 
+    async def list_events(
+        self, merchant_id: str, mode: str, *, limit: int, after: int = 0, types: list[str] | None = None
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Events numbered after `after`, in sequence order."""
+        if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= MAX_SEQUENCE:
+            raise ValidationError(f"after must be a whole number from 0 to {MAX_SEQUENCE}", field="after")
+        return await self.queries.list_events(merchant_id, mode, limit=limit, after=after, types=types)
+
 
 def build_services(
     deps: PaymentDeps,
@@ -189,7 +226,7 @@ def build_services(
     private_networks: bool = False,
 ) -> Services:
     return Services(
-        payments=PaymentServices(deps),
+        payments=PaymentServices(deps, queries),
         vault=VaultServices(deps, token_ttl),
         webhooks=WebhookServices(deps, resolve, private_networks=private_networks),
         merchants=MerchantServices(deps),

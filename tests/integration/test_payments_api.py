@@ -382,3 +382,31 @@ async def test_an_oversized_chunked_body_is_refused_with_413(client: AsyncClient
         "/v1/payments", content=chunks(), headers={**auth(merchant.test.secret_key), "content-type": "application/json"}
     )
     assert r.status_code == 413 and r.json()["error"]["code"] == "request_too_large"
+
+
+async def test_a_cursor_that_is_no_payment_id_is_a_400_naming_it(client: AsyncClient, merchant: Merchant) -> None:
+    for cursor in ("nonsense", "pay_", "pay_0000000000000000000000000!", "card_01m8gqezq5znn6bs0chz4ry1a0"):
+        r = await client.get("/v1/payments", params={"starting_after": cursor}, headers=auth(merchant.test.secret_key))
+        assert r.status_code == 400, (cursor, r.text)
+        assert r.json()["error"]["param"] == "starting_after"
+    made = await client.post("/v1/payments", json=payment(), headers=auth(merchant.test.secret_key))
+    page = await client.get(
+        "/v1/payments", params={"starting_after": made.json()["id"]}, headers=auth(merchant.test.secret_key)
+    )
+    assert page.status_code == 200 and page.json()["data"] == []
+
+
+async def test_an_event_number_past_what_a_database_holds_is_a_400(client: AsyncClient, merchant: Merchant) -> None:
+    for after in ("9223372036854775808", "99999999999999999999999", "-1"):
+        r = await client.get("/v1/events", params={"after": after}, headers=auth(merchant.test.secret_key))
+        assert r.status_code == 400, (after, r.text)
+        assert r.json()["error"]["param"] == "after"
+    last = await client.get("/v1/events", params={"after": str(2**63 - 1)}, headers=auth(merchant.test.secret_key))
+    assert last.status_code == 200 and last.json()["data"] == []
+
+
+async def test_a_method_a_route_does_not_take_is_405_with_allow(client: AsyncClient, merchant: Merchant) -> None:
+    for method in ("TRACE", "PUT", "PATCH"):
+        r = await client.request(method, "/v1/payments", headers=auth(merchant.test.secret_key))
+        assert r.status_code == 405, (method, r.text)
+        assert set(r.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}

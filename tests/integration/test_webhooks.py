@@ -687,3 +687,13 @@ async def test_an_operator_may_let_test_mode_reach_private_networks(backend: Bac
         await container.close()
     assert made.status_code == 201, made.text
     assert metadata.status_code == 400  # link-local stays closed whatever the operator allows
+
+
+async def test_a_delivery_cursor_that_is_no_delivery_id_is_a_400(client: AsyncClient, merchant: Merchant) -> None:
+    made = await _endpoint(client, merchant.test.secret_key, "http://127.0.0.1:4242/hooks")
+    r = await client.get(
+        f"/v1/webhook_endpoints/{made['id']}/deliveries",
+        params={"starting_after": "whd_nonsense"},
+        headers=auth(merchant.test.secret_key),
+    )
+    assert r.status_code == 400 and r.json()["error"]["param"] == "starting_after"

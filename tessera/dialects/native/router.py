@@ -119,7 +119,7 @@ async def get_payments(
         if status not in translate.STATUS_FROM_WIRE:
             raise ValidationError(f"status must be one of {', '.join(translate.STATUS_FROM_WIRE)}", field="status")
         wanted = translate.STATUS_FROM_WIRE[status].value
-    found, more = await svc.queries.list_payments(
+    found, more = await svc.payments.list(
         ctx.merchant_id, ctx.mode, limit=limit, starting_after=starting_after, status=wanted, reference=reference
     )
     data = [translate.render_payment(p, svc.public_url) for p in found]
@@ -314,7 +314,7 @@ async def get_events(
     after: Annotated[int, Query(ge=0, description="return events numbered after this sequence")] = 0,
     type: Annotated[list[str] | None, Query(description="only these event types")] = None,  # noqa: A002
 ) -> Response:
-    found, more = await svc.queries.list_events(ctx.merchant_id, ctx.mode, limit=limit, after=after, types=type)
+    found, more = await svc.list_events(ctx.merchant_id, ctx.mode, limit=limit, after=after, types=type)
     data = [
         {
             **event,
