@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tessera import __version__, logs, shopper, worker
+from tessera import __version__, logs, nul, shopper, worker
 from tessera.bootstrap import Container, build
 from tessera.core.errors import TesseraError
 from tessera.core.ids import new_id
@@ -70,13 +70,18 @@ class RequestContextMiddleware:
             await send(message)
 
         received = 0
+        scanner = nul.BodyScanner()
 
         async def counted_receive() -> Message:
             nonlocal received
             message = await receive()
-            received += len(message.get("body", b""))
+            chunk = message.get("body", b"")
+            received += len(chunk)
             if received > MAX_BODY_BYTES:
                 raise BodyTooLargeError
+            scanner.feed(chunk)
+            if not message.get("more_body") and (refused := scanner.check()) is not None:
+                raise refused
             return message
 
         try:
@@ -84,6 +89,8 @@ class RequestContextMiddleware:
             if length.isdigit() and int(length) > MAX_BODY_BYTES:  # refuse before reading a byte
                 response = dialect_for(scope["path"]).render_http(413, "the request body is too large")
                 await response(scope, receive, send_with_id)
+            elif (refused := nul.in_path_or_query(scope)) is not None:
+                await dialect_for(scope["path"]).render_error(refused)(scope, receive, send_with_id)
             else:
                 await self.app(scope, counted_receive, send_with_id)
         finally:
@@ -235,6 +242,8 @@ def _add_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         if isinstance(exc.__cause__, BodyTooLargeError):  # FastAPI wraps body-reading errors in a 400
             return await on_too_large(request, exc.__cause__)
+        if isinstance(exc.__cause__, TesseraError):  # a NUL character found while the body was read
+            return _dialect(request).render_error(exc.__cause__)
         response = _dialect(request).render_http(exc.status_code, str(exc.detail))
         for name, value in (exc.headers or {}).items():  # a 401's WWW-Authenticate, say
             response.headers[name] = value
