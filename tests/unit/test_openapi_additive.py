@@ -27,7 +27,27 @@ WIDENED = {
 }
 # Deliberate tightenings: each documents a rule the server already enforced (issue 11: requests valid
 # by the document were refused), so no request the server accepts became invalid by the document.
-TIGHTENED: set[str] = set()
+_ORDER_BODY = "/eximpe/pg/orders//post/requestBody/content/application/json/schema/properties"
+_TOKEN_BODY = "/eximpe/pg/tokens//post/requestBody/content/application/json/schema/properties"
+_AMOUNTS = ("CaptureIn", "ChargebackIn", "PaymentCreate", "RebillIn", "RefundIn", "ReversalIn")
+TIGHTENED = {
+    # core.money.check_amount: more than zero, at most MAX_AMOUNT minor units (0 was valid by the document).
+    *(
+        f"components/schemas/{n}/properties/amount/{k}: tightened"
+        for n in _AMOUNTS
+        for k in ("exclusiveMinimum", "maximum")
+    ),
+    # core.money.exponent: an active ISO 4217 code with a minor unit ("000" was valid by the document).
+    "components/schemas/PaymentCreate/properties/currency/enum: tightened",
+    f"{_ORDER_BODY}/currency/enum: tightened",
+    # order_translate._amount: digits with at most one decimal point (the exact decimals depend on the currency).
+    f"{_ORDER_BODY}/amount/pattern: tightened",
+    # translate.save_command (both dialects): a card is saved only with the cardholder's consent.
+    "components/schemas/CardCreate/properties/consent/const: tightened",
+    f"{_TOKEN_BODY}/card_holder_consent/const: tightened",
+    # GET /v1/payments answered 400 to any status outside translate.STATUS_FROM_WIRE (an empty one too).
+    "/v1/payments/get/parameters/status/schema/enum: tightened",
+}
 
 
 def _hoisted(node: Any, components: dict[str, Any]) -> Any:
@@ -58,6 +78,10 @@ def _differences(old: Any, new: Any, path: str, out: list[str]) -> None:
                 out.append(f"{path}/{key}: removed")
             else:
                 _differences(value, new[key], f"{path}/{key}", out)
+    elif isinstance(old, list) and path.endswith("/parameters"):
+        # Parameters are compared by name, so that a constraint on one shows up as that parameter's.
+        by_name = {p.get("name"): p for p in new} if isinstance(new, list) else {}
+        _differences({p.get("name"): p for p in old}, by_name, path, out)
     elif isinstance(old, list) and path.endswith("/required"):
         newly = set(map(str, new)) - set(map(str, old))
         if newly:
