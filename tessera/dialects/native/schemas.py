@@ -11,7 +11,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from iso4217 import Currency as _Iso4217
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator, model_validator
 
 from tessera.core.errors import ValidationError
 from tessera.core.money import MAX_AMOUNT, exponent
@@ -33,6 +33,15 @@ AMOUNT_SCHEMA: dict[str, Any] = {"exclusiveMinimum": 0, "maximum": MAX_AMOUNT}
 # The active ISO 4217 codes that have a minor unit (funds, metals and test codes are refused).
 CURRENCIES: list[str] = sorted(c.code for c in _Iso4217 if _card_currency(c.code))
 CURRENCY_SCHEMA: dict[str, Any] = {"enum": CURRENCIES}
+
+
+def _whole(value: Any) -> Any:
+    # JSON Schema's "integer" admits 5.0 (a number with no fractional part): the server reads it as 5,
+    # as the document says. Strings and 5.5 are still refused.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Amount = Annotated[StrictInt, BeforeValidator(_whole)]
 
 
 class CardIn(BaseModel):
@@ -158,7 +167,7 @@ class PaymentCreate(CardSourceIn):
     )
 
     amount: Annotated[
-        StrictInt, Field(description="In the currency's minor unit (paise, cents)", json_schema_extra=AMOUNT_SCHEMA)
+        Amount, Field(description="In the currency's minor unit (paise, cents)", json_schema_extra=AMOUNT_SCHEMA)
     ]
     currency: Annotated[
         str,
@@ -206,13 +215,13 @@ class PaymentConfirm(CardSourceIn):
 
 class CaptureIn(BaseModel):
     amount: Annotated[
-        StrictInt | None, Field(json_schema_extra=AMOUNT_SCHEMA, description="Part to capture; default all")
+        Amount | None, Field(json_schema_extra=AMOUNT_SCHEMA, description="Part to capture; default all")
     ] = None
 
 
 class RefundIn(BaseModel):
     amount: Annotated[
-        StrictInt | None, Field(json_schema_extra=AMOUNT_SCHEMA, description="Part to refund; default all that is left")
+        Amount | None, Field(json_schema_extra=AMOUNT_SCHEMA, description="Part to refund; default all that is left")
     ] = None
     reason: Annotated[str | None, Field(max_length=200)] = None
 
@@ -357,14 +366,14 @@ class CardList(BaseModel):
 
 class RebillIn(BaseModel):
     amount: Annotated[
-        StrictInt, Field(json_schema_extra=AMOUNT_SCHEMA, description="In the original payment's currency, minor units")
+        Amount, Field(json_schema_extra=AMOUNT_SCHEMA, description="In the original payment's currency, minor units")
     ]
     reference: Annotated[str | None, Field(max_length=200)] = None
 
 
 class ChargebackIn(BaseModel):
     amount: Annotated[
-        StrictInt | None,
+        Amount | None,
         Field(json_schema_extra=AMOUNT_SCHEMA, description="Part charged back; default all that can be"),
     ] = None
     reason_code: Annotated[str | None, Field(max_length=40, description="The network's reason code, e.g. 10.4")] = None
@@ -372,6 +381,6 @@ class ChargebackIn(BaseModel):
 
 class ReversalIn(BaseModel):
     amount: Annotated[
-        StrictInt | None,
+        Amount | None,
         Field(json_schema_extra=AMOUNT_SCHEMA, description="Part given back; default all charged back"),
     ] = None
