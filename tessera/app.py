@@ -159,8 +159,33 @@ def create_app(settings: Settings, *, container: Container | None = None, embedd
     _add_docs(app)
     _add_operational_routes(app, container)
     _add_error_handlers(app)
+    _hoist_schema_defs(app)
     app.add_middleware(RequestContextMiddleware, container=container)
     return app
+
+
+def _hoist_schema_defs(app: FastAPI) -> None:
+    """A body documented by hand (`openapi_extra`, for routes that validate it themselves and report
+    every bad field at once) carries its nested models under `$defs`, which FastAPI leaves where they
+    are: the models are generated with refs to `#/components/schemas/...`, and this hook moves them there."""
+    build_document = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build_document()
+        components = document.setdefault("components", {}).setdefault("schemas", {})
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                content = operation.get("requestBody", {}).get("content", {}) if isinstance(operation, dict) else {}
+                for media in content.values():
+                    for name, schema in media.get("schema", {}).pop("$defs", {}).items():
+                        if components.setdefault(name, schema) != schema:
+                            raise RuntimeError(f"two different schemas are both named {name} in the OpenAPI document")
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _add_operational_routes(app: FastAPI, container: Container) -> None:

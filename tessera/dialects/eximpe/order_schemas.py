@@ -9,7 +9,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from iso4217 import Currency as _Iso4217
 from pydantic import BaseModel, ConfigDict, Field
+
+from tessera.core.errors import ValidationError
+from tessera.core.money import MAX_AMOUNT, exponent
+
+
+def _card_currency(code: str) -> bool:
+    try:
+        exponent(code)
+    except ValidationError:
+        return False
+    return True
+
+
+# The currencies the core takes (active ISO 4217 codes with a minor unit), documented as an enum; the
+# request is still checked by `order_translate`, which answers in seed 004's words.
+CURRENCY_SCHEMA: dict[str, Any] = {"enum": sorted(c.code for c in _Iso4217 if _card_currency(c.code))}
 
 _SEED_EXAMPLE: dict[str, Any] = {
     "amount": "1000.00",
@@ -105,8 +122,21 @@ class InvoiceIn(BaseModel):
 class OrderIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"example": _SEED_EXAMPLE})
 
-    amount: Annotated[str, Field(description='A decimal string with the currency\'s decimals: "1000.00"')]
-    currency: Annotated[str, Field(description="ISO 4217 code")]
+    amount: Annotated[
+        str,
+        Field(
+            description='A decimal string with exactly the currency\'s decimals ("1000.00" in INR, "1000" in JPY), '
+            f"more than zero and at most {MAX_AMOUNT} minor units",
+            pattern=r"^[0-9]{1,12}(\.[0-9]{1,4})?$",
+        ),
+    ]
+    currency: Annotated[
+        str,
+        Field(
+            description="ISO 4217 code of a currency with a minor unit, in upper case (lower case is read too)",
+            json_schema_extra=CURRENCY_SCHEMA,
+        ),
+    ]
     reference_id: Annotated[str, Field(description="Your order reference: unique; a repeat answers 409")]
     return_url: Annotated[str, Field(description="Where the shopper returns; its domain must be whitelisted")]
     collection_mode: Literal["s2s"]

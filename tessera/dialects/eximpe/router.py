@@ -24,9 +24,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code i
     response_model=SaveCardOut,
     responses=_ERRORS,
     summary="Save Card (seed 004)",
-    openapi_extra={
-        "requestBody": {"required": True, "content": {"application/json": {"schema": SaveCardIn.model_json_schema()}}}
-    },
+    openapi_extra=orders.json_body(SaveCardIn),
 )
 async def save_card(request: Request, ctx: ExCtx, svc: ServicesDep) -> Response:
     try:

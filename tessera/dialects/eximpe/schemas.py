@@ -33,7 +33,7 @@ class SaveCardIn(BaseModel):
     expiry_year: Annotated[int, Field(ge=2024)]
     network: Literal["VISA", "MASTERCARD", "AMEX", "DISCOVER", "RUPAY"]
     card_type: Literal["CREDIT", "DEBIT", "PREPAID"]
-    card_holder_consent: Annotated[bool, Field(description="Must be true")]
+    card_holder_consent: Annotated[bool, Field(description="Must be true", json_schema_extra={"const": True})]
     nickname: str | None = None
     authorization_reference_number: Annotated[
         str | None, Field(description="Required for RUPAY (authorization reference) and AMEX (AEVV) only")

@@ -111,7 +111,10 @@ async def get_payments(
     svc: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     starting_after: Annotated[str | None, Query(max_length=64, description="cursor: the last id seen")] = None,
-    status: Annotated[str | None, Query(description="completed, authorized, failed, ...")] = None,
+    status: Annotated[
+        str | None,
+        Query(description="Only payments in this status", json_schema_extra={"enum": list(translate.STATUS_FROM_WIRE)}),
+    ] = None,
     reference: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     wanted = None

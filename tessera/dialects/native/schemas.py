@@ -10,9 +10,38 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+from iso4217 import Currency as _Iso4217
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator, model_validator
+
+from tessera.core.errors import ValidationError
+from tessera.core.money import MAX_AMOUNT, exponent
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _card_currency(code: str) -> bool:
+    try:
+        exponent(code)
+    except ValidationError:
+        return False
+    return True
+
+
+# What the document promises, as the core checks it (`core.money`): the server stays the judge and
+# answers in its own words, so these constraints are documented without pydantic enforcing them.
+AMOUNT_SCHEMA: dict[str, Any] = {"exclusiveMinimum": 0, "maximum": MAX_AMOUNT}
+# The active ISO 4217 codes that have a minor unit (funds, metals and test codes are refused).
+CURRENCIES: list[str] = sorted(c.code for c in _Iso4217 if _card_currency(c.code))
+CURRENCY_SCHEMA: dict[str, Any] = {"enum": CURRENCIES}
+
+
+def _whole(value: Any) -> Any:
+    # JSON Schema's "integer" admits 5.0 (a number with no fractional part): the server reads it as 5,
+    # as the document says. Strings and 5.5 are still refused.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Amount = Annotated[StrictInt, BeforeValidator(_whole)]
 
 
 class CardIn(BaseModel):
@@ -137,8 +166,18 @@ class PaymentCreate(CardSourceIn):
         }
     )
 
-    amount: Annotated[StrictInt, Field(description="In the currency's minor unit (paise, cents)")]
-    currency: Annotated[str, Field(min_length=3, max_length=3, description="ISO 4217 code")]
+    amount: Annotated[
+        Amount, Field(description="In the currency's minor unit (paise, cents)", json_schema_extra=AMOUNT_SCHEMA)
+    ]
+    currency: Annotated[
+        str,
+        Field(
+            min_length=3,
+            max_length=3,
+            description="ISO 4217 code of a currency with a minor unit, in upper case (lower case is read too)",
+            json_schema_extra=CURRENCY_SCHEMA,
+        ),
+    ]
     capture_method: Literal["automatic", "manual"] = "automatic"
     return_url: Annotated[str | None, Field(max_length=2048)] = None
     reference: Annotated[str | None, Field(max_length=200)] = None
@@ -175,11 +214,15 @@ class PaymentConfirm(CardSourceIn):
 
 
 class CaptureIn(BaseModel):
-    amount: Annotated[StrictInt | None, Field(description="Part to capture; default all")] = None
+    amount: Annotated[
+        Amount | None, Field(json_schema_extra=AMOUNT_SCHEMA, description="Part to capture; default all")
+    ] = None
 
 
 class RefundIn(BaseModel):
-    amount: Annotated[StrictInt | None, Field(description="Part to refund; default all that is left")] = None
+    amount: Annotated[
+        Amount | None, Field(json_schema_extra=AMOUNT_SCHEMA, description="Part to refund; default all that is left")
+    ] = None
     reason: Annotated[str | None, Field(max_length=200)] = None
 
 
@@ -291,7 +334,10 @@ class CardCreate(BaseModel):
     identifier: Annotated[str, Field(min_length=1, max_length=200, description="The card owner (your customer id)")]
     card_type: Literal["CREDIT", "DEBIT", "PREPAID"]
     nickname: Annotated[str | None, Field(max_length=200)] = None
-    consent: Annotated[bool, Field(description="The cardholder agreed to saving the card: must be true")]
+    consent: Annotated[
+        bool,
+        Field(description="The cardholder agreed to saving the card: must be true", json_schema_extra={"const": True}),
+    ]
 
 
 class CardOut(BaseModel):
@@ -319,14 +365,22 @@ class CardList(BaseModel):
 
 
 class RebillIn(BaseModel):
-    amount: Annotated[StrictInt, Field(description="In the original payment's currency, minor units")]
+    amount: Annotated[
+        Amount, Field(json_schema_extra=AMOUNT_SCHEMA, description="In the original payment's currency, minor units")
+    ]
     reference: Annotated[str | None, Field(max_length=200)] = None
 
 
 class ChargebackIn(BaseModel):
-    amount: Annotated[StrictInt | None, Field(description="Part charged back; default all that can be")] = None
+    amount: Annotated[
+        Amount | None,
+        Field(json_schema_extra=AMOUNT_SCHEMA, description="Part charged back; default all that can be"),
+    ] = None
     reason_code: Annotated[str | None, Field(max_length=40, description="The network's reason code, e.g. 10.4")] = None
 
 
 class ReversalIn(BaseModel):
-    amount: Annotated[StrictInt | None, Field(description="Part given back; default all charged back")] = None
+    amount: Annotated[
+        Amount | None,
+        Field(json_schema_extra=AMOUNT_SCHEMA, description="Part given back; default all charged back"),
+    ] = None
