@@ -62,11 +62,13 @@ _SETTINGS = settings(
 
 def test_requests_valid_by_the_document_are_accepted_and_never_fail(api: tuple[Any, dict[str, str]]) -> None:
     app, auth = api
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    # No NUL characters: every dialect refuses them as bad input anywhere in a request (issue 11, defect
+    # 3), which JSON Schema cannot say of each string; tests/integration/test_nul_characters.py covers it.
+    schema.config.generation.update(allow_x00=False)
     operations = [
         result.ok()
-        for result in schemathesis.openapi.from_asgi("/openapi.json", app)
-        .include(path_regex=OPERATIONS)
-        .get_all_operations()
+        for result in schema.include(path_regex=OPERATIONS).get_all_operations()
         if result.ok().label != "POST /v1/payments"  # a card number: see OPERATIONS
     ]
     assert len(operations) == 4

@@ -47,6 +47,15 @@ TIGHTENED = {
     f"{_TOKEN_BODY}/card_holder_consent/const: tightened",
     # GET /v1/payments answered 400 to any status outside translate.STATUS_FROM_WIRE (an empty one too).
     "/v1/payments/get/parameters/status/schema/enum: tightened",
+    # Services.list_events: an event number a 64-bit column holds (a larger one was a 500, issue 11).
+    "/v1/events/get/parameters/after/schema/maximum: tightened",
+    # Services: a cursor is an id of the listed kind (anything else listed nothing, with a 200, issue 11).
+    "/v1/payments/get/parameters/starting_after/schema/anyOf: [{'maxLength': 64, 'type': 'string'}, "
+    "{'type': 'null'}] became [{'type': 'string', 'maxLength': 64, 'pattern': '^pay_[0-9a-hjkmnp-tv-z]{26}$'}, "
+    "{'type': 'null'}]",
+    "/v1/webhook_endpoints/{endpoint_id}/deliveries/get/parameters/starting_after/schema/anyOf: "
+    "[{'maxLength': 40, 'type': 'string'}, {'type': 'null'}] became [{'type': 'string', 'maxLength': 40, "
+    "'pattern': '^whd_[0-9a-hjkmnp-tv-z]{26}$'}, {'type': 'null'}]",
 }
 
 

@@ -52,8 +52,9 @@ async def idempotency_key_header(
         str | None,
         Header(
             alias="Idempotency-Key",
-            description="Makes a POST safe to retry: the same key and body within 24 hours returns the "
-            "first response; a different body is refused (422); a concurrent duplicate gets 409.",
+            description="1 to 255 printable characters. Makes a POST safe to retry: the same key and body "
+            "within 24 hours returns the first response; a different body is refused (422); a concurrent "
+            "duplicate gets 409.",
         ),
     ] = None,
 ) -> None:

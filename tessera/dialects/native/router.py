@@ -110,7 +110,9 @@ async def get_payments(
     ctx: SecretCtx,
     svc: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    starting_after: Annotated[str | None, Query(max_length=64, description="cursor: the last id seen")] = None,
+    starting_after: Annotated[
+        str | None, Query(max_length=64, pattern="^pay_[0-9a-hjkmnp-tv-z]{26}$", description="cursor: the last id seen")
+    ] = None,
     status: Annotated[
         str | None,
         Query(description="Only payments in this status", json_schema_extra={"enum": list(translate.STATUS_FROM_WIRE)}),
@@ -314,7 +316,7 @@ async def get_events(
     ctx: SecretCtx,
     svc: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    after: Annotated[int, Query(ge=0, description="return events numbered after this sequence")] = 0,
+    after: Annotated[int, Query(ge=0, le=2**63 - 1, description="return events numbered after this sequence")] = 0,
     type: Annotated[list[str] | None, Query(description="only these event types")] = None,  # noqa: A002
 ) -> Response:
     found, more = await svc.list_events(ctx.merchant_id, ctx.mode, limit=limit, after=after, types=type)

@@ -199,7 +199,10 @@ async def list_deliveries(
     ctx: SecretCtx,
     svc: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    starting_after: Annotated[str | None, Query(max_length=40, description="a delivery id from the last page")] = None,
+    starting_after: Annotated[
+        str | None,
+        Query(max_length=40, pattern="^whd_[0-9a-hjkmnp-tv-z]{26}$", description="a delivery id from the last page"),
+    ] = None,
 ) -> Response:
     found, more = await svc.webhooks.list_deliveries(
         ctx.merchant_id, ctx.mode, endpoint_id, limit=limit, before=starting_after
