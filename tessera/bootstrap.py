@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from tessera.core.idempotency import IdempotencyKeys
+from tessera.core.idempotency import IdempotencyKeys, RecoveryPoints
 from tessera.core.payments.authentication import receive_rreq
 from tessera.core.payments.settle import PaymentDeps
 from tessera.core.services import Services, build_services
@@ -136,9 +136,16 @@ def build(settings: Settings) -> Container:
         lease=timedelta(seconds=lease),
         metrics=metrics,
     )
-    idempotency = IdempotencyKeys(uow, timedelta(hours=settings.idempotency_ttl_hours))
+    # A lease shorter than a request would hand a key still in flight to a retry (never a second charge:
+    # the take-over fences the first holder, whose payment insert is then refused). A keyed payment may
+    # wait on the acquirer three times: the authorisation, an inquiry, a reversal.
+    idempotency_lease = max(settings.idempotency_lease_seconds, 3 * settings.processor_timeout_seconds + 1)
+    idempotency = IdempotencyKeys(
+        uow, timedelta(hours=settings.idempotency_ttl_hours), timedelta(seconds=idempotency_lease)
+    )
     services = build_services(
-        payments,
+        # Keyed requests record their recovery point (the payment they make) with the payment itself.
+        replace(payments, uow=RecoveryPoints(uow)),
         queries=SqlReadModel(db),
         idempotency=idempotency,
         resolve=resolve_host,

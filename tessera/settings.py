@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     )
     token_ttl_minutes: int = Field(30, gt=0, description="lifetime of a single-use card token")
     idempotency_ttl_hours: int = Field(24, gt=0, description="how long an Idempotency-Key is remembered")
+    idempotency_lease_seconds: float = Field(
+        60.0, gt=0, description="a keyed request that crashed is resolved by a retry after this"
+    )
     worker_interval_seconds: float = Field(1.0, gt=0, description="pause between background worker ticks")
     webhook_timeout_seconds: float = Field(
         10.0, gt=0, le=60, description="a webhook attempt succeeds only on a 2xx within this"

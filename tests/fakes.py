@@ -323,11 +323,44 @@ class InMemoryIdempotencyRepository:
     async def get(self, merchant_id: str, mode: str, key: str) -> dict[str, Any] | None:
         return self._records.get((merchant_id, mode, key))
 
-    async def complete(self, merchant_id: str, mode: str, key: str, status: int, body: bytes) -> None:
+    def _held(self, merchant_id: str, mode: str, key: str, claim: str | None) -> dict[str, Any] | None:
         record = self._records.get((merchant_id, mode, key))
+        if record is None or record["state"] != "in_progress" or record.get("claim") != claim:
+            return None
+        return record
+
+    def _update(self, record: dict[str, Any], **values: Any) -> None:
+        record.update(values)
+        self._records.put((record["merchant_id"], record["mode"], record["key"]), record)
+
+    async def take_over(
+        self, merchant_id: str, mode: str, key: str, old_claim: str | None, new_claim: str, locked_until: datetime
+    ) -> dict[str, Any] | None:
+        record = self._held(merchant_id, mode, key, old_claim)
+        if record is None:
+            return None
+        self._update(record, claim=new_claim, locked_until=locked_until)
+        return dict(record)
+
+    async def record_resource(self, merchant_id: str, mode: str, key: str, claim: str, resource_id: str) -> bool:
+        record = self._held(merchant_id, mode, key, claim)
         if record is not None:
-            record.update(state="complete", response_status=status, response_body=body)
-            self._records.put((merchant_id, mode, key), record)
+            self._update(record, resource_id=resource_id)
+        return record is not None
+
+    async def complete(self, merchant_id: str, mode: str, key: str, claim: str, status: int, body: bytes) -> None:
+        record = self._held(merchant_id, mode, key, claim)
+        if record is not None:
+            self._update(record, state="complete", response_status=status, response_body=body)
+
+    async def reopen(self, merchant_id: str, mode: str, key: str, claim: str, now: datetime) -> None:
+        record = self._held(merchant_id, mode, key, claim)
+        if record is not None:
+            self._update(record, locked_until=now)
+
+    async def release(self, merchant_id: str, mode: str, key: str, claim: str) -> None:
+        if self._held(merchant_id, mode, key, claim) is not None:
+            self._records.delete((merchant_id, mode, key))
 
     async def delete(self, merchant_id: str, mode: str, key: str) -> None:
         self._records.delete((merchant_id, mode, key))

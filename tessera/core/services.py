@@ -16,7 +16,7 @@ from typing import Any
 from tessera.core import merchants
 from tessera.core.clock import utcnow
 from tessera.core.errors import ValidationError
-from tessera.core.idempotency import IdempotencyKeys
+from tessera.core.idempotency import IdempotencyKeys, current_claim
 from tessera.core.ids import looks_like_id
 from tessera.core.merchants import MerchantContext
 from tessera.core.payments import service as payments
@@ -30,7 +30,7 @@ from tessera.core.payments.commands import (
     VoidPayment,
 )
 from tessera.core.payments.model import Payment
-from tessera.core.payments.settle import PaymentDeps
+from tessera.core.payments.settle import PaymentDeps, resolve_operation
 from tessera.core.ports import ReadModel, ReportKind
 from tessera.core.vault import service as vault
 from tessera.core.vault.cards import SavedCard
@@ -51,27 +51,41 @@ def _check_cursor(cursor: str | None, prefix: str, field: str = "starting_after"
 
 
 class PaymentServices:
+    """Each call that moves money first asks whether it is the retry of a keyed request that crashed
+    after making its payment (`core.idempotency`): then it answers that payment's outcome, settling an
+    operation left open if the acquirer can say, and never charges again."""
+
     def __init__(self, deps: PaymentDeps, queries: ReadModel) -> None:
         self._deps = deps
         self._queries = queries
 
     async def create(self, cmd: CreatePayment) -> Payment:
-        return await payments.create_payment(cmd, deps=self._deps)
+        return await self._resumed() or await payments.create_payment(cmd, deps=self._deps)
 
     async def confirm(self, cmd: ConfirmPayment) -> Payment:
-        return await payments.confirm_payment(cmd, deps=self._deps)
+        return await self._resumed() or await payments.confirm_payment(cmd, deps=self._deps)
 
     async def capture(self, cmd: CapturePayment) -> Payment:
-        return await payments.capture(cmd, deps=self._deps)
+        return await self._resumed() or await payments.capture(cmd, deps=self._deps)
 
     async def void(self, cmd: VoidPayment) -> Payment:
-        return await payments.void(cmd, deps=self._deps)
+        return await self._resumed() or await payments.void(cmd, deps=self._deps)
 
     async def refund(self, cmd: RefundPayment) -> Payment:
-        return await payments.refund(cmd, deps=self._deps)
+        return await self._resumed() or await payments.refund(cmd, deps=self._deps)
 
     async def rebill(self, cmd: RebillPayment) -> Payment:
-        return await payments.rebill(cmd, deps=self._deps)
+        return await self._resumed() or await payments.rebill(cmd, deps=self._deps)
+
+    async def _resumed(self) -> Payment | None:
+        claim = current_claim()
+        if claim is None or not claim.resumed or claim.resource_id is None:
+            return None
+        payment = await payments.get_payment(claim.merchant_id, claim.mode, claim.resource_id, deps=self._deps)
+        for op in [op for op in payment.operations if op.is_open]:
+            payment = await resolve_operation(payment.id, op.id, deps=self._deps)
+        claim.settled = not any(op.is_open for op in payment.operations)
+        return payment
 
     async def get(self, merchant_id: str, mode: str, payment_id: str) -> Payment:
         return await payments.get_payment(merchant_id, mode, payment_id, deps=self._deps)
@@ -96,7 +110,9 @@ class PaymentServices:
         self, merchant_id: str, mode: str, payment_id: str, kind: ReportKind, amount: int | None, reason: str | None
     ) -> Payment:
         """Test mode: as if the acquirer reported `kind` (a chargeback, its reversal, a receipt)."""
-        return await report_for_payment(merchant_id, mode, payment_id, kind, amount, reason, deps=self._deps)
+        return await self._resumed() or await report_for_payment(
+            merchant_id, mode, payment_id, kind, amount, reason, deps=self._deps
+        )
 
 
 class VaultServices:

@@ -361,6 +361,12 @@ idempotency_keys = Table(
     Column("response_body", LargeBinary),
     Column("created_at", Timestamp(), nullable=False),
     Column("expires_at", Timestamp(), nullable=False),
+    # The lease of the request running under the key: a retry may take the key over once it has passed.
+    # `claim` names the holder, so a request whose key was taken over can no longer write under it.
+    Column("claim", String(32)),
+    Column("locked_until", Timestamp(), nullable=False),
+    # The recovery point: the payment the request created or changed, committed with that change.
+    Column("resource_id", String(40)),
     Index("ix_idempotency_expiry", "expires_at"),
 )
 

@@ -13,8 +13,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from tessera.core.clock import utcnow
-from tessera.core.errors import TesseraError
-from tessera.core.idempotency import StoredResponse
+from tessera.core.idempotency import StoredResponse, running_under
 from tessera.core.merchants import MerchantContext
 from tessera.core.services import Services
 
@@ -38,21 +37,22 @@ async def idempotent(
         return await run()
     keys = services.idempotency
     fingerprint = await _fingerprint(request, services)
-    stored = await keys.begin(ctx.merchant_id, ctx.mode, key, fingerprint, utcnow())
-    if stored is not None:
+    claim = await keys.begin(ctx.merchant_id, ctx.mode, key, fingerprint, utcnow())
+    if isinstance(claim, StoredResponse):
         return Response(
-            stored.body,
-            status_code=stored.status,
+            claim.body,
+            status_code=claim.status,
             media_type="application/json",
             headers={"Idempotent-Replayed": "true"},
         )
-    try:
-        response = await run()
-    except TesseraError:
-        # A refusal: nothing durable happened, so the key is free for a corrected retry.
-        await keys.release(ctx.merchant_id, ctx.mode, key)
-        raise
-    # Anything else (a crash, a cancelled request) leaves the key claimed: a payment may exist, and
-    # a retry must not charge twice. The key then answers 409 until it expires.
-    await keys.finish(ctx.merchant_id, ctx.mode, key, StoredResponse(response.status_code, bytes(response.body)))
+    with running_under(claim):
+        try:
+            response = await run()
+        except Exception:
+            # A refusal or a crash: with nothing durable behind it the key is free for a retry; after the
+            # request's recovery point (a payment), the retry resumes it and answers that payment's outcome.
+            # A cancelled request (BaseException) keeps its claim until the lease passes.
+            await keys.abandon(claim, utcnow())
+            raise
+    await keys.finish(claim, StoredResponse(response.status_code, bytes(response.body)), utcnow())
     return response
