@@ -33,6 +33,20 @@ def exponent(currency: str) -> int:
     return int(digits)
 
 
+@lru_cache(maxsize=1)
+def card_currencies() -> tuple[str, ...]:
+    """Every code `exponent` accepts (active ISO 4217 currencies with a minor unit), sorted: what the
+    dialects document as the currencies a payment may be in."""
+    found = []
+    for currency in _Iso4217:
+        try:
+            exponent(currency.code)
+        except ValidationError:
+            continue
+        found.append(currency.code)
+    return tuple(sorted(found))
+
+
 def numeric_code(currency: str) -> str:
     """The ISO 4217 three-digit number (`"356"` for INR), as 3-D Secure messages carry currencies."""
     exponent(currency)

@@ -9,24 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from iso4217 import Currency as _Iso4217
 from pydantic import BaseModel, ConfigDict, Field
 
-from tessera.core.errors import ValidationError
-from tessera.core.money import MAX_AMOUNT, exponent
-
-
-def _card_currency(code: str) -> bool:
-    try:
-        exponent(code)
-    except ValidationError:
-        return False
-    return True
-
+from tessera.core.money import MAX_AMOUNT, card_currencies
 
 # The currencies the core takes (active ISO 4217 codes with a minor unit), documented as an enum; the
 # request is still checked by `order_translate`, which answers in seed 004's words.
-CURRENCY_SCHEMA: dict[str, Any] = {"enum": sorted(c.code for c in _Iso4217 if _card_currency(c.code))}
+CURRENCY_SCHEMA: dict[str, Any] = {"enum": list(card_currencies())}
 
 _SEED_EXAMPLE: dict[str, Any] = {
     "amount": "1000.00",

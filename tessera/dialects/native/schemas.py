@@ -10,28 +10,18 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from iso4217 import Currency as _Iso4217
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator, model_validator
 
-from tessera.core.errors import ValidationError
-from tessera.core.money import MAX_AMOUNT, exponent
+from tessera.core.money import MAX_AMOUNT, card_currencies
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _card_currency(code: str) -> bool:
-    try:
-        exponent(code)
-    except ValidationError:
-        return False
-    return True
 
 
 # What the document promises, as the core checks it (`core.money`): the server stays the judge and
 # answers in its own words, so these constraints are documented without pydantic enforcing them.
 AMOUNT_SCHEMA: dict[str, Any] = {"exclusiveMinimum": 0, "maximum": MAX_AMOUNT}
 # The active ISO 4217 codes that have a minor unit (funds, metals and test codes are refused).
-CURRENCIES: list[str] = sorted(c.code for c in _Iso4217 if _card_currency(c.code))
+CURRENCIES: list[str] = list(card_currencies())
 CURRENCY_SCHEMA: dict[str, Any] = {"enum": CURRENCIES}
 
 
