@@ -15,7 +15,14 @@ from urllib.parse import urlsplit
 from tessera.core.errors import ErrorCode, ValidationError
 from tessera.core.merchants import Merchant
 from tessera.core.money import check_amount, normalise_currency
-from tessera.core.payments.commands import CardSource, ConfirmPayment, CreatePayment, PaymentSource, TokenSource
+from tessera.core.payments.commands import (
+    CardSource,
+    ConfirmPayment,
+    CreatePayment,
+    PaymentSource,
+    SaveCardOnSuccess,
+    TokenSource,
+)
 
 MAX_RETURN_URL = 2048
 _LANGUAGE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
@@ -31,21 +38,26 @@ _BOUNDED_INTS: dict[str, tuple[int, int]] = {
 def check_new_payment(cmd: CreatePayment, merchant: Merchant) -> tuple[int, str]:
     """Refuse a payment that breaks a rule; returns the checked amount and the normalised currency."""
     amount = check_amount(cmd.amount)
-    currency = normalise_currency(cmd.currency) if isinstance(cmd.currency, str) else _bad_currency()
+    if not isinstance(cmd.currency, str):
+        raise ValidationError("currency must be an ISO 4217 code such as INR", field="currency")
+    currency = normalise_currency(cmd.currency)
     check_return_url(merchant, cmd.return_url)
     if cmd.source is not None:
         check_source(cmd.source, cmd.browser)
     elif cmd.browser is not None:
         check_browser(cmd.browser, required=False)
-    if cmd.save_card is not None and not cmd.save_card.identifier.strip():
-        raise ValidationError("an identifier is needed to save the card", field="identifier")
+    _check_save(cmd.save_card)
     return amount, currency
 
 
 def check_confirmation(cmd: ConfirmPayment, merchant: Merchant) -> None:
     check_return_url(merchant, cmd.return_url)
     check_source(cmd.source, cmd.browser)
-    if cmd.save_card is not None and not cmd.save_card.identifier.strip():
+    _check_save(cmd.save_card)
+
+
+def _check_save(save: SaveCardOnSuccess | None) -> None:
+    if save is not None and not save.identifier.strip():
         raise ValidationError("an identifier is needed to save the card", field="identifier")
 
 
@@ -119,7 +131,3 @@ def check_return_url(merchant: Merchant, url: str | None) -> None:
             code=ErrorCode.RETURN_URL_NOT_ALLOWED,
             field="return_url",
         )
-
-
-def _bad_currency() -> str:
-    raise ValidationError("currency must be an ISO 4217 code such as INR", field="currency")

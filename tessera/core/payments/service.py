@@ -12,6 +12,7 @@ only translates.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -211,7 +212,7 @@ class _NewPayment:
     """A payment made with its card in one call: inserted once 3-D Secure has spoken."""
 
     def __init__(self, payment_id: str, fields: dict[str, Any]) -> None:
-        self.id, self.fields = payment_id, fields
+        self.id, self.fields, self.mode = payment_id, fields, str(fields["mode"])
         self.amount, self.currency, self.browser = fields["amount"], fields["currency"], fields["browser"]
 
 
@@ -219,7 +220,7 @@ class _Confirmation:
     """An intent taking a card: changed under its row lock once 3-D Secure has spoken."""
 
     def __init__(self, payment: Payment, browser: dict[str, Any] | None, return_url: str | None) -> None:
-        self.id, self.payment = payment.id, payment
+        self.id, self.payment, self.mode = payment.id, payment, payment.mode
         self.amount, self.currency = payment.amount, payment.currency
         self.browser = browser if browser is not None else payment.browser
         self.return_url = return_url
@@ -235,12 +236,12 @@ class _Confirmation:
 async def _pay(attempt: _Attempt, target: _NewPayment | _Confirmation, *, deps: PaymentDeps, now: datetime) -> Payment:
     """Authenticate the shopper, then authorise: the shared story of a new payment and a confirmation."""
     auth = None
-    threeds = deps.threeds.get(_mode_of(target))
+    threeds = deps.threeds.get(target.mode)
     if threeds is not None:
         auth = await authenticate(
             payment_id=target.id,
             merchant_id=attempt.merchant.id,
-            mode=_mode_of(target),
+            mode=target.mode,
             merchant_name=attempt.merchant.name,
             policy=Policy(attempt.merchant.threeds_policy),
             amount=target.amount,
@@ -282,10 +283,6 @@ async def _pay(attempt: _Attempt, target: _NewPayment | _Confirmation, *, deps: 
     if attempt.save is not None:
         payment = await save_card_after(payment, attempt.card, attempt.save, deps=deps)
     return payment
-
-
-def _mode_of(target: _NewPayment | _Confirmation) -> str:
-    return str(target.fields["mode"]) if isinstance(target, _NewPayment) else target.payment.mode
 
 
 def _new_payment(
@@ -519,7 +516,7 @@ def original_authorisation(payment: Payment) -> OriginalAuthorisation:
         if op.type in AUTHORISATIONS and op.status is OperationStatus.SUCCEEDED:
             data = op.processor_data
             if op.auth_code and data.approval_code is None:
-                data = type(data)(data.trace_number, data.retrieval_ref, op.auth_code, data.extra)
+                data = dataclasses.replace(data, approval_code=op.auth_code)
             return OriginalAuthorisation(
                 op.id, payment.processor_ref or op.processor_ref or "", op.amount, data, payment.network_transaction_id
             )

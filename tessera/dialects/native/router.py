@@ -13,7 +13,7 @@ from tessera.core.merchants import MerchantContext
 from tessera.core.payments.commands import CapturePayment, RebillPayment, RefundPayment, VoidPayment
 from tessera.core.payments.model import Payment
 from tessera.core.ports import ReportKind
-from tessera.core.services import Services
+from tessera.core.services import MAX_SEQUENCE, Services
 from tessera.dialects._common.deps import AnyKeyCtx, SecretCtx, ServicesDep, idempotency_key_header
 from tessera.dialects._common.idempotency import idempotent
 from tessera.dialects.native import translate, webhooks
@@ -316,7 +316,7 @@ async def get_events(
     ctx: SecretCtx,
     svc: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    after: Annotated[int, Query(ge=0, le=2**63 - 1, description="return events numbered after this sequence")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQUENCE, description="return events numbered after this sequence")] = 0,
     type: Annotated[list[str] | None, Query(description="only these event types")] = None,  # noqa: A002
 ) -> Response:
     found, more = await svc.list_events(ctx.merchant_id, ctx.mode, limit=limit, after=after, types=type)
