@@ -19,6 +19,7 @@ payment insert included) are refused, so a lease that proves too short still can
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -44,6 +45,11 @@ from tessera.core.ports import (
 )
 
 MAX_KEY_LENGTH = 255
+# Visible ASCII only: what every HTTP stack carries unchanged in a header (spaces at the ends are
+# stripped on the way, so a key with them could never match itself), and exactly what the OpenAPI
+# document says, so a generated client never sends a key the server refuses.
+KEY_PATTERN = re.compile(f"[!-~]{{1,{MAX_KEY_LENGTH}}}")
+KEY_RULE = f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} visible ASCII characters (no spaces)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +99,8 @@ class IdempotencyKeys:
     ) -> StoredResponse | Claim:
         """Claim `key`: a Claim means go ahead (resumed, if a crashed request left a recovery point);
         a StoredResponse means replay it."""
-        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-            raise ValidationError(
-                f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters", field="Idempotency-Key"
-            )
+        if not KEY_PATTERN.fullmatch(key):
+            raise ValidationError(KEY_RULE, field="Idempotency-Key")
         claim = Claim(merchant_id, mode, key, secrets.token_hex(16))
         record = {
             "merchant_id": merchant_id,

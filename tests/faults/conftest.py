@@ -40,11 +40,21 @@ Figure = Callable[..., None]
 
 @pytest.fixture
 def figure(request: pytest.FixtureRequest) -> Figure:
-    """Record a published figure: `figure(check, tried=..., result=...)`. Call it before asserting, so a
-    failing test still reports what it found."""
+    """Record a published figure: `figure(check, tried=..., result=...)`, with any raw numbers the soak
+    report totals as keyword counts. Call it before asserting, so a failing test still reports what it
+    found."""
 
-    def record(check: str, *, tried: str, result: str) -> None:
-        _append({"kind": "figure", "nodeid": request.node.nodeid, "check": check, "tried": tried, "result": result})
+    def record(check: str, *, tried: str, result: str, **counts: int) -> None:
+        _append(
+            {
+                "kind": "figure",
+                "nodeid": request.node.nodeid,
+                "check": check,
+                "tried": tried,
+                "result": result,
+                "counts": counts,
+            }
+        )
 
     return record
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tessera.app import create_app
+from tessera.core.webhooks.endpoints import EVENT_TYPES
 from tessera.settings import Settings
 
 BASELINE = Path(__file__).parent.parent / "fixtures" / "openapi-before-intents.json"
@@ -29,6 +30,18 @@ WIDENED = {
 # by the document were refused), so no request the server accepts became invalid by the document.
 _ORDER_BODY = "/eximpe/pg/orders//post/requestBody/content/application/json/schema/properties"
 _TOKEN_BODY = "/eximpe/pg/tokens//post/requestBody/content/application/json/schema/properties"
+_IDEMPOTENT_ROUTES = (
+    "/eximpe/pg/orders/",
+    "/v1/cards",
+    "/v1/payments",
+    *(f"/v1/payments/{{payment_id}}/{op}" for op in ("capture", "rebill", "refunds", "void")),
+    *(f"/v1/test_helpers/payments/{{payment_id}}/{op}" for op in ("chargeback", "chargeback_reversal", "receipt")),
+    "/v1/tokens",
+    "/v1/webhook_endpoints",
+    "/v1/webhook_endpoints/{endpoint_id}",
+    "/v1/webhook_endpoints/{endpoint_id}/deliveries/{delivery_id}/retry",
+    "/v1/webhook_endpoints/{endpoint_id}/rotate_secret",
+)
 _AMOUNTS = ("CaptureIn", "ChargebackIn", "PaymentCreate", "RebillIn", "RefundIn", "ReversalIn")
 TIGHTENED = {
     # core.money.check_amount: more than zero, at most MAX_AMOUNT minor units (0 was valid by the document).
@@ -56,6 +69,37 @@ TIGHTENED = {
     "/v1/webhook_endpoints/{endpoint_id}/deliveries/get/parameters/starting_after/schema/anyOf: "
     "[{'maxLength': 40, 'type': 'string'}, {'type': 'null'}] became [{'type': 'string', 'maxLength': 40, "
     "'pattern': '^whd_[0-9a-hjkmnp-tv-z]{26}$'}, {'type': 'null'}]",
+    # core.idempotency.KEY_PATTERN: visible ASCII only (the server refused control characters; it now also
+    # refuses the non-ASCII and space-bearing keys no HTTP stack carries intact, which no client sent).
+    *(
+        f"{route}/post/parameters/Idempotency-Key/schema/anyOf: [{{'type': 'string'}}, {{'type': 'null'}}] became "
+        "[{'type': 'string', 'pattern': '^[!-~]{1,255}$'}, {'type': 'null'}]"
+        for route in _IDEMPOTENT_ROUTES
+    ),
+    # rules.check_browser: an IP address (anything else was refused).
+    "components/schemas/BrowserIn/properties/ip/anyOf: [{'maxLength': 45, 'type': 'string'}, {'type': 'null'}] "
+    "became [{'anyOf': [{'format': 'ipv4'}, {'format': 'ipv6'}], 'type': 'string', 'maxLength': 45}, "
+    "{'type': 'null'}]",
+    # vault.pan.Expiry.parse: a month 1-12, a year 0-99 or from 2000, as numbers or text of up to 4 digits.
+    "components/schemas/CardIn/properties/exp_month/anyOf: [{'type': 'integer'}, {'type': 'string'}] became "
+    "[{'type': 'integer', 'maximum': 12.0, 'minimum': 1.0}, {'type': 'string', 'pattern': "
+    "'^\\\\s*(0{0,3}[1-9]|0{0,2}1[0-2])\\\\s*$'}]",
+    "components/schemas/CardIn/properties/exp_year/anyOf: [{'type': 'integer'}, {'type': 'string'}] became "
+    "[{'type': 'integer', 'maximum': 99.0, 'minimum': 0.0}, {'type': 'integer', 'minimum': 2000.0}, "
+    "{'type': 'string', 'pattern': '^\\\\s*[0-9]{1,4}\\\\s*$'}]",
+    # vault.pan.PAN.parse: 12 to 19 digits, spaces and dashes ignored.
+    "components/schemas/CardIn/properties/number/pattern: tightened",
+    # webhooks.endpoints.check_event_types: at least one known event type, or "*".
+    "components/schemas/EndpointCreate/properties/enabled_events/minItems: tightened",
+    "components/schemas/EndpointCreate/properties/enabled_events/items/enum: tightened",
+    "components/schemas/EndpointUpdate/properties/enabled_events/anyOf: [{'items': {'maxLength': 60, 'type': "
+    "'string'}, 'maxItems': 64, 'type': 'array'}, {'type': 'null'}] became [{'items': {'type': 'string', "
+    f"'enum': {['*', *sorted(EVENT_TYPES)]!r}, 'maxLength': 60}}, 'type': 'array', 'maxItems': 64, "
+    "'minItems': 1}, {'type': 'null'}]",
+    # webhooks.endpoints.check_url and rules.check_return_url: an absolute http(s) URL with a host.
+    "components/schemas/EndpointCreate/properties/url/pattern: tightened",
+    "components/schemas/EndpointUpdate/properties/url/pattern: tightened",
+    "components/schemas/PaymentCreate/properties/return_url/pattern: tightened",
 }
 
 

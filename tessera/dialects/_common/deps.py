@@ -8,6 +8,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tessera.core.errors import AuthenticationError, ErrorCode
+from tessera.core.idempotency import KEY_PATTERN, KEY_RULE
 from tessera.core.merchants import MerchantContext, require_secret
 from tessera.core.services import Services
 
@@ -52,7 +53,8 @@ async def idempotency_key_header(
         str | None,
         Header(
             alias="Idempotency-Key",
-            description="1 to 255 printable characters. Makes a POST safe to retry: the same key and body "
+            pattern=KEY_PATTERN.pattern.join("^$"),
+            description=f"{KEY_RULE}. Makes a POST safe to retry: the same key and body "
             "within 24 hours returns the first response; a different body is refused (422); a concurrent "
             "duplicate gets 409.",
         ),

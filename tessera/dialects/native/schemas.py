@@ -10,7 +10,16 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 from tessera.core.money import MAX_AMOUNT, card_currencies
 
@@ -32,6 +41,78 @@ def _whole(value: Any) -> Any:
 
 
 Amount = Annotated[StrictInt, BeforeValidator(_whole)]
+WholeNumber = Annotated[StrictInt, BeforeValidator(_whole)]
+
+# A card number as the core reads it (`PAN.parse`): 12 to 19 ASCII digits, spaces and dashes anywhere.
+# Its Luhn check digit and its brand's lengths are beyond any schema; the core names the field.
+CARD_NUMBER_SCHEMA: dict[str, Any] = {"pattern": r"^[ -]*([0-9][ -]*){12,19}$"}
+# An expiry month or year as a number, or as text of at most four digits (`Expiry.parse`).
+EXP_MONTH_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "integer", "minimum": 1, "maximum": 12},
+        {"type": "string", "pattern": r"^\s*(0{0,3}[1-9]|0{0,2}1[0-2])\s*$"},
+    ]
+}
+EXP_YEAR_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "integer", "minimum": 0, "maximum": 99},
+        {"type": "integer", "minimum": 2000},
+        {"type": "string", "pattern": r"^\s*[0-9]{1,4}\s*$"},
+    ]
+}
+
+
+# An absolute http(s) URL with a host and no credentials, as `urlsplit` reads one; which hosts are
+# allowed (the merchant's domains, or where a webhook may go) is beyond any schema.
+HTTP_URL_PATTERN = r"^\s*[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#@:][^\s/?#@]*([/?#][\s\S]*)?$"
+RETURN_URL_SCHEMA: dict[str, Any] = {
+    "pattern": HTTP_URL_PATTERN,
+    "description": "Where the shopper comes back to after 3-D Secure: an absolute http or https URL without "
+    "credentials, on one of the merchant's allowed domains",
+}
+
+
+def present(name: str) -> dict[str, Any]:
+    """JSON Schema for "`name` is given and not null"."""
+    return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+
+
+# The core's rule for a card the shopper enters, in full or as a token (`rules.check_source`): its
+# CVV, and the shopper's browser (an IP address and a user agent that is not blank).
+SHOPPER_PRESENT: dict[str, Any] = {
+    "if": {"anyOf": [present("card"), present("token")]},
+    "then": {
+        "required": ["browser"],
+        "properties": {
+            "browser": {
+                "type": "object",
+                "required": ["ip", "user_agent"],
+                "properties": {"ip": {"type": "string"}, "user_agent": {"type": "string", "pattern": r"\S"}},
+            },
+            "card": {"anyOf": [{"type": "null"}, {"required": ["cvc"], "properties": {"cvc": {"type": "string"}}}]},
+        },
+    },
+}
+# Whose card: a saved card is named with its owner, and a card is saved for one (`translate._source`,
+# `rules._check_save`).
+SAVED_CARD_OWNER: dict[str, Any] = {
+    "if": present("saved_card"),
+    "then": {"required": ["identifier"], "properties": {"identifier": {"type": "string", "minLength": 1}}},
+}
+SAVE_CARD_OWNER: dict[str, Any] = {
+    "if": {"required": ["save_card"], "properties": {"save_card": {"const": True}}},
+    "then": {"required": ["identifier"], "properties": {"identifier": {"type": "string", "pattern": r"\S"}}},
+}
+CARD_SOURCE_RULES: list[dict[str, Any]] = [SHOPPER_PRESENT, SAVED_CARD_OWNER, SAVE_CARD_OWNER]
+# A token is made in the shopper's browser, so its card comes with its CVV.
+TOKEN_CARD_CVC: dict[str, Any] = {
+    "allOf": [{"properties": {"card": {"required": ["cvc"], "properties": {"cvc": {"type": "string"}}}}}]
+}
+SOURCES = ("token", "card", "saved_card")
+AT_MOST_ONE_SOURCE: dict[str, Any] = {
+    "not": {"anyOf": [{"allOf": [present(a), present(b)]} for i, a in enumerate(SOURCES) for b in SOURCES[i + 1 :]]}
+}
+EXACTLY_ONE_SOURCE: dict[str, Any] = {"oneOf": [present(name) for name in SOURCES]}
 
 
 class CardIn(BaseModel):
@@ -47,9 +128,27 @@ class CardIn(BaseModel):
         }
     )
 
-    number: Annotated[str, Field(min_length=1, max_length=40, description="The card number (PAN)")]
-    exp_month: Annotated[int | str, Field(description="1-12")]
-    exp_year: Annotated[int | str, Field(description="Four digits (two are read as 20xx)")]
+    number: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=40,
+            description="The card number (PAN): 12 to 19 digits (spaces and dashes are ignored) with a valid "
+            "Luhn check digit, of a supported brand and a length that brand issues",
+            json_schema_extra=CARD_NUMBER_SCHEMA,
+        ),
+    ]
+    exp_month: Annotated[
+        WholeNumber | str, Field(description="1-12, as a number or text", json_schema_extra=EXP_MONTH_SCHEMA)
+    ]
+    exp_year: Annotated[
+        WholeNumber | str,
+        Field(
+            description="Four digits (two are read as 20xx), at most 30 years ahead; a past month is refused "
+            "as an expired card",
+            json_schema_extra=EXP_YEAR_SCHEMA,
+        ),
+    ]
     cvc: Annotated[
         str | None,
         Field(
@@ -62,6 +161,8 @@ class CardIn(BaseModel):
 
 
 class TokenCreate(BaseModel):
+    model_config = ConfigDict(json_schema_extra=TOKEN_CARD_CVC)
+
     card: CardIn
 
 
@@ -87,16 +188,23 @@ class TokenOut(BaseModel):
 class BrowserIn(BaseModel):
     """The shopper's browser, as a 3-D Secure authentication request needs it."""
 
-    ip: Annotated[str | None, Field(max_length=45)] = None
+    ip: (
+        Annotated[str, Field(max_length=45, json_schema_extra={"anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]})]
+        | None
+    ) = None
     user_agent: Annotated[str | None, Field(max_length=2048)] = None
     accept_header: Annotated[str | None, Field(max_length=2048)] = None
     language: Annotated[str | None, Field(max_length=35, pattern=r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")] = None
     color_depth: Literal[1, 4, 8, 15, 16, 24, 30, 32, 48] | None = None
-    screen_height: Annotated[int | None, Field(ge=0, le=999999)] = None
-    screen_width: Annotated[int | None, Field(ge=0, le=999999)] = None
-    timezone_offset: Annotated[int | None, Field(ge=-840, le=720, description="minutes, as getTimezoneOffset()")] = None
-    java_enabled: bool | None = None
-    javascript_enabled: bool | None = None
+    # The bounds come before the whole-number reader, so that pydantic documents them as JSON Schema's own.
+    screen_height: Annotated[StrictInt, Field(ge=0, le=999999), BeforeValidator(_whole)] | None = None
+    screen_width: Annotated[StrictInt, Field(ge=0, le=999999), BeforeValidator(_whole)] | None = None
+    timezone_offset: Annotated[
+        Annotated[StrictInt, Field(ge=-840, le=720), BeforeValidator(_whole)] | None,
+        Field(description="minutes, as getTimezoneOffset()"),
+    ] = None
+    java_enabled: StrictBool | None = None
+    javascript_enabled: StrictBool | None = None
 
     @field_validator("ip")
     @classmethod
@@ -132,7 +240,9 @@ class CardSourceIn(BaseModel):
     identifier: Annotated[
         str | None, Field(max_length=200, description="The card owner: required with saved_card and save_card")
     ] = None
-    save_card: Annotated[bool, Field(description="Save the card for `identifier` if the payment succeeds")] = False
+    save_card: Annotated[StrictBool, Field(description="Save the card for `identifier` if the payment succeeds")] = (
+        False
+    )
     card_type: Literal["CREDIT", "DEBIT", "PREPAID"] | None = None
     nickname: Annotated[str | None, Field(max_length=200)] = None
     browser: BrowserIn | None = None  # the shopper's, for 3-D Secure and fraud checks
@@ -144,6 +254,8 @@ class CardSourceIn(BaseModel):
 class PaymentCreate(CardSourceIn):
     model_config = ConfigDict(
         json_schema_extra={
+            **AT_MOST_ONE_SOURCE,
+            "allOf": CARD_SOURCE_RULES,
             "example": {
                 "amount": 1000,
                 "currency": "INR",
@@ -152,7 +264,7 @@ class PaymentCreate(CardSourceIn):
                 "reference": "order-1001",
                 "return_url": "https://yoursite.com/payment/return",
                 "browser": {"ip": "203.0.113.7", "user_agent": "Mozilla/5.0"},
-            }
+            },
         }
     )
 
@@ -169,7 +281,7 @@ class PaymentCreate(CardSourceIn):
         ),
     ]
     capture_method: Literal["automatic", "manual"] = "automatic"
-    return_url: Annotated[str | None, Field(max_length=2048)] = None
+    return_url: Annotated[str | None, Field(max_length=2048, json_schema_extra=RETURN_URL_SCHEMA)] = None
     reference: Annotated[str | None, Field(max_length=200)] = None
     description: Annotated[str | None, Field(max_length=1000)] = None
     customer: CustomerIn | None = None
@@ -187,14 +299,16 @@ class PaymentConfirm(CardSourceIn):
 
     model_config = ConfigDict(
         json_schema_extra={
+            **EXACTLY_ONE_SOURCE,
+            "allOf": CARD_SOURCE_RULES,
             "example": {
                 "token": "tok_...",
                 "browser": {"ip": "203.0.113.7", "user_agent": "Mozilla/5.0"},
-            }
+            },
         }
     )
 
-    return_url: Annotated[str | None, Field(max_length=2048)] = None
+    return_url: Annotated[str | None, Field(max_length=2048, json_schema_extra=RETURN_URL_SCHEMA)] = None
 
     @model_validator(mode="after")
     def _one_source(self) -> PaymentConfirm:
@@ -325,7 +439,7 @@ class CardCreate(BaseModel):
     card_type: Literal["CREDIT", "DEBIT", "PREPAID"]
     nickname: Annotated[str | None, Field(max_length=200)] = None
     consent: Annotated[
-        bool,
+        StrictBool,
         Field(description="The cardholder agreed to saving the card: must be true", json_schema_extra={"const": True}),
     ]
 

@@ -7,20 +7,28 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from tessera.core.clock import iso_utc
 from tessera.core.webhooks.deliveries import Delivery
 from tessera.core.webhooks.endpoints import EVENT_TYPES, EndpointChanges, WebhookEndpoint
 from tessera.dialects._common.deps import SecretCtx, ServicesDep, idempotency_key_header
 from tessera.dialects._common.idempotency import idempotent
-from tessera.dialects.native.schemas import ErrorBody
+from tessera.dialects.native.schemas import HTTP_URL_PATTERN, ErrorBody
 
 router = APIRouter(tags=["webhooks"])
 _POST_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422)}
 _GET_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (400, 401, 403, 404)}
 _IDEMPOTENT = [Depends(idempotency_key_header)]
 _EVENTS_HELP = 'event types to send, or ["*"] for all: ' + ", ".join(sorted(EVENT_TYPES))
+# An absolute http(s) URL with a host (`endpoints.check_url`); whether that host resolves, and to what
+# kind of network, is checked when it is given and is beyond any schema.
+URL_SCHEMA: dict[str, Any] = {
+    "pattern": HTTP_URL_PATTERN,
+    "description": "An absolute http or https URL, at most 2048 characters, without credentials. Live mode: HTTPS "
+    "and public addresses only; test mode also allows plain HTTP and loopback. Its host must resolve.",
+}
+EventType = Annotated[str, Field(max_length=60, json_schema_extra={"enum": ["*", *sorted(EVENT_TYPES)]})]
 
 
 class EndpointCreate(BaseModel):
@@ -34,20 +42,18 @@ class EndpointCreate(BaseModel):
         },
     )
 
-    url: Annotated[str, Field(min_length=1, max_length=2048)]
-    enabled_events: Annotated[
-        list[Annotated[str, Field(max_length=60)]], Field(max_length=64, description=_EVENTS_HELP)
-    ]
+    url: Annotated[str, Field(min_length=1, max_length=2048, json_schema_extra=URL_SCHEMA)]
+    enabled_events: Annotated[list[EventType], Field(min_length=1, max_length=64, description=_EVENTS_HELP)]
     description: Annotated[str | None, Field(max_length=500)] = None
 
 
 class EndpointUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: Annotated[str | None, Field(min_length=1, max_length=2048)] = None
-    enabled_events: Annotated[list[Annotated[str, Field(max_length=60)]] | None, Field(max_length=64)] = None
+    url: Annotated[str | None, Field(min_length=1, max_length=2048, json_schema_extra=URL_SCHEMA)] = None
+    enabled_events: Annotated[list[EventType] | None, Field(min_length=1, max_length=64)] = None
     description: Annotated[str | None, Field(max_length=500)] = None
-    disabled: bool | None = None
+    disabled: StrictBool | None = None
 
 
 class RotateSecret(BaseModel):
