@@ -103,7 +103,7 @@ SAVE_CARD_OWNER: dict[str, Any] = {
     "if": {"required": ["save_card"], "properties": {"save_card": {"const": True}}},
     "then": {"required": ["identifier"], "properties": {"identifier": {"type": "string", "pattern": r"\S"}}},
 }
-CARD_SOURCE_RULES: list[dict[str, Any]] = [SHOPPER_PRESENT, SAVED_CARD_OWNER, SAVE_CARD_OWNER]
+CARD_SOURCE_RULES: list[Any] = [SHOPPER_PRESENT, SAVED_CARD_OWNER, SAVE_CARD_OWNER]
 # A token is made in the shopper's browser, so its card comes with its CVV.
 TOKEN_CARD_CVC: dict[str, Any] = {
     "allOf": [{"properties": {"card": {"required": ["cvc"], "properties": {"cvc": {"type": "string"}}}}}]
