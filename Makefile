@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: install run test lint unit integration e2e bench system-deps bench-deps clean
+.PHONY: install run test lint unit integration e2e bench soak system-deps bench-deps clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,8 +37,8 @@ bench-deps: system-deps
 	@command -v wrk >/dev/null 2>&1 || { $(APT) update -qq && $(APT) install -y -qq --no-install-recommends wrk; }
 
 lint: install
-	$(BIN)/ruff check tessera tests bench
-	$(BIN)/ruff format --check tessera tests bench
+	$(BIN)/ruff check tessera tests bench soak
+	$(BIN)/ruff format --check tessera tests bench soak
 	$(BIN)/mypy
 
 unit: install
@@ -55,6 +55,10 @@ test: install system-deps lint
 
 bench: install bench-deps
 	$(BIN)/python -m bench.run
+
+# The fault and fuzz suite (tests/faults) at its long size; writes docs/reliability.md (about an hour).
+soak: install system-deps
+	$(BIN)/python -m soak.run
 
 clean:
 	rm -rf $(VENV) .tessera .pytest_cache .mypy_cache .ruff_cache

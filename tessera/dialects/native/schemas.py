@@ -220,7 +220,7 @@ class BrowserIn(BaseModel):
 class CustomerIn(BaseModel):
     id: Annotated[str | None, Field(max_length=200)] = None
     name: Annotated[str | None, Field(max_length=200)] = None
-    email: Annotated[str | None, Field(max_length=254)] = None
+    email: Annotated[str, Field(max_length=254, json_schema_extra={"pattern": _EMAIL.pattern})] | None = None
     phone: Annotated[str | None, Field(max_length=40)] = None
 
     @field_validator("email")
