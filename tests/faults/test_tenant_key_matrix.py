@@ -10,7 +10,7 @@ request the owner's test-mode rows (every table holding merchant data) and what 
 must be unchanged, and no answer may carry an id of the owner's it was not sent. Finally the owner's
 secret key acts on each route.
 
-What the code answers a publishable key: 403 `permission_denied` (EximPe: 403 `ERR_AUTH_001`-style
+What the code answers a publishable key: 403 `permission_denied` (EximPe: 403 `ERR_AUTH_001`
 authorization error), and 201 on POST /v1/tokens, which it is for. Seed 002 says a publishable key "can
 only be used to create tokens and cannot access payments" without naming a status; seed 004 lists
 401 for invalid or missing credentials and 403 for insufficient permissions: a publishable key is a
