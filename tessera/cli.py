@@ -294,6 +294,70 @@ def merchant_update(
         click.echo(f"callback_url     {url or '(none)'} ({mode} mode)")
 
 
+@merchant.command("revoke-key")
+@click.argument("merchant_id")
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True, help="print the revoked key as one JSON object")
+@_DB_OPTION
+def merchant_revoke_key(merchant_id: str, key: str, as_json: bool, database_url: str | None) -> None:
+    """Revoke one of a merchant's keys at once, named by its id (key_...), its 12-character prefix or the
+    key itself. Only the revoked key's id and prefix are printed."""
+    from tessera.bootstrap import build
+    from tessera.core.merchants import ApiKey, revoke_key
+
+    settings = _settings(database_url)
+    logs.configure("WARNING", settings.log_format)
+    _migrate(settings)
+
+    async def run() -> ApiKey:
+        container = build(settings)
+        try:
+            return await revoke_key(merchant_id, key, uow=container.uow)
+        finally:
+            await container.close()
+
+    done = asyncio.run(run()).describe()
+    if as_json:
+        click.echo(json.dumps({"revoked": done}))
+        return
+    click.echo(f"revoked {done['kind']} key {done['key_id']} ({done['prefix']}..., {done['mode']} mode)")
+
+
+@merchant.command("roll-key")
+@click.argument("merchant_id")
+@click.option("--live", is_flag=True, help="roll the live-mode secret key instead of the test-mode one")
+@click.option("--json", "as_json", is_flag=True, help="print the new key and the revoked ones as one JSON object")
+@_DB_OPTION
+def merchant_roll_key(merchant_id: str, live: bool, as_json: bool, database_url: str | None) -> None:
+    """Issue a new secret key for a mode and revoke the old one, at once. The new key is printed this
+    once (it is stored only as a hash); the revoked ones by id and prefix."""
+    from tessera.bootstrap import build
+    from tessera.core.merchants import RolledKey, roll_key
+
+    settings = _settings(database_url)
+    logs.configure("WARNING", settings.log_format)
+    _migrate(settings)
+
+    async def run() -> RolledKey:
+        container = build(settings)
+        try:
+            return await roll_key(merchant_id, "live" if live else "test", uow=container.uow)
+        finally:
+            await container.close()
+
+    done = asyncio.run(run())
+    revoked = [k.describe() for k in done.revoked]
+    if as_json:
+        new = {**done.key.describe(), "client_id": done.key.client_id, "secret_key": done.secret_key}
+        click.echo(json.dumps({"issued": new, "revoked": revoked}))
+        return
+    click.echo(f"{done.key.mode} mode")
+    click.echo(f"  client_id        {done.key.client_id}")
+    click.echo(f"  secret_key       {done.secret_key}")
+    for old in revoked:
+        click.echo(f"  revoked          {old['key_id']} ({old['prefix']}...)")
+
+
 @main.command()
 @click.option("--forward-to", required=True, help="the local URL each event is POSTed to, signed")
 @click.option("--merchant", "merchant_id", default=None, help="whose events (default: the demo merchant)")

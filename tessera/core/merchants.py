@@ -7,6 +7,10 @@ URL a merchant is told it has and the URL its callbacks go to cannot disagree.
 Secret and publishable keys carry 256 bits of randomness and are stored only as SHA-256 hashes: a
 key's entropy makes a plain hash safe, and lets a request be matched by an indexed look-up. The
 stored hash is then compared again in constant time.
+
+A leaked key is killed by `revoke_key` (it stops authenticating at once: look-ups skip revoked keys),
+and `roll_key` replaces a mode's secret key in one transaction: a new one, under the same client id so
+that seed 000's headers keep theirs, and the old one revoked.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol, cast
 from urllib.parse import urlsplit
 
 from tessera.core.clock import utcnow
 from tessera.core.errors import (
     AuthenticationError,
+    ConflictError,
     ErrorCode,
     NotFoundError,
     PermissionDeniedError,
@@ -73,6 +79,10 @@ class ApiKey:
     key_hash: str
     prefix: str
     created_at: datetime
+
+    def describe(self) -> dict[str, str]:
+        """What may be shown of a key after it was made: never more than its prefix."""
+        return {"key_id": self.id, "prefix": self.prefix, "kind": self.kind.value, "mode": self.mode}
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,3 +370,84 @@ def require_secret(ctx: MerchantContext) -> MerchantContext:
     if ctx.kind is not KeyKind.SECRET:
         raise PermissionDeniedError("a publishable key can only create tokens; use the secret key")
     return ctx
+
+
+class KeyRepository(Protocol):
+    """The API-key half of a merchant repository that revoking and rolling need.
+
+    `core.ports.MerchantRepository` is where these belong; until it declares them, the SQL repository
+    (`storage.merchants`) provides them and `_keys` says so to the type checker."""
+
+    async def active_keys(self, merchant_id: str) -> list[ApiKey]:
+        """The merchant's keys that are not revoked, oldest first."""
+        ...
+
+    async def add_keys(self, keys: Sequence[ApiKey]) -> None: ...
+
+    async def revoke_key(self, key_id: str, at: datetime) -> bool:
+        """Mark the key revoked at `at`; False when it already was (or does not exist)."""
+        ...
+
+
+def _keys(tx: UnitOfWork) -> KeyRepository:
+    return cast(KeyRepository, tx.merchants)
+
+
+def _named(keys: Sequence[ApiKey], name: str) -> ApiKey:
+    """The key `name` designates: its id (key_...), the key itself, or its prefix as shown (12 characters)."""
+    name = name.strip()
+    digest = hash_key(name)
+    found = [k for k in keys if k.id == name or hmac.compare_digest(k.key_hash, digest)]
+    if not found and len(name) == len(keys[0].prefix if keys else ""):
+        found = [k for k in keys if k.prefix == name]
+    if not found:
+        raise NotFoundError("the merchant has no unrevoked key with this id or prefix", field="key")
+    if len(found) > 1:
+        raise ValidationError("more than one key has this prefix: name the key by its id", field="key")
+    return found[0]
+
+
+async def revoke_key(merchant_id: str, key: str, *, uow: UnitOfWorkFactory) -> ApiKey:
+    """Revoke one of the merchant's keys, named by its id, its prefix or the key itself; it stops
+    authenticating with the transaction's commit. Returns the key that was revoked."""
+    async with uow() as tx:
+        if await tx.merchants.get(merchant_id, for_update=True) is None:
+            raise NotFoundError(f"no merchant {merchant_id!r}", field="merchant_id")
+        chosen = _named(await _keys(tx).active_keys(merchant_id), key)
+        if not await _keys(tx).revoke_key(chosen.id, utcnow()):
+            raise ConflictError("the key was revoked at the same time by another request")
+        await tx.commit()
+    return chosen
+
+
+@dataclass(frozen=True, slots=True)
+class RolledKey:
+    """A new secret key (its plain text, shown once) and the secret keys of its mode it replaced."""
+
+    key: ApiKey
+    secret_key: str
+    revoked: list[ApiKey]
+
+
+async def roll_key(merchant_id: str, mode: str, *, uow: UnitOfWorkFactory) -> RolledKey:
+    """Issue a new secret key for `mode` under the mode's client id and revoke its old secret keys, in
+    one transaction: there is never a moment with neither, nor one after with both."""
+    if mode not in MODES:
+        raise ValidationError("mode must be test or live", field="mode")
+    now = utcnow()
+    async with uow() as tx:
+        # The merchant's row lock serialises two rolls of the same merchant on PostgreSQL.
+        if await tx.merchants.get(merchant_id, for_update=True) is None:
+            raise NotFoundError(f"no merchant {merchant_id!r}", field="merchant_id")
+        of_mode = [k for k in await _keys(tx).active_keys(merchant_id) if k.mode == mode]
+        if not of_mode:
+            raise NotFoundError(f"the merchant has no {mode} keys to roll", field="mode")
+        old = [k for k in of_mode if k.kind is KeyKind.SECRET]
+        secret = f"sk_{mode}_{random_token(32)}"
+        client_id = of_mode[-1].client_id  # every key of a mode is made under one client id
+        new = ApiKey(new_id("key"), merchant_id, mode, KeyKind.SECRET, client_id, hash_key(secret), secret[:12], now)
+        await _keys(tx).add_keys([new])
+        for key in old:
+            await _keys(tx).revoke_key(key.id, now)
+        await tx.commit()
+    return RolledKey(new, secret, old)

@@ -6,6 +6,7 @@ One mapping per table (see `storage.rows`): a column added to `merchants` or `ap
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, bindparam, insert, select, update
@@ -58,6 +59,16 @@ _KEY_MODES = (
     .distinct()
     .order_by(t.api_keys.c.mode)
 )
+_ACTIVE_KEYS = (
+    select(t.api_keys)
+    .where(t.api_keys.c.merchant_id == bindparam("merchant_id"), t.api_keys.c.revoked_at.is_(None))
+    .order_by(t.api_keys.c.created_at, t.api_keys.c.id)
+)
+_REVOKE_KEY = (
+    update(t.api_keys)
+    .where(t.api_keys.c.id == bindparam("key_id"), t.api_keys.c.revoked_at.is_(None))
+    .values(revoked_at=bindparam("at"))
+)
 _KEY_BY_HASH = _KEY_JOIN.where(t.api_keys.c.key_hash == bindparam("key_hash"), t.api_keys.c.revoked_at.is_(None))
 
 
@@ -68,6 +79,18 @@ class SqlMerchantRepository:
     async def add(self, merchant: Merchant, keys: Sequence[ApiKey]) -> None:
         await self._conn.execute(_INSERT_MERCHANT, [_merchant_row(merchant)])
         await self._conn.execute(_INSERT_KEY, [_key_row(k) for k in keys])
+
+    async def add_keys(self, keys: Sequence[ApiKey]) -> None:
+        await self._conn.execute(_INSERT_KEY, [_key_row(k) for k in keys])
+
+    async def active_keys(self, merchant_id: str) -> list[ApiKey]:
+        """The merchant's unrevoked keys, oldest first."""
+        return [_key(r) for r in await self._conn.execute(_ACTIVE_KEYS, {"merchant_id": merchant_id})]
+
+    async def revoke_key(self, key_id: str, at: datetime) -> bool:
+        """Revoke the key from `at` on; False when it was already revoked."""
+        result = await self._conn.execute(_REVOKE_KEY, {"key_id": key_id, "at": at})
+        return bool(result.rowcount == 1)
 
     async def find_key(self, key_hash: str) -> tuple[ApiKey, Merchant] | None:
         row = (await self._conn.execute(_KEY_BY_HASH, {"key_hash": key_hash})).first()

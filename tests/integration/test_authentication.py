@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from httpx import AsyncClient
 
 from tessera.bootstrap import Container
@@ -88,3 +89,67 @@ async def test_keys_are_stored_only_as_hashes(container: Container, merchant: Me
         assert key not in stored
         assert key[12:] not in stored
     assert len(merchant.test.secret_key.removeprefix("sk_test_")) >= 43  # 32 random bytes, base64url
+
+
+async def test_a_revoked_secret_key_is_refused_at_once_and_the_others_keep_working(
+    client: AsyncClient, merchant: Merchant, container: Container
+) -> None:
+    from tessera.core.merchants import revoke_key
+
+    sk = auth(merchant.test.secret_key)
+    assert (await client.get("/v1/payments", headers=sk)).status_code == 200
+    revoked = await revoke_key(merchant.id, merchant.test.secret_key[:12], uow=container.uow)
+    assert revoked.prefix == merchant.test.secret_key[:12] and revoked.mode == "test"
+    r = await client.get("/v1/payments", headers=sk)
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_api_key"
+    exim = {
+        "X-Client-ID": merchant.test.client_id,
+        "X-Client-Secret": merchant.test.secret_key,
+        "X-Merchant-ID": merchant.id,
+    }
+    assert (await client.get("/eximpe/pg/tokens/", params={"identifier": "c1"}, headers=exim)).status_code == 401
+    assert (await client.get("/v1/payments", headers=auth(merchant.live.secret_key))).status_code == 200
+    pk = auth(merchant.test.publishable_key)
+    assert (await client.post("/v1/tokens", json={"card": card()}, headers=pk)).status_code == 201
+
+
+async def test_a_key_is_revoked_by_its_id_or_itself_once_and_never_another_merchants(
+    client: AsyncClient, merchant: Merchant, container: Container
+) -> None:
+    from tessera.core.errors import NotFoundError
+    from tessera.core.merchants import create_merchant, revoke_key
+
+    other, _ = await create_merchant("Other", uow=container.uow)
+    with pytest.raises(NotFoundError):  # another merchant cannot name this merchant's key
+        await revoke_key(other.id, merchant.test.secret_key, uow=container.uow)
+    assert (await client.get("/v1/payments", headers=auth(merchant.test.secret_key))).status_code == 200
+    by_itself = await revoke_key(merchant.id, merchant.live.publishable_key, uow=container.uow)
+    with pytest.raises(NotFoundError):  # revoked keys cannot be revoked again
+        await revoke_key(merchant.id, by_itself.id, uow=container.uow)
+    pk = auth(merchant.live.publishable_key)
+    assert (await client.post("/v1/tokens", json={"card": card()}, headers=pk)).status_code == 401
+    with pytest.raises(NotFoundError):
+        await revoke_key(merchant.id, "sk_test_nothere", uow=container.uow)
+
+
+async def test_rolling_a_secret_key_issues_a_new_one_and_revokes_the_old_in_one_step(
+    client: AsyncClient, merchant: Merchant, container: Container
+) -> None:
+    from tessera.core.merchants import roll_key
+
+    made = (await client.post("/v1/payments", json=payment(), headers=auth(merchant.test.secret_key))).json()
+    rolled = await roll_key(merchant.id, "test", uow=container.uow)
+    assert rolled.secret_key.startswith("sk_test_") and rolled.secret_key != merchant.test.secret_key
+    assert [k.prefix for k in rolled.revoked] == [merchant.test.secret_key[:12]]
+    assert rolled.key.client_id == merchant.test.client_id  # seed 000's headers keep their client id
+    old = await client.get(f"/v1/payments/{made['id']}", headers=auth(merchant.test.secret_key))
+    assert old.status_code == 401
+    new = await client.get(f"/v1/payments/{made['id']}", headers=auth(rolled.secret_key))
+    assert new.status_code == 200 and new.json()["id"] == made["id"]
+    exim = {"X-Client-ID": merchant.test.client_id, "X-Client-Secret": rolled.secret_key, "X-Merchant-ID": merchant.id}
+    assert (await client.get(f"/eximpe/pg/orders/{made['id']}/", headers=exim)).status_code == 200
+    assert (await client.get("/v1/payments", headers=auth(merchant.live.secret_key))).status_code == 200
+    again = await roll_key(merchant.id, "test", uow=container.uow)
+    assert [k.id for k in again.revoked] == [rolled.key.id]
+    assert (await client.get("/v1/payments", headers=auth(rolled.secret_key))).status_code == 401
+    assert (await client.get("/v1/payments", headers=auth(again.secret_key))).status_code == 200

@@ -1,0 +1,357 @@
+"""A valid request for every protected route, keyed by (method, path template), for the tenant and key
+matrix (test_tenant_key_matrix.py): each factory makes the owner's resources the request names (a payment
+in the state the route needs, a saved card, a token, a webhook endpoint, a delivery) with the owner's
+secret key, and returns a request the owner's key would get accepted. A route added to the app without a
+factory here (or a place in the matrix's PUBLIC list) fails the matrix, naming it.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from tests.factories import BROWSER, card
+
+# Every card number the matrix sends (for the session's card-number scan).
+PANS = ("4242424242424242", "5555555555554444", "5506900480000008", "4000002500003155")
+
+
+class Foreign(enum.Enum):
+    """What another merchant's key, or the owner's key of the other mode, must get on a route."""
+
+    NOT_FOUND = "404, the answer for an id that does not exist"  # the path names an owner's resource
+    REFUSED = "refused, as for an id that does not exist"  # the body names an owner's resource
+    EMPTY_LIST = "200 with none of the owner's items"  # a list
+    OWN_ACCOUNT = "acts, if at all, in the caller's own account"  # names nothing of the owner's
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    params: dict[str, str] | None = None
+    json: Any = None
+    owned: tuple[str, ...] = ()  # the owner's ids this request names, in its path or body
+    foreign: Foreign = Foreign.NOT_FOUND
+    # The other mode's key may be refused before the id is looked at (test helpers are test-mode only).
+    other_mode_status: int | None = None
+    publishable_acts: bool = False  # POST /v1/tokens: what a publishable key is for
+
+
+@dataclass
+class Owner:
+    """The owner merchant's test-mode account, reached through the native API with its secret key."""
+
+    http: httpx.AsyncClient
+    merchant_id: str
+    secret_key: str
+    publishable_key: str
+    dispatch: Callable[[], Awaitable[object]]  # turns committed events into deliveries, as the worker does
+    ids: set[str] = field(default_factory=set)  # every id of the owner's made here: none may reach another
+    _n: itertools.count[int] = field(default_factory=itertools.count)
+
+    def unique(self, stem: str) -> str:
+        return f"{stem}-{next(self._n)}"
+
+    async def _post(self, path: str, body: Any, key: str | None = None, status: int | None = None) -> dict[str, Any]:
+        r = await self.http.post(path, json=body, headers={"Authorization": f"Bearer {key or self.secret_key}"})
+        assert r.status_code < 300 and (status is None or r.status_code == status), (path, r.status_code, r.text)
+        made: dict[str, Any] = r.json()
+        for name in ("id", "card_token"):
+            if isinstance(made.get(name), str):
+                self.ids.add(made[name])
+        return made
+
+    async def token(self) -> str:
+        made = await self._post("/v1/tokens", {"card": card()}, key=self.publishable_key, status=201)
+        return str(made["id"])
+
+    async def payment(self, *, capture_method: str = "automatic", status: str = "completed", **extra: Any) -> str:
+        body = {"amount": 1000, "currency": "INR", "capture_method": capture_method, "browser": BROWSER}
+        body |= {"reference": self.unique("order"), **extra}
+        if not {"token", "card", "saved_card"} & extra.keys():
+            body["card"] = card()
+        made = await self._post("/v1/payments", body)
+        assert made["status"] == status, made
+        return str(made["id"])
+
+    async def authorized(self) -> str:
+        return await self.payment(capture_method="manual", status="authorized")
+
+    async def charged_back(self) -> str:
+        paid = await self.payment()
+        await self._post(f"/v1/test_helpers/payments/{paid}/chargeback", {})
+        return paid
+
+    async def intent(self) -> str:
+        made = await self._post("/v1/payments", {"amount": 1000, "currency": "INR", "reference": self.unique("cart")})
+        assert made["status"] == "requires_payment_method", made
+        return str(made["id"])
+
+    async def saved_card(self, identifier: str | None = None) -> str:
+        """A card saved for `identifier` (one of its own by default: a card is saved once per owner)."""
+        owner = identifier or self.unique("customer")
+        body = {"card": card("5555555555554444"), "identifier": owner, "card_type": "DEBIT", "consent": True}
+        return str((await self._post("/v1/cards", body, status=201))["card_token"])
+
+    async def endpoint(self) -> str:
+        body = {"url": "http://127.0.0.1:9/hooks", "enabled_events": ["*"], "description": "owner's"}
+        return str((await self._post("/v1/webhook_endpoints", body, status=201))["id"])
+
+    async def delivery(self) -> tuple[str, str]:
+        endpoint = await self.endpoint()
+        await self.payment()  # its events are delivered to the endpoint
+        await self.dispatch()
+        r = await self.http.get(
+            f"/v1/webhook_endpoints/{endpoint}/deliveries", headers={"Authorization": f"Bearer {self.secret_key}"}
+        )
+        delivery = str(r.json()["data"][0]["id"])
+        self.ids.add(delivery)
+        return endpoint, delivery
+
+
+Factory = Callable[[Owner], Awaitable[Call]]
+FACTORIES: dict[tuple[str, str], Factory] = {}
+
+
+def factory(method: str, path: str) -> Callable[[Factory], Factory]:
+    def register(fn: Factory) -> Factory:
+        FACTORIES[(method, path)] = fn
+        return fn
+
+    return register
+
+
+# --- native /v1 -----------------------------------------------------------------------------------------
+
+
+@factory("POST", "/v1/tokens")
+async def _token(o: Owner) -> Call:
+    return Call("POST", "/v1/tokens", json={"card": card()}, foreign=Foreign.OWN_ACCOUNT, publishable_acts=True)
+
+
+@factory("POST", "/v1/payments")
+async def _create_payment(o: Owner) -> Call:
+    token = await o.token()
+    body = {"amount": 1200, "currency": "INR", "token": token, "browser": BROWSER, "reference": o.unique("order")}
+    return Call("POST", "/v1/payments", json=body, owned=(token,), foreign=Foreign.REFUSED)
+
+
+@factory("POST", "/v1/payments/{payment_id}/confirm")
+async def _confirm(o: Owner) -> Call:
+    intent, token = await o.intent(), await o.token()
+    body = {"token": token, "browser": BROWSER}
+    return Call("POST", f"/v1/payments/{intent}/confirm", json=body, owned=(intent, token))
+
+
+@factory("GET", "/v1/payments")
+async def _list_payments(o: Owner) -> Call:
+    return Call("GET", "/v1/payments", params={"limit": "100"}, foreign=Foreign.EMPTY_LIST)
+
+
+@factory("GET", "/v1/payments/{payment_id}")
+async def _get_payment(o: Owner) -> Call:
+    paid = await o.payment()
+    return Call("GET", f"/v1/payments/{paid}", owned=(paid,))
+
+
+@factory("POST", "/v1/payments/{payment_id}/capture")
+async def _capture(o: Owner) -> Call:
+    held = await o.authorized()
+    return Call("POST", f"/v1/payments/{held}/capture", json={"amount": 600}, owned=(held,))
+
+
+@factory("POST", "/v1/payments/{payment_id}/void")
+async def _void(o: Owner) -> Call:
+    held = await o.authorized()
+    return Call("POST", f"/v1/payments/{held}/void", owned=(held,))
+
+
+@factory("POST", "/v1/payments/{payment_id}/refunds")
+async def _refund(o: Owner) -> Call:
+    paid = await o.payment()
+    return Call("POST", f"/v1/payments/{paid}/refunds", json={"amount": 300, "reason": "returned"}, owned=(paid,))
+
+
+@factory("POST", "/v1/payments/{payment_id}/rebill")
+async def _rebill(o: Owner) -> Call:
+    saved = await o.saved_card("rebilled-customer")
+    paid = await o.payment(saved_card=saved, identifier="rebilled-customer")
+    return Call("POST", f"/v1/payments/{paid}/rebill", json={"amount": 400}, owned=(paid,))
+
+
+def _test_helper(report: str, state: Callable[[Owner], Awaitable[str]], body: Any = None) -> Factory:
+    async def make(o: Owner) -> Call:
+        paid = await state(o)
+        path = f"/v1/test_helpers/payments/{paid}/{report}"
+        return Call("POST", path, json=body, owned=(paid,), other_mode_status=403)
+
+    return make
+
+
+factory("POST", "/v1/test_helpers/payments/{payment_id}/chargeback")(
+    _test_helper("chargeback", lambda o: o.payment(), {"amount": 500, "reason_code": "10.4"})
+)
+factory("POST", "/v1/test_helpers/payments/{payment_id}/chargeback_reversal")(
+    _test_helper("chargeback_reversal", lambda o: o.charged_back())
+)
+factory("POST", "/v1/test_helpers/payments/{payment_id}/receipt")(_test_helper("receipt", lambda o: o.authorized()))
+
+
+@factory("POST", "/v1/cards")
+async def _save_card(o: Owner) -> Call:
+    body = {"card": card("4242424242424242"), "identifier": o.unique("saver"), "card_type": "CREDIT", "consent": True}
+    body["card"].pop("cvc")
+    return Call("POST", "/v1/cards", json=body, foreign=Foreign.OWN_ACCOUNT)
+
+
+@factory("GET", "/v1/cards")
+async def _list_cards(o: Owner) -> Call:
+    await o.saved_card("listed-customer")
+    return Call("GET", "/v1/cards", params={"identifier": "listed-customer"}, foreign=Foreign.EMPTY_LIST)
+
+
+@factory("GET", "/v1/cards/{card_token}")
+async def _get_card(o: Owner) -> Call:
+    saved = await o.saved_card()
+    return Call("GET", f"/v1/cards/{saved}", owned=(saved,))
+
+
+@factory("DELETE", "/v1/cards/{card_token}")
+async def _delete_card(o: Owner) -> Call:
+    saved = await o.saved_card()
+    return Call("DELETE", f"/v1/cards/{saved}", owned=(saved,))
+
+
+@factory("GET", "/v1/events")
+async def _events(o: Owner) -> Call:
+    return Call("GET", "/v1/events", params={"limit": "100"}, foreign=Foreign.EMPTY_LIST)
+
+
+@factory("POST", "/v1/webhook_endpoints")
+async def _create_endpoint(o: Owner) -> Call:
+    body = {"url": "http://127.0.0.1:9/new", "enabled_events": ["payment.completed"]}
+    return Call("POST", "/v1/webhook_endpoints", json=body, foreign=Foreign.OWN_ACCOUNT)
+
+
+@factory("GET", "/v1/webhook_endpoints")
+async def _list_endpoints(o: Owner) -> Call:
+    await o.endpoint()
+    return Call("GET", "/v1/webhook_endpoints", foreign=Foreign.EMPTY_LIST)
+
+
+@factory("GET", "/v1/webhook_endpoints/{endpoint_id}")
+async def _get_endpoint(o: Owner) -> Call:
+    endpoint = await o.endpoint()
+    return Call("GET", f"/v1/webhook_endpoints/{endpoint}", owned=(endpoint,))
+
+
+@factory("POST", "/v1/webhook_endpoints/{endpoint_id}")
+async def _update_endpoint(o: Owner) -> Call:
+    endpoint = await o.endpoint()
+    body = {"enabled_events": ["payment.completed"], "description": "changed"}
+    return Call("POST", f"/v1/webhook_endpoints/{endpoint}", json=body, owned=(endpoint,))
+
+
+@factory("DELETE", "/v1/webhook_endpoints/{endpoint_id}")
+async def _delete_endpoint(o: Owner) -> Call:
+    endpoint = await o.endpoint()
+    return Call("DELETE", f"/v1/webhook_endpoints/{endpoint}", owned=(endpoint,))
+
+
+@factory("POST", "/v1/webhook_endpoints/{endpoint_id}/rotate_secret")
+async def _rotate(o: Owner) -> Call:
+    endpoint = await o.endpoint()
+    path = f"/v1/webhook_endpoints/{endpoint}/rotate_secret"
+    return Call("POST", path, json={"grace_period_seconds": 60}, owned=(endpoint,))
+
+
+@factory("GET", "/v1/webhook_endpoints/{endpoint_id}/deliveries")
+async def _deliveries(o: Owner) -> Call:
+    endpoint, _delivery = await o.delivery()
+    return Call("GET", f"/v1/webhook_endpoints/{endpoint}/deliveries", owned=(endpoint,))
+
+
+@factory("POST", "/v1/webhook_endpoints/{endpoint_id}/deliveries/{delivery_id}/retry")
+async def _retry(o: Owner) -> Call:
+    endpoint, delivery = await o.delivery()
+    path = f"/v1/webhook_endpoints/{endpoint}/deliveries/{delivery}/retry"
+    return Call("POST", path, owned=(endpoint, delivery))
+
+
+# --- EximPe /eximpe/pg (seed 000 orders, seed 004 saved cards) ---------------------------------------------
+
+_SEED_004_CARD = {
+    "card_number": "5506900480000008",
+    "nickname": "HDFC Regalia Credit Card",
+    "cardholder_name": "Priya Sharma",
+    "expiry_month": 5,
+    "expiry_year": 2030,
+    "network": "MASTERCARD",
+    "card_type": "CREDIT",
+    "card_holder_consent": True,
+}
+
+
+@factory("POST", "/eximpe/pg/tokens/")
+async def _exim_save(o: Owner) -> Call:
+    body = {**_SEED_004_CARD, "identifier": o.unique("USER_PS")}
+    return Call("POST", "/eximpe/pg/tokens/", json=body, foreign=Foreign.OWN_ACCOUNT)
+
+
+@factory("GET", "/eximpe/pg/tokens/")
+async def _exim_list(o: Owner) -> Call:
+    await o.saved_card("exim-listed")
+    return Call("GET", "/eximpe/pg/tokens/", params={"identifier": "exim-listed"}, foreign=Foreign.EMPTY_LIST)
+
+
+@factory("GET", "/eximpe/pg/tokens/{card_token}/")
+async def _exim_get(o: Owner) -> Call:
+    saved = await o.saved_card()
+    return Call("GET", f"/eximpe/pg/tokens/{saved}/", owned=(saved,))
+
+
+@factory("DELETE", "/eximpe/pg/tokens/{card_token}/")
+async def _exim_delete(o: Owner) -> Call:
+    saved = await o.saved_card()
+    return Call("DELETE", f"/eximpe/pg/tokens/{saved}/", owned=(saved,))
+
+
+@factory("POST", "/eximpe/pg/orders/")
+async def _exim_order(o: Owner) -> Call:
+    saved = await o.saved_card("EX0001")
+    body = {
+        "amount": "1000.00",
+        "currency": "INR",
+        "reference_id": o.unique("CARD"),
+        "return_url": "https://yoursite.com/payment/callback/",
+        "collection_mode": "s2s",
+        "mop_type": "debit_card",
+        "card_details": {"token": saved, "identifier": "EX0001", "network": "mastercard"},
+        "buyer": {
+            "name": "John Doe",
+            "email": "john.doe@example.com",
+            "phone": "+919876543210",
+            "ip_address": "203.0.113.7",
+            "user_agent": "Mozilla/5.0",
+        },
+        "product": {"name": "Sample Product", "type_of_goods": "physical_goods"},
+    }
+    return Call("POST", "/eximpe/pg/orders/", json=body, owned=(saved,), foreign=Foreign.REFUSED)
+
+
+@factory("GET", "/eximpe/pg/orders/{order_id}/status/")
+async def _exim_status(o: Owner) -> Call:
+    paid = await o.payment()
+    return Call("GET", f"/eximpe/pg/orders/{paid}/status/", owned=(paid,))
+
+
+@factory("GET", "/eximpe/pg/orders/{order_id}/")
+async def _exim_order_get(o: Owner) -> Call:
+    paid = await o.payment()
+    return Call("GET", f"/eximpe/pg/orders/{paid}/", owned=(paid,))
