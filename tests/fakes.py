@@ -276,6 +276,20 @@ class InMemoryMerchantRepository:
     async def save_settings(self, merchant: Merchant) -> None:
         self._merchants.put(merchant.id, merchant)
 
+    async def active_keys(self, merchant_id: str) -> list[ApiKey]:
+        return sorted(self._keys.where(lambda k: k.merchant_id == merchant_id), key=lambda k: k.created_at)
+
+    async def add_keys(self, keys: Sequence[ApiKey]) -> None:
+        for key in keys:
+            self._keys.put(key.key_hash, key)
+
+    async def revoke_key(self, key_id: str, at: datetime) -> bool:
+        # A revoked key is one no look-up finds: the fake forgets it, where the SQL store marks it.
+        found = self._keys.where(lambda k: k.id == key_id)
+        for key in found:
+            self._keys.delete(key.key_hash)
+        return bool(found)
+
     async def count(self) -> int:
         return len(list(self._merchants.rows()))
 

@@ -22,7 +22,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, cast
 from urllib.parse import urlsplit
 
 from tessera.core.clock import utcnow
@@ -372,27 +371,6 @@ def require_secret(ctx: MerchantContext) -> MerchantContext:
     return ctx
 
 
-class KeyRepository(Protocol):
-    """The API-key half of a merchant repository that revoking and rolling need.
-
-    `core.ports.MerchantRepository` is where these belong; until it declares them, the SQL repository
-    (`storage.merchants`) provides them and `_keys` says so to the type checker."""
-
-    async def active_keys(self, merchant_id: str) -> list[ApiKey]:
-        """The merchant's keys that are not revoked, oldest first."""
-        ...
-
-    async def add_keys(self, keys: Sequence[ApiKey]) -> None: ...
-
-    async def revoke_key(self, key_id: str, at: datetime) -> bool:
-        """Mark the key revoked at `at`; False when it already was (or does not exist)."""
-        ...
-
-
-def _keys(tx: UnitOfWork) -> KeyRepository:
-    return cast(KeyRepository, tx.merchants)
-
-
 def _named(keys: Sequence[ApiKey], name: str) -> ApiKey:
     """The key `name` designates: its id (key_...), the key itself, or its prefix as shown (12 characters)."""
     name = name.strip()
@@ -413,8 +391,8 @@ async def revoke_key(merchant_id: str, key: str, *, uow: UnitOfWorkFactory) -> A
     async with uow() as tx:
         if await tx.merchants.get(merchant_id, for_update=True) is None:
             raise NotFoundError(f"no merchant {merchant_id!r}", field="merchant_id")
-        chosen = _named(await _keys(tx).active_keys(merchant_id), key)
-        if not await _keys(tx).revoke_key(chosen.id, utcnow()):
+        chosen = _named(await tx.merchants.active_keys(merchant_id), key)
+        if not await tx.merchants.revoke_key(chosen.id, utcnow()):
             raise ConflictError("the key was revoked at the same time by another request")
         await tx.commit()
     return chosen
@@ -439,15 +417,15 @@ async def roll_key(merchant_id: str, mode: str, *, uow: UnitOfWorkFactory) -> Ro
         # The merchant's row lock serialises two rolls of the same merchant on PostgreSQL.
         if await tx.merchants.get(merchant_id, for_update=True) is None:
             raise NotFoundError(f"no merchant {merchant_id!r}", field="merchant_id")
-        of_mode = [k for k in await _keys(tx).active_keys(merchant_id) if k.mode == mode]
+        of_mode = [k for k in await tx.merchants.active_keys(merchant_id) if k.mode == mode]
         if not of_mode:
             raise NotFoundError(f"the merchant has no {mode} keys to roll", field="mode")
         old = [k for k in of_mode if k.kind is KeyKind.SECRET]
         secret = f"sk_{mode}_{random_token(32)}"
         client_id = of_mode[-1].client_id  # every key of a mode is made under one client id
         new = ApiKey(new_id("key"), merchant_id, mode, KeyKind.SECRET, client_id, hash_key(secret), secret[:12], now)
-        await _keys(tx).add_keys([new])
+        await tx.merchants.add_keys([new])
         for key in old:
-            await _keys(tx).revoke_key(key.id, now)
+            await tx.merchants.revoke_key(key.id, now)
         await tx.commit()
     return RolledKey(new, secret, old)

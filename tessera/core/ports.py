@@ -361,6 +361,16 @@ class MerchantRepository(Protocol):
         """Store the merchant's changeable settings (allowed return-URL domains)."""
         ...
 
+    async def active_keys(self, merchant_id: str) -> list[ApiKey]:
+        """The merchant's keys that are not revoked, oldest first."""
+        ...
+
+    async def add_keys(self, keys: Sequence[ApiKey]) -> None: ...
+
+    async def revoke_key(self, key_id: str, at: datetime) -> bool:
+        """Mark the key revoked at `at`; False when it already was (or does not exist)."""
+        ...
+
 
 class IdempotencyRepository(Protocol):
     """Keys and their claims. Every write after the claim is a no-op unless `claim` still holds the key
