@@ -135,6 +135,7 @@ def build(settings: Settings) -> Container:
         batch_size=settings.webhook_batch_size,
         lease=timedelta(seconds=lease),
         metrics=metrics,
+        retry_delays=settings.webhook_retry_delays,
     )
     # A lease shorter than a request would hand a key still in flight to a retry (never a second charge:
     # the take-over fences the first holder, whose payment insert is then refused). A keyed payment may

@@ -5,11 +5,14 @@ This is the only module that reads the environment. Build it once (`Settings()`)
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from tessera.core.webhooks.deliveries import check_retry_delays, parse_retry_delays
 
 
 class Settings(BaseSettings):
@@ -64,6 +67,13 @@ class Settings(BaseSettings):
     webhook_retention_days: int = Field(
         30, gt=0, description="finished webhook deliveries and their attempts are kept this long"
     )
+    webhook_retry_delays: Annotated[tuple[timedelta, ...], NoDecode] = Field(
+        "5s,5m,30m,2h,5h,10h,14h,20h,24h",  # parsed like the environment's value
+        validate_default=True,
+        description="waits before each retry of a failed webhook delivery, comma-separated durations "
+        "(ms, s, m or h; a bare number is seconds), 1 to 50 of them, each above zero and at most 7 days; "
+        "after the last retry the delivery fails",
+    )
     webhook_poll_seconds: float = Field(0.2, gt=0, description="pause of an idle delivery loop")
     db_pool_size: int = Field(20, gt=0, description="PostgreSQL connections per process")
     demo_callback_url: str | None = Field(
@@ -73,6 +83,16 @@ class Settings(BaseSettings):
         default_factory=lambda: ["localhost", "127.0.0.1", "yoursite.com"],
         description="return-URL domains allowed for the demo merchant (JSON list)",
     )
+
+    @field_validator("webhook_retry_delays", mode="before")
+    @classmethod
+    def _parse_retry_delays(cls, value: object) -> object:
+        return parse_retry_delays(value) if isinstance(value, str) else value
+
+    @field_validator("webhook_retry_delays")
+    @classmethod
+    def _check_retry_delays(cls, value: tuple[timedelta, ...]) -> tuple[timedelta, ...]:
+        return check_retry_delays(value)
 
     @property
     def resolved_database_url(self) -> str:

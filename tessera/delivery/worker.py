@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from tessera.core.clock import utcnow
-from tessera.core.webhooks.deliveries import AttemptResult, ClaimedDelivery, Recorded, next_step
+from tessera.core.webhooks.deliveries import RETRY_DELAYS, AttemptResult, ClaimedDelivery, Recorded, next_step
 from tessera.core.webhooks.formats import RenderedWebhook, UnknownFormatError, WebhookFormat, format_named
 from tessera.core.webhooks.ports import DeliveryQueue
 from tessera.delivery.sender import Sender
@@ -51,8 +51,10 @@ class DeliveryWorker:
         batch_size: int,
         lease: timedelta,
         metrics: Metrics | None = None,
+        retry_delays: Sequence[timedelta] = RETRY_DELAYS,
     ) -> None:
         self._store = store
+        self._retry_delays = tuple(retry_delays)
         self._sender = sender
         self._formats = formats
         self._batch = batch_size
@@ -99,7 +101,7 @@ class DeliveryWorker:
             # events) hostage: it is a failed attempt like any other, retried on the schedule.
             logger.exception("webhook delivery %s could not be attempted", d.id)
             result = AttemptResult(None, 0, "the delivery could not be signed or sent (see the worker's log)")
-        step = next_step(result, d.attempts + 1, utcnow())
+        step = next_step(result, d.attempts + 1, utcnow(), delays=self._retry_delays)
         if self._metrics is not None:
             self._metrics.webhook_attempt(result.succeeded)
         if not result.succeeded:

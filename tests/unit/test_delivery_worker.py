@@ -4,6 +4,7 @@ format, and a format it does not know fails that attempt alone."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from tessera.core.webhooks.deliveries import AttemptResult, ClaimedDelivery, DeliveryStatus, Recorded
@@ -42,6 +43,12 @@ class FakeSender:
     async def send(self, url: str, body: bytes, headers: dict[str, str], *, live: bool) -> AttemptResult:
         self.sent.append((url, body, headers))
         return AttemptResult(200, 1)
+
+
+class DownSender(FakeSender):
+    async def send(self, url: str, body: bytes, headers: dict[str, str], *, live: bool) -> AttemptResult:
+        self.sent.append((url, body, headers))
+        return AttemptResult(503, 1)
 
 
 class ShoutFormat:
@@ -95,3 +102,23 @@ async def test_an_unknown_format_fails_its_attempt_alone_with_a_clear_error() ->
     assert by_id["whd_1"].step.status is DeliveryStatus.PENDING  # retried on the schedule, in case it comes back
     assert "has no body for 'refund.succeeded'" in str(by_id["whd_3"].result.error)
     assert by_id["whd_2"].step.status is DeliveryStatus.SUCCEEDED
+
+
+async def test_a_failed_attempt_is_retried_on_the_schedule_the_worker_was_given() -> None:
+    delays = (timedelta(seconds=1), timedelta(seconds=2))
+    first, last = _delivery("whd_1", "shout"), replace(_delivery("whd_2", "shout"), attempts=len(delays))
+    queue = FakeQueue([first, last])
+    worker = DeliveryWorker(
+        queue,  # type: ignore[arg-type]
+        DownSender(),  # type: ignore[arg-type]
+        formats={"shout": ShoutFormat()},
+        batch_size=10,
+        lease=timedelta(60),
+        retry_delays=delays,
+    )
+    assert await worker.run_once(NOW) == 2
+    by_id = {r.delivery.id: r for r in queue.recorded}
+    retried = by_id["whd_1"]
+    assert retried.step.status is DeliveryStatus.PENDING and retried.step.next_attempt_at is not None
+    assert timedelta(seconds=0.9) <= retried.step.next_attempt_at - retried.attempted_at <= timedelta(seconds=1.2)
+    assert by_id["whd_2"].step.status is DeliveryStatus.FAILED  # its third attempt was the schedule's last

@@ -17,6 +17,7 @@ from tessera.core.webhooks.deliveries import (
     AttemptResult,
     DeliveryStatus,
     next_step,
+    parse_retry_delays,
     retry_delay,
 )
 from tessera.core.webhooks.endpoints import check_event_types, is_public_address, signing_secrets
@@ -24,6 +25,7 @@ from tessera.core.webhooks.formats import OutgoingEvent
 from tessera.core.webhooks.signing import sign
 from tessera.delivery.sender import excerpt
 from tessera.dialects.eximpe.callback import EximpeCallbackFormat, callback_body
+from tessera.settings import Settings
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -78,6 +80,60 @@ def test_a_2xx_succeeds_a_410_fails_at_once_and_anything_else_retries_until_the_
     assert step.status is DeliveryStatus.PENDING and step.next_attempt_at is not None
     assert timedelta(minutes=27) <= step.next_attempt_at - NOW <= timedelta(minutes=33)
     assert next_step(error, MAX_ATTEMPTS, NOW).status is DeliveryStatus.FAILED
+
+
+def test_a_retry_schedule_is_read_from_durations_with_units_or_bare_seconds() -> None:
+    assert parse_retry_delays("1s, 2 ,500ms,1.5m,2h") == (
+        timedelta(seconds=1),
+        timedelta(seconds=2),
+        timedelta(milliseconds=500),
+        timedelta(seconds=90),
+        timedelta(hours=2),
+    )
+    assert parse_retry_delays("5s,5m,30m,2h,5h,10h,14h,20h,24h") == RETRY_DELAYS
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("", "not a duration"),
+        ("1s,,2s", "not a duration"),
+        ("5x", "not a duration"),
+        ("-1s", "not a duration"),
+        ("0s", "above zero"),
+        ("8d", "not a duration"),
+        ("169h", "at most 7 days"),
+        (",".join(["1s"] * 51), "1 to 50 waits"),
+    ],
+)
+def test_a_retry_schedule_that_is_empty_zero_too_long_or_unreadable_is_refused(text: str, complaint: str) -> None:
+    with pytest.raises(ValueError, match=complaint):
+        parse_retry_delays(text)
+
+
+def test_the_retry_schedule_setting_defaults_to_the_documented_one_and_is_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings().webhook_retry_delays == RETRY_DELAYS
+    monkeypatch.setenv("TESSERA_WEBHOOK_RETRY_DELAYS", "1s,2s,5s")
+    assert Settings().webhook_retry_delays == (timedelta(seconds=1), timedelta(seconds=2), timedelta(seconds=5))
+    monkeypatch.setenv("TESSERA_WEBHOOK_RETRY_DELAYS", "1s,0s")
+    with pytest.raises(ValueError, match="above zero"):
+        Settings()
+
+
+def test_a_custom_schedule_sets_each_wait_and_fails_the_delivery_after_its_last_retry() -> None:
+    delays = (timedelta(seconds=1), timedelta(seconds=2), timedelta(seconds=5))
+    error, rng = AttemptResult(503, 4), random.Random(3)
+    for attempt, base in enumerate(delays, start=1):
+        step = next_step(error, attempt, NOW, rng, delays=delays)
+        assert step.status is DeliveryStatus.PENDING and step.next_attempt_at is not None
+        assert base * 0.9 <= step.next_attempt_at - NOW <= base * 1.1
+    assert next_step(error, len(delays) + 1, NOW, delays=delays).status is DeliveryStatus.FAILED
+    assert next_step(AttemptResult(200, 4), len(delays), NOW, delays=delays).status is DeliveryStatus.SUCCEEDED
+    # A longer schedule than the default keeps retrying past the default's last attempt.
+    longer = (timedelta(seconds=1),) * (MAX_ATTEMPTS + 5)
+    assert next_step(error, MAX_ATTEMPTS, NOW, delays=longer).status is DeliveryStatus.PENDING
 
 
 def test_the_previous_secret_signs_only_until_its_grace_period_ends() -> None:

@@ -8,6 +8,8 @@ the lease ends, so the receiver may see it twice (with the same `webhook-id`) bu
 from __future__ import annotations
 
 import random
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -15,6 +17,8 @@ from enum import StrEnum
 from tessera.core.webhooks.formats import OutgoingEvent
 
 # Waits before each retry: the first attempt is at once, then these; after the last, the delivery fails.
+# The default schedule; a deployment (or a test that cannot wait a day) sets its own with
+# TESSERA_WEBHOOK_RETRY_DELAYS, read by `parse_retry_delays`.
 RETRY_DELAYS = (
     timedelta(seconds=5),
     timedelta(minutes=5),
@@ -27,6 +31,8 @@ RETRY_DELAYS = (
     timedelta(hours=24),
 )
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+MAX_RETRIES = 50  # a longer schedule is a typo, not a policy
+LONGEST_DELAY = timedelta(days=7)
 JITTER = 0.1  # each wait is stretched or shrunk by up to this fraction, so retries of a burst spread out
 EXCERPT_LENGTH = 200
 
@@ -63,17 +69,59 @@ class NextStep:
     next_attempt_at: datetime | None
 
 
-def next_step(result: AttemptResult, attempts_made: int, now: datetime, rng: random.Random | None = None) -> NextStep:
-    """Where a delivery goes after its `attempts_made`-th attempt (counting this one) got `result`."""
+_UNITS = {
+    "ms": timedelta(milliseconds=1),
+    "s": timedelta(seconds=1),
+    "m": timedelta(minutes=1),
+    "h": timedelta(hours=1),
+}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)?")
+
+
+def parse_retry_delays(text: str) -> tuple[timedelta, ...]:
+    """A retry schedule written `5s,5m,30m,2h` (units ms, s, m, h; a bare number is seconds); each wait
+    is checked by `check_retry_delays`. ValueError names the part it cannot read."""
+    delays = []
+    for part in text.split(","):
+        found = _DURATION.fullmatch(part.strip().lower())
+        if found is None:
+            raise ValueError(f"{part.strip()!r} is not a duration like 5s, 500ms, 5m or 2h")
+        number, unit = found.groups()
+        delays.append(_UNITS[unit or "s"] * float(number))
+    return check_retry_delays(delays)
+
+
+def check_retry_delays(delays: Sequence[timedelta]) -> tuple[timedelta, ...]:
+    """A schedule of 1 to MAX_RETRIES waits, each above zero and at most LONGEST_DELAY."""
+    if not 1 <= len(delays) <= MAX_RETRIES:
+        raise ValueError(f"a retry schedule has 1 to {MAX_RETRIES} waits, not {len(delays)}")
+    for delay in delays:
+        if not timedelta(0) < delay <= LONGEST_DELAY:
+            raise ValueError(f"each retry wait is above zero and at most {LONGEST_DELAY.days} days, not {delay}")
+    return tuple(delays)
+
+
+def next_step(
+    result: AttemptResult,
+    attempts_made: int,
+    now: datetime,
+    rng: random.Random | None = None,
+    *,
+    delays: Sequence[timedelta] = RETRY_DELAYS,
+) -> NextStep:
+    """Where a delivery goes after its `attempts_made`-th attempt (counting this one) got `result`,
+    under the retry schedule `delays`: as many retries as it has waits."""
     if result.succeeded:
         return NextStep(DeliveryStatus.SUCCEEDED, None)
-    if result.gone or attempts_made >= MAX_ATTEMPTS:
+    if result.gone or attempts_made > len(delays):
         return NextStep(DeliveryStatus.FAILED, None)
-    return NextStep(DeliveryStatus.PENDING, now + retry_delay(attempts_made, rng))
+    return NextStep(DeliveryStatus.PENDING, now + retry_delay(attempts_made, rng, delays=delays))
 
 
-def retry_delay(attempts_made: int, rng: random.Random | None = None) -> timedelta:
-    base = RETRY_DELAYS[min(attempts_made, len(RETRY_DELAYS)) - 1]
+def retry_delay(
+    attempts_made: int, rng: random.Random | None = None, *, delays: Sequence[timedelta] = RETRY_DELAYS
+) -> timedelta:
+    base = delays[min(attempts_made, len(delays)) - 1]
     spread = (rng or random).uniform(-JITTER, JITTER)
     return base * (1 + spread)
 

@@ -109,9 +109,19 @@ TEST_CARDS: dict[str, TestCard] = {
 
 _DEFAULT = TestCard("", _A, "any other valid card: approved", enrolled=False)
 
+# Captures and refunds fault by amount (in minor units), as the two cards above do for authorisations:
+# a capture or refund of 40,000,119 never reaches the acquirer, one of 40,000,259 is applied and never
+# answered. Large and odd, so that tests drawing everyday amounts at random do not stumble on them.
+# docs/sandbox-faults.md describes them.
+FOLLOW_UP_FAULTS: dict[int, Behaviour] = {40_000_119: Behaviour.REFUSE_CONNECTION, 40_000_259: Behaviour.NO_ANSWER}
+
 
 def lookup(number: str) -> TestCard:
     return TEST_CARDS.get(number, _DEFAULT)
+
+
+def follow_up_fault(amount: int) -> Behaviour | None:
+    return FOLLOW_UP_FAULTS.get(amount)
 
 
 def markdown_table() -> str:

@@ -6,11 +6,15 @@ in this process's memory and holds the most recent `LEDGER_SIZE` operations, so 
 an operation it has no record of reads as never arrived (nothing charged, which in the sandbox is the
 truth), and a follow-up on a sandbox reference it has forgotten is honoured, since the core has
 already checked the state and amounts.
+
+What its faults leave in the ledger is logged (an operation held without an answer, a reversal), so
+that tests of a separate `tessera serve` process can reconcile the gateway's records with the acquirer's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -28,8 +32,10 @@ from tessera.core.ports import (
     ReverseRequest,
 )
 from tessera.processors.base import BaseProcessor
-from tessera.processors.sandbox.cards import Behaviour, lookup
+from tessera.processors.sandbox.cards import Behaviour, follow_up_fault, lookup
 from tessera.sandbox.directory import is_genuine
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -122,8 +128,18 @@ class SandboxProcessor(BaseProcessor):
         network_id = req.network_transaction_id or f"{secrets.randbelow(10**15):015d}"
         approved = self._approve(req.operation_id, auth=True, data=req.data, network_transaction_id=network_id)
         if card.behaviour is Behaviour.NO_ANSWER:
-            await self._hang.wait()  # the acquirer holds the approval and never says so
+            await self._hold(req.operation_id, req.payment_id, "authorisation")
         return approved
+
+    async def _hold(self, operation_id: str, payment_id: str, what: str) -> None:
+        """The acquirer has applied the operation and never says so."""
+        logger.info(
+            "sandbox acquirer holds %s %s without answering",
+            what,
+            operation_id,
+            extra={"payment_id": payment_id, "outcome": "held"},
+        )
+        await self._hang.wait()
 
     async def _follow_up(self, req: FollowUpRequest) -> ProcessorResult:
         original = self._by_ref.get(req.original_ref) or req.original_ref
@@ -136,11 +152,20 @@ class SandboxProcessor(BaseProcessor):
             return result
         return self._approve(req.operation_id, auth=False, data=req.data)
 
+    async def _faulty_follow_up(self, req: FollowUpRequest, what: str) -> ProcessorResult:
+        fault = follow_up_fault(req.amount)
+        if fault is Behaviour.REFUSE_CONNECTION:
+            return ProcessorResult(Outcome.UNAVAILABLE, error_code=ErrorCode.NETWORK_ERROR)
+        result = await self._follow_up(req)
+        if fault is Behaviour.NO_ANSWER:
+            await self._hold(req.operation_id, req.payment_id, what)
+        return result
+
     async def capture(self, req: FollowUpRequest) -> ProcessorResult:
-        return await self._follow_up(req)
+        return await self._faulty_follow_up(req, "capture")
 
     async def refund(self, req: FollowUpRequest) -> ProcessorResult:
-        return await self._follow_up(req)
+        return await self._faulty_follow_up(req, "refund")
 
     async def void(self, req: FollowUpRequest) -> ProcessorResult:
         result = await self._follow_up(req)
@@ -153,8 +178,14 @@ class SandboxProcessor(BaseProcessor):
     async def reverse(self, req: ReverseRequest) -> ProcessorResult:
         """Release whatever the lost authorisation holds; one the ledger never saw holds nothing."""
         entry = self._ledger.get(req.operation_id)
-        if entry is not None and entry.result.outcome is Outcome.APPROVED:
+        held = entry is not None and entry.result.outcome is Outcome.APPROVED
+        if entry is not None and held:
             entry.reversed = True
+        logger.info(
+            "sandbox acquirer reversed %s",
+            req.operation_id,
+            extra={"payment_id": req.payment_id, "outcome": "reversed" if held else "nothing held"},
+        )
         return ProcessorResult(Outcome.APPROVED, processor_ref=f"sbx_{secrets.token_hex(8)}", response_code="00")
 
     async def inquire(self, req: InquireRequest) -> ProcessorResult:
