@@ -39,7 +39,7 @@ UNFUZZED = re.compile(r"^/(openapi\.json|docs|redoc|readyz|healthz|metrics|payme
 
 SEED = 20261128
 # The soak's size gives at least the 50,000 requests issue 11 asks for (soak/run.py checks the total).
-MAX_EXAMPLES = scaled(8, 450)
+MAX_EXAMPLES = scaled(8, 700)
 
 
 @pytest.fixture(params=BACKENDS)
