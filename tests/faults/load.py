@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,9 +128,13 @@ class Load:
             captured = await self._send(http, ref, "capture", f"{pay}/capture", {"amount": rng.randint(1, amount)})
             if captured is None or captured.get("status") != "completed" or rng.random() < 0.3:
                 return
-            await self._send(http, ref, "refund", f"{pay}/refunds", {"amount": rng.randint(1, captured["amount_captured"])})
+            await self._send(
+                http, ref, "refund", f"{pay}/refunds", {"amount": rng.randint(1, captured["amount_captured"])}
+            )
             return
-        intent = await self._send(http, ref, "create", "/v1/payments", {"amount": amount, "currency": "INR", "reference": ref})
+        intent = await self._send(
+            http, ref, "create", "/v1/payments", {"amount": amount, "currency": "INR", "reference": ref}
+        )
         if intent is None or intent.get("status") != "requires_payment_method":
             return
         number = rng.choices((*APPROVED, DECLINED), weights=(2, 2, 2, 3))[0]
@@ -176,41 +180,55 @@ def _json(r: httpx.Response) -> Any:
         return r.text
 
 
-async def retry_lost(
-    base_url: str, secret_key: str, lost: Iterable[Exchange], *, within: float
-) -> list[Exchange]:
+async def retry_lost(base_url: str, secret_key: str, lost: Iterable[Exchange], *, within: float) -> list[Exchange]:
     """Send every lost request again (same key, same body) until it answers something other than
     `idempotency_key_in_use` (its crashed holder's lease runs out), giving up after `within` seconds."""
-    headers = {"Authorization": f"Bearer {secret_key}"}
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=httpx.Timeout(30.0)) as http:
 
-        async def again(x: Exchange) -> None:
-            deadline = time.monotonic() + within
-            while True:
-                r = await http.post(x.path, json=x.body, headers={"Idempotency-Key": x.key})
-                x.retry_status, x.retry_answer = r.status_code, _json(r)
-                if not _in_use(r) or time.monotonic() > deadline:
-                    return
-                await asyncio.sleep(0.2)
+    async def again(http: httpx.AsyncClient, x: Exchange) -> None:
+        deadline = time.monotonic() + within
+        while True:
+            r = await http.post(x.path, json=x.body, headers={"Idempotency-Key": x.key})
+            x.retry_status, x.retry_answer = r.status_code, _json(r)
+            if not _in_use(r) or time.monotonic() > deadline:
+                return
+            await asyncio.sleep(0.2)
 
-        todo = list(lost)
-        await asyncio.gather(*(again(x) for x in todo))
+    todo = list(lost)
+    await _each(base_url, secret_key, todo, again)
     return todo
 
 
 async def replay(base_url: str, secret_key: str, exchanges: Iterable[Exchange]) -> list[Exchange]:
     """Send each request once more; the ones whose answer differs from the final answer they had."""
-    headers = {"Authorization": f"Bearer {secret_key}"}
     differ: list[Exchange] = []
+
+    async def once(http: httpx.AsyncClient, x: Exchange) -> None:
+        r = await http.post(x.path, json=x.body, headers={"Idempotency-Key": x.key})
+        if (r.status_code, _json(r)) != (x.final_status, x.final_answer):
+            differ.append(x)
+
+    await _each(base_url, secret_key, exchanges, once)
+    return differ
+
+
+async def _each(
+    base_url: str,
+    secret_key: str,
+    exchanges: Iterable[Exchange],
+    send: Callable[[httpx.AsyncClient, Exchange], Awaitable[None]],
+    concurrency: int = 16,
+) -> None:
+    """`send` for every exchange, `concurrency` at a time (thousands of requests queued on one client at
+    once would spend the test's event loop on the connection pool's bookkeeping)."""
+    queue = list(exchanges)
+    headers = {"Authorization": f"Bearer {secret_key}"}
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=httpx.Timeout(30.0)) as http:
 
-        async def once(x: Exchange) -> None:
-            r = await http.post(x.path, json=x.body, headers={"Idempotency-Key": x.key})
-            if (r.status_code, _json(r)) != (x.final_status, x.final_answer):
-                differ.append(x)
+        async def drain() -> None:
+            while queue:
+                await send(http, queue.pop())
 
-        await asyncio.gather(*(once(x) for x in exchanges))
-    return differ
+        await asyncio.gather(*(drain() for _ in range(concurrency)))
 
 
 def _in_use(r: httpx.Response) -> bool:

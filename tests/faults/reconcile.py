@@ -15,10 +15,11 @@ acquirer reference, and no approval left behind an operation whose outcome is un
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 
@@ -30,6 +31,7 @@ _P, _O = t.payments, t.operations
 # What a client's answer says, in the wire words of the native dialect, against the stored status.
 _WIRE = {"captured": "completed"}
 _AUTHORISATIONS = ("PA", "DB", "RB")
+T = TypeVar("T")
 
 
 @dataclass
@@ -52,6 +54,23 @@ class Findings:
 
 
 async def read(database_url: str, merchant_id: str) -> Stored:
+    """What the database holds for `merchant_id`, read on a thread of its own (see `_off_the_loop`)."""
+    return await _off_the_loop(_read(database_url, merchant_id))
+
+
+async def unsettled(database_url: str) -> int:
+    """Payments still `processing` plus operations still open, for the whole database."""
+    return await _off_the_loop(_unsettled(database_url))
+
+
+async def _off_the_loop(query: Coroutine[Any, Any, T]) -> T:
+    """Run `query` on its own event loop in a thread. A SQLite read runs synchronously and may wait on
+    another process's write lock: on the test's loop it would stall the webhook receiver living there,
+    and a receiver that stalls makes deliveries time out, which is not what these tests measure."""
+    return await asyncio.to_thread(asyncio.run, query)
+
+
+async def _read(database_url: str, merchant_id: str) -> Stored:
     db = create_database(database_url, pool_size=2)
     try:
         async with db.connect() as conn:
@@ -61,9 +80,7 @@ async def read(database_url: str, merchant_id: str) -> Stored:
                 ops[r.payment_id].append(r)
             keys = t.idempotency_keys.c
             held = (
-                await conn.execute(
-                    select(keys.key).where(keys.merchant_id == merchant_id, keys.state == "in_progress")
-                )
+                await conn.execute(select(keys.key).where(keys.merchant_id == merchant_id, keys.state == "in_progress"))
             ).scalars()
             ev = t.events.c
             events = (
@@ -78,8 +95,7 @@ async def read(database_url: str, merchant_id: str) -> Stored:
         await db.dispose()
 
 
-async def unsettled(database_url: str) -> int:
-    """Payments still `processing` plus operations still open, for the whole database."""
+async def _unsettled(database_url: str) -> int:
     db = create_database(database_url, pool_size=2)
     try:
         async with db.connect() as conn:

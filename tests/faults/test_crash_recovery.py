@@ -46,7 +46,7 @@ ENV = {
 }
 ROUNDS = scaled(2, 8)
 # Seconds of load before each kill (drawn from this range), and after the last restart.
-KILL_AFTER = (scaled(10, 40) / 10, scaled(25, 200) / 10)
+KILL_AFTER = (scaled(10, 30) / 10, scaled(25, 150) / 10)
 CONCURRENCY = 16
 SEED = 11
 PREFIX = "crash"
@@ -60,6 +60,7 @@ class Outcome:
     findings: Findings
     retried: list[Exchange]
     unanswered: list[Exchange]  # retries that still got no final outcome
+    keys_kept: int  # keys that answered their request's outcome once more
     replay_differs: list[Exchange]
     deliveries: Deliveries
     server_errors: int
@@ -73,7 +74,7 @@ class _Rig:
         self.worker: subprocess.Popen[bytes] | None = None
         self.workers_started = 0
         self.answered = 0
-        self.receiver = Receiver(answer=self._answer, delay=0.02)
+        self.receiver = Receiver(answer=self._answer, delay=0.25)
 
     def _answer(self, _n: int) -> int:
         self.answered += 1
@@ -143,6 +144,8 @@ async def _crash_under_load(rig: _Rig, target: str, backend: Backend) -> Outcome
                 in_flight += load.in_flight
                 await rig.kill_serve()
             else:
+                # A worker still starting up has nothing in flight: kill it mid-delivery.
+                await wait_until(lambda: rig.deliveries_in_flight > 0, what="a webhook delivery in flight")
                 in_flight += rig.deliveries_in_flight
                 await rig.kill_worker()
         await asyncio.sleep(rng.uniform(*KILL_AFTER))  # load against the last restart too
@@ -154,10 +157,18 @@ async def _crash_under_load(rig: _Rig, target: str, backend: Backend) -> Outcome
     async def settled() -> bool:
         return await unsettled(backend.url) == 0
 
-    await wait_until(settled, what="the worker to settle every open operation", within=60, every=0.2)
+    try:
+        await wait_until(settled, what="the worker to settle every open operation", within=60, every=0.2)
+    except AssertionError:
+        pass  # what stays open is reported as stuck, by the figure and the asserts below
+    # Counted before any retry: the worker alone must settle them, whether or not a client ever asks.
+    open_after_grace = await unsettled(backend.url)
     retried = await retry_lost(base, key, load.lost(), within=LEASE_SECONDS + 30)
     unanswered = [x for x in retried if x.retry_status is None or x.retry_status >= 500 or _processing(x)]
-    replay_differs = await replay(base, key, retried)
+    # Every key that made or moved a payment answers that request's outcome again; the others are free
+    # (a request refused before anything durable happened releases its key).
+    kept = [x for x in load.exchanges if x.payment() is not None]
+    replay_differs = await replay(base, key, kept)
 
     stored = await read(backend.url, creds["merchant_id"])
     ours = {pid for pid, p in stored.payments.items() if (p.reference or "").startswith(PREFIX)}
@@ -171,13 +182,17 @@ async def _crash_under_load(rig: _Rig, target: str, backend: Backend) -> Outcome
         await wait_until(delivered, what="every event to reach the receiver", within=60, every=0.5)
     except AssertionError:
         pass  # reported, with what is missing, by the figure and the asserts below
+    findings = reconcile(stored, load.exchanges, PREFIX)
+    if open_after_grace:
+        findings.stuck.append(f"{open_after_grace} payments or operations open after the grace, before any retry")
     return Outcome(
         ROUNDS,
         len(load.exchanges),
         in_flight,
-        reconcile(stored, load.exchanges, PREFIX),
+        findings,
         retried,
         unanswered,
+        len(kept),
         replay_differs,
         _deliveries(rig, stored, ours),
         load.server_errors,
@@ -186,6 +201,15 @@ async def _crash_under_load(rig: _Rig, target: str, backend: Backend) -> Outcome
 
 def _deliveries(rig: _Rig, stored: Stored, ours: set[str]) -> Deliveries:
     return check_deliveries(stored, [r.json for r in rig.receiver.received], ours)
+
+
+def _keys(o: Outcome) -> str:
+    retried, answered = len(o.retried), len(o.retried) - len(o.unanswered)
+    replayed = o.keys_kept - len(o.replay_differs)
+    return (
+        f"{answered} of {retried} lost answers given on retry with the same key, {replayed:,} of {o.keys_kept:,} "
+        f"keys replayed their outcome, {len(o.findings.held_keys)} keys held"
+    )
 
 
 def _processing(x: Exchange) -> bool:
@@ -224,9 +248,8 @@ async def test_kill_9_of_serve_under_load_loses_doubles_and_strands_nothing(
         f"kill -9 of serve under load, {database}",
         tried=f"{o.rounds} rounds, {o.requests:,} requests at concurrency {CONCURRENCY}, "
         f"{o.in_flight_at_kill} in flight when killed",
-        result=f"{o.findings.summary()}; {len(o.findings.held_keys)} keys left held; "
-        f"{len(o.retried) - len(o.unanswered)} of {len(o.retried)} lost answers answered their outcome on retry; "
-        f"{len(o.deliveries.missing)} of {o.deliveries.events} events undelivered",
+        result=f"{o.findings.summary()}; {_keys(o)}; {len(o.deliveries.missing)} of {o.deliveries.events:,} events "
+        "undelivered",
     )
     _assert_recovered(o)
 
@@ -246,6 +269,6 @@ async def test_kill_9_of_the_worker_under_load_loses_no_event_and_strands_nothin
         tried=f"{o.rounds} rounds, {o.requests:,} requests at concurrency {CONCURRENCY}, "
         f"{d.events:,} events, {o.in_flight_at_kill} webhook deliveries in flight when killed",
         result=f"{len(d.missing)} events lost, {len(d.out_of_order)} out of order, {d.duplicates} delivered twice; "
-        f"{o.findings.summary()}",
+        f"{o.findings.summary()}; {_keys(o)}",
     )
     _assert_recovered(o)
