@@ -44,9 +44,9 @@ ENV = {
     "TESSERA_WEBHOOK_TIMEOUT_SECONDS": "5",
     "TESSERA_LOG_LEVEL": "WARNING",
 }
-ROUNDS = scaled(2, 8)
+ROUNDS = scaled(2, 6)
 # Seconds of load before each kill (drawn from this range), and after the last restart.
-KILL_AFTER = (scaled(10, 30) / 10, scaled(25, 150) / 10)
+KILL_AFTER = (scaled(10, 20) / 10, scaled(25, 100) / 10)
 CONCURRENCY = 16
 SEED = 11
 PREFIX = "crash"
@@ -74,6 +74,7 @@ class _Rig:
         self.worker: subprocess.Popen[bytes] | None = None
         self.workers_started = 0
         self.answered = 0
+        # A receiver that takes a quarter of a second keeps deliveries in flight for a kill to interrupt.
         self.receiver = Receiver(answer=self._answer, delay=0.25)
 
     def _answer(self, _n: int) -> int:
@@ -206,9 +207,9 @@ def _deliveries(rig: _Rig, stored: Stored, ours: set[str]) -> Deliveries:
 def _keys(o: Outcome) -> str:
     retried, answered = len(o.retried), len(o.retried) - len(o.unanswered)
     replayed = o.keys_kept - len(o.replay_differs)
+    retries = f"{answered} of {retried} lost answers given on retry with the same key" if retried else "no answer lost"
     return (
-        f"{answered} of {retried} lost answers given on retry with the same key, {replayed:,} of {o.keys_kept:,} "
-        f"keys replayed their outcome, {len(o.findings.held_keys)} keys held"
+        f"{retries}, {replayed:,} of {o.keys_kept:,} keys replayed their outcome, {len(o.findings.held_keys)} keys held"
     )
 
 
