@@ -103,16 +103,20 @@ def wide_runs(buf: bytes, tr: bytes) -> Iterator[Run]:
         start = match.start()
         if start < resume:
             continue
-        best: tuple[int, str, str, range] | None = None
+        # ASCII text in UTF-16 reads the same in both byte orders between NULs; the tie goes to the
+        # order whose code units are aligned, as they are in files (the buffer starts at a multiple of 4).
+        best: tuple[int, bool, str, str, range] | None = None
         for name, width, at in _WIDE:
-            if buf[start - at : start - at + width].count(0) != width - 1:
+            first = start - at
+            if buf[first : first + width].count(0) != width - 1:
                 continue
-            chars, offsets = _units(buf, start - at, match.end() + 2 * width, width, at)
+            chars, offsets = _units(buf, first, match.end() + 2 * width, width, at)
             digits = sum(c.isdigit() for c in chars)
-            if digits >= MIN_DIGITS and (best is None or digits > best[0]):
-                best = (digits, name, chars, offsets)
+            candidate = (digits, first % width == 0, name, chars, offsets)
+            if digits >= MIN_DIGITS and (best is None or candidate[:2] > best[:2]):
+                best = candidate
         if best is not None:
-            _, name, chars, offsets = best
+            _, _, name, chars, offsets = best
             resume = offsets[-1] + 1
             yield Run(start, name, chars, offsets)
 

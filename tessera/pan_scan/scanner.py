@@ -148,10 +148,10 @@ def _scan_stream(
             continue
         own_to = len(pending) - OVERLAP
         _keep(pending, base, own_from, own_to, path, container, targets, report)
-        cut = own_to - _CONTEXT
+        cut = (own_to - _CONTEXT) // 4 * 4  # keeps UTF-16 and UTF-32 code units aligned in the buffer
+        own_from = own_to - cut
         pending = pending[cut:]
         base += cut
-        own_from = _CONTEXT
 
 
 def _keep(
