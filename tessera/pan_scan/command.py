@@ -22,7 +22,8 @@ EXIT_UNREADABLE = 2
     type=click.File("r"),
     help="A file of card numbers to look for, one a line ('#' starts a comment).",
 )
-def scan_pans(paths: tuple[Path, ...], pans: tuple[str, ...], pans_file: TextIO | None) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Processes to scan with.")
+def scan_pans(paths: tuple[Path, ...], pans: tuple[str, ...], pans_file: TextIO | None, workers: int) -> None:
     """Search files and folders for card numbers; print each hit masked (BIN + last 4).
 
     Without --pan or --pans-file, every Luhn-valid number in a card brand's range is reported. Exit
@@ -36,7 +37,7 @@ def scan_pans(paths: tuple[Path, ...], pans: tuple[str, ...], pans_file: TextIO 
         targets = {normalize(pan) for pan in listed} if listed else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--pan/--pans-file") from exc
-    report = scan(paths, pans=targets)
+    report = scan(paths, pans=targets, workers=workers)
     for hit in report.hits:
         click.echo(str(hit))
     for path, reason in report.errors:

@@ -53,6 +53,7 @@ def _translation() -> bytes:
     for b in _SEP_BYTES:
         table[b] = ord("-")
     table[0] = ord("z")
+    table[ord("\\")] = table[ord("&")] = ord("e")
     for b in range(0x80, 0x100):
         table[b] = ord("h")
     for b in _OTHER_DIGIT_LEADS:
@@ -60,14 +61,18 @@ def _translation() -> bytes:
     return bytes(table)
 
 
-# Runs of at least 13 digits with at most three separators between two of them; each starts with a
-# literal, which is what lets the regex engine skip ahead fast.
-_ASCII_RUN = re.compile(rb"0(?:-{0,3}0){%d,}" % (MIN_DIGITS - 1))
-_WIDE_RUN = re.compile(rb"0z{1,3}(?:(?:-z{1,3}){0,3}0z{1,3}){%d,}" % (MIN_DIGITS - 2))
+# Runs of at least 13 digits with at most three separators between two of them, the first two digits
+# together (no card layout starts with a group of one). Each starts with a literal of two digits or
+# more, which is what lets the regex engine skip ahead fast through binary pages.
+_ASCII_RUN = re.compile(rb"00(?:-{0,3}0){%d,}" % (MIN_DIGITS - 2))
+_WIDE_RUNS = (
+    re.compile(rb"0z0(?:z(?:-z){0,3}0){%d,}" % (MIN_DIGITS - 2)),
+    re.compile(rb"0zzz0(?:zzz(?:-zzz){0,3}0){%d,}" % (MIN_DIGITS - 2)),
+)
 # Where another script's digits could be: from the first byte of such a digit (`L`), 26 bytes or more at
 # 0x80 and above (13 digits of two bytes or more) with ASCII separators between them. Only those
 # stretches meet the costly regex.
-_NON_ASCII_STRETCH = re.compile(rb"L[Lh\-]{%d,}" % (2 * MIN_DIGITS - 1))
+_NON_ASCII_STRETCH = re.compile(rb"Lh[Lh\-]{%d,}" % (2 * MIN_DIGITS - 2))
 _DIGITS = frozenset(b"0123456789")
 _DIGITS_AND_SEPS = frozenset(b"0123456789" + _SEP_BYTES)
 
@@ -98,8 +103,13 @@ _WIDE = (("utf-16le", 2, 0), ("utf-16be", 2, 1), ("utf-32le", 4, 0), ("utf-32be"
 
 
 def wide_runs(buf: bytes, tr: bytes) -> Iterator[Run]:
+    for pattern in _WIDE_RUNS:
+        yield from _wide_runs(buf, tr, pattern)
+
+
+def _wide_runs(buf: bytes, tr: bytes, pattern: re.Pattern[bytes]) -> Iterator[Run]:
     resume = 0
-    for match in _WIDE_RUN.finditer(tr):
+    for match in pattern.finditer(tr):
         start = match.start()
         if start < resume:
             continue
@@ -204,6 +214,10 @@ def _other_digit_runs(buf: bytes, start: int, end: int) -> Iterator[Run]:
 
 
 _ESCAPED_SEP = rb"[ \-./_]|\\(?:u00|x)(?:20|2[dDeEfF]|5[fF])|&#(?:32|4[56]|47|95);|&#[xX](?:20|2[dDeEfF]|5[fF]);"
+# In the translated copy, an escaped digit or separator is `e` (a backslash or an ampersand), one
+# letter or `#`, and its two to four hex or decimal digits and letters: `\u0034` is `ex0000`, `\x34`
+# `ex00`, `&#52;` `ex00x`. One pass over the copy finds the stretches worth the three regexes below.
+_ESCAPED_STRETCH = re.compile(rb"ex[0x]{2,5}-{0,3}(?:ex[0x]{2,5}-{0,3}){12,}")
 # One regex per escape syntax, so that each starts with its literal (`\u003`, `\x3`, `&#`).
 _ESCAPED_RUNS = tuple(
     re.compile(rb"%s(?:(?:%s){0,3}%s){%d,}" % (digit, _ESCAPED_SEP, digit, MIN_DIGITS - 1))
@@ -212,13 +226,14 @@ _ESCAPED_RUNS = tuple(
 _ESCAPED_UNIT = re.compile(rb"\\u00([0-9a-fA-F]{2})|\\x([0-9a-fA-F]{2})|&#([0-9]{2});|&#[xX]([0-9a-fA-F]{2});|(.)")
 
 
-def escaped_runs(buf: bytes) -> Iterator[Run]:
-    for pattern in _ESCAPED_RUNS:
-        yield from _escaped_runs(buf, pattern)
+def escaped_runs(buf: bytes, tr: bytes) -> Iterator[Run]:
+    for stretch in _ESCAPED_STRETCH.finditer(tr):
+        for pattern in _ESCAPED_RUNS:
+            yield from _escaped_runs(buf, pattern, *stretch.span())
 
 
-def _escaped_runs(buf: bytes, pattern: re.Pattern[bytes]) -> Iterator[Run]:
-    for match in pattern.finditer(buf):
+def _escaped_runs(buf: bytes, pattern: re.Pattern[bytes], start: int, end: int) -> Iterator[Run]:
+    for match in pattern.finditer(buf, start, end):
         chars: list[str] = []
         offsets: list[int] = []
         for unit in _ESCAPED_UNIT.finditer(match.group()):
@@ -240,4 +255,4 @@ def runs(buf: bytes) -> Iterator[Run]:
     yield from ascii_runs(buf, tr)
     yield from wide_runs(buf, tr)
     yield from other_digit_runs(buf, tr)
-    yield from escaped_runs(buf)
+    yield from escaped_runs(buf, tr)

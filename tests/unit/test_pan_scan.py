@@ -12,12 +12,23 @@ import random
 import re
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from tessera.pan_scan import FORMS, scan, scan_pans
+
+
+@pytest.fixture
+def tmp_path() -> Iterator[Path]:
+    """A folder outside pytest's basetemp, removed after the test: the numbers planted here must not
+    reach the card-number scan that ends the session (tests/faults/test_card_data_scan.py)."""
+    with tempfile.TemporaryDirectory(prefix="pan-scan-") as folder:
+        yield Path(folder)
+
 
 VISA = "4242424242424242"
 AMEX = "378282246310005"
