@@ -242,3 +242,11 @@ def test_the_command_runs_as_a_process(tmp_path: Path) -> None:
 
 def test_the_forms_list_names_what_is_searched() -> None:
     assert "UTF-16LE" in FORMS and any("digit scripts" in f for f in FORMS)
+
+
+def test_worker_processes_find_what_one_process_finds(tmp_path: Path) -> None:
+    for name, (content, _, _) in PLANTED.items():
+        (tmp_path / name).write_bytes(content)
+    alone, shared = scan([tmp_path]), scan([tmp_path], workers=2)
+    assert shared.hits == alone.hits and len(shared.hits) == len(PLANTED)
+    assert (shared.files_scanned, shared.bytes_scanned) == (alone.files_scanned, alone.bytes_scanned)
