@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from tessera import logs
+from tessera.pan_scan import scan_pans
 from tessera.settings import Settings
 from tessera.storage.engine import is_sqlite
 
@@ -483,3 +484,7 @@ def vault_rotate(database_url: str | None, kek: bool, yes: bool) -> None:
             await container.close()
 
     asyncio.run(run())
+
+
+# The operator's card-number scan lives in its own package; only its command is registered here.
+main.add_command(scan_pans)
