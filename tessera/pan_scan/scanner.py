@@ -86,15 +86,25 @@ def scan(
     report = ScanReport()
     files = list(_files(paths, report))
     if workers > 1 and len(files) > 1:
+        # A few big batches, not a task per file: a PostgreSQL data directory has files by the
+        # hundred thousand, and their results crossing between processes one by one cost more than
+        # the second core gives. Interleaving spreads big and small files over the batches.
+        batches = [files[i :: workers * 4] for i in range(workers * 4)]
         # spawn, not fork: the caller may be a threaded server or a test session.
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            parts = pool.map(partial(_scan_one, targets=targets, chunk_size=chunk_size), files, chunksize=32)
-            for part in parts:
+            for part in pool.map(partial(_scan_batch, targets=targets, chunk_size=chunk_size), batches):
                 _merge(report, part)
     else:
-        for path in files:
-            _merge(report, _scan_one(path, targets=targets, chunk_size=chunk_size))
+        _merge(report, _scan_batch(files, targets=targets, chunk_size=chunk_size))
+    report.hits.sort(key=lambda hit: (str(hit.path), hit.offset))
+    return report
+
+
+def _scan_batch(files: list[Path], *, targets: list[str] | None, chunk_size: int) -> ScanReport:
+    report = ScanReport()
+    for path in files:
+        _merge(report, _scan_one(path, targets=targets, chunk_size=chunk_size))
     return report
 
 
