@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import secrets
 import shutil
 import uuid
@@ -19,12 +20,35 @@ import pytest
 from tessera.app import create_app
 from tessera.bootstrap import Container, build
 from tessera.core.merchants import Credentials, create_merchant
+from tessera.logs import CardDataFilter, JsonFormatter
 from tessera.settings import Settings
 from tessera.storage.migrate import upgrade
 from tests import pg
 
 # Marked, so that `-m "not postgres"` runs everything on SQLite alone, without starting a cluster.
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every in-process log record of the session, written as a deployment writes its log (the card-data
+    filter and the JSON format of `tessera.logs`), so the card-number scan that ends the session reads
+    it as it reads the e2e servers' logs. DEBUG: what a debugging operator would turn on, too."""
+    path = tmp_path_factory.getbasetemp() / "session.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.addFilter(CardDataFilter())
+    handler.setFormatter(JsonFormatter())
+    handler.setLevel(logging.DEBUG)
+    tessera_logger = logging.getLogger("tessera")
+    previous = tessera_logger.level
+    tessera_logger.addHandler(handler)
+    tessera_logger.setLevel(logging.DEBUG)
+    try:
+        yield path
+    finally:
+        tessera_logger.removeHandler(handler)
+        tessera_logger.setLevel(previous)
+        handler.close()
 
 
 @pytest.fixture(scope="session")
