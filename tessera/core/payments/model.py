@@ -328,6 +328,10 @@ class Payment:
             - self.amount_charged_back
             - sum(op.amount for op in self._open_ops(OperationType.RF))
         )
+        if available <= 0:
+            raise ConflictError(
+                "nothing is left to charge back on this payment", code=ErrorCode.AMOUNT_TOO_LARGE, field="amount"
+            )
         amount = available if amount is None else amount
         _check_positive(amount)
         if amount > available:
