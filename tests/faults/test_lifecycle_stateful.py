@@ -50,7 +50,7 @@ from tests.faults.lifecycle_model import (
 pytestmark = pytest.mark.e2e
 
 OWNER = "cust_lifecycle"  # the one card owner of each merchant: a card saved twice is found, not saved again
-EXAMPLES = scaled(50, 300)
+EXAMPLES = scaled(50, 240)
 STEPS = scaled(40, 60)
 
 WIRE_FIELDS = ("amount_authorized", "amount_captured", "amount_refunded", "amount_charged_back")
@@ -155,6 +155,7 @@ class Lifecycle(RuleBasedStateMachine):
             "amount_charged_back": p.charged_back,
             "operations": p.operations,
             "error": p.error_code if p.status == "failed" else None,
+            "last_error": p.error_code,  # why the last card failed, until one succeeds
             # Only a payment waiting for a card has cards left to try.
             "attempts_remaining": p.attempts_left if p.status == "requires_payment_method" else 0,
             "original_payment_id": p.original.id if p.original else None,
@@ -164,6 +165,7 @@ class Lifecycle(RuleBasedStateMachine):
             **{name: got[name] for name in ("status", "amount", "capture_method", *WIRE_FIELDS)},
             "operations": [(o["type"], o["amount"], o["status"]) for o in got["operations"]],
             "error": got["error"]["code"] if got["error"] else None,
+            "last_error": got["last_error"]["code"] if got["last_error"] else None,
             "attempts_remaining": got["attempts_remaining"],
             "original_payment_id": got["original_payment_id"],
             "card_token": got["card"]["card_token"] if got["card"] else None,
