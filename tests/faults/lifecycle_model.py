@@ -31,8 +31,14 @@ from dataclasses import dataclass, field
 
 ATTEMPT_BUDGET = 3  # a new merchant's, as the README says
 
-APPROVED = ("4242424242424242", "5555555555554444")  # frictionless 3-D Secure, approved
-DECLINED = "4000000000000002"  # frictionless 3-D Secure, then CARD_DECLINED by the issuer
+# The model and the test's printed steps name cards, never their numbers (docs/test-cards.md).
+CARDS = {
+    "visa": "4242424242424242",  # frictionless 3-D Secure, approved
+    "mastercard": "5555555555554444",  # frictionless 3-D Secure, approved
+    "declined": "4000000000000002",  # frictionless 3-D Secure, then CARD_DECLINED by the issuer
+}
+APPROVED = ("visa", "mastercard")
+DECLINED = "declined"
 
 INVALID_STATE = "invalid_state"
 AMOUNT_TOO_LARGE = "amount_too_large"
@@ -66,7 +72,7 @@ class PaymentModel:
     attempts_left: int = ATTEMPT_BUDGET
     operations: list[Op] = field(default_factory=list)
     error_code: str | None = None
-    saved_card: str | None = None  # the number of the saved card this payment names, if any
+    saved_card: str | None = None  # the saved card this payment names, if any
     original: PaymentModel | None = None
     id: str | None = None  # the server's id, learned from its first answer
 
@@ -103,28 +109,30 @@ class Ledger:
     """The model of one merchant: its payments, its saved cards and the events it must see."""
 
     payments: list[PaymentModel] = field(default_factory=list)
-    saved_cards: set[str] = field(default_factory=set)  # numbers saved for the one card owner
-    tokens: dict[str, str] = field(default_factory=dict)  # saved number -> card_token, learned
+    saved_cards: set[str] = field(default_factory=set)  # cards saved for the one card owner
+    tokens: dict[str, str] = field(default_factory=dict)  # saved card -> its card_token, learned
 
     # ------------------------------------------------------------------------- creating and paying
 
-    def create(self, amount: int, number: str | None, *, manual: bool, save: bool) -> Answer:
+    def create(self, amount: int, card_name: str | None, *, manual: bool, save: bool) -> Answer:
         p = PaymentModel(amount, manual)
         self.payments.append(p)
-        if number is None:
+        if card_name is None:
             return Answer(201, p, events=[EventModel("payment.created", p, None, p.status)])
         p.attempts_left = 1  # a payment made with its card in one call is one attempt
-        return self._attempt(p, number, save, approved_http=201, declined_http=400)
+        return self._attempt(p, card_name, save, approved_http=201, declined_http=400)
 
-    def confirm(self, p: PaymentModel, number: str, *, save: bool) -> Answer:
+    def confirm(self, p: PaymentModel, card_name: str, *, save: bool) -> Answer:
         if p.status != "requires_payment_method" or p.attempts_left <= 0:
             return refused(409, INVALID_STATE)
-        return self._attempt(p, number, save, approved_http=200, declined_http=402)
+        return self._attempt(p, card_name, save, approved_http=200, declined_http=402)
 
-    def _attempt(self, p: PaymentModel, number: str, save: bool, *, approved_http: int, declined_http: int) -> Answer:
+    def _attempt(
+        self, p: PaymentModel, card_name: str, save: bool, *, approved_http: int, declined_http: int
+    ) -> Answer:
         kind = "PA" if p.manual else "DB"
         p.attempts_left -= 1
-        if number == DECLINED:
+        if card_name == DECLINED:
             p.operations.append((kind, p.amount, "failed"))
             p.error_code = "CARD_DECLINED"
             if p.attempts_left > 0:
@@ -143,9 +151,9 @@ class Ledger:
             p.status, p.captured = "completed", p.amount
             events = [EventModel("payment.completed", p, (kind, p.amount), p.status)]
         if save:
-            p.saved_card = number
-            if number not in self.saved_cards:  # the owner holds each card once
-                self.saved_cards.add(number)
+            p.saved_card = card_name
+            if card_name not in self.saved_cards:  # the owner holds each card once
+                self.saved_cards.add(card_name)
                 events.append(EventModel("card.saved", None))
         return Answer(approved_http, p, events=events)
 
