@@ -328,9 +328,11 @@ class Payment:
             - self.amount_charged_back
             - sum(op.amount for op in self._open_ops(OperationType.RF))
         )
-        if amount is None and available <= 0:
-            # Everything captured is refunded, charged back or being refunded: a state, not a bad amount.
-            raise ConflictError("the payment has nothing left to charge back")
+        # Everything captured is refunded, charged back or being refunded: what is left, not a bad amount.
+        if available <= 0:
+            raise ConflictError(
+                "nothing is left to charge back on this payment", code=ErrorCode.AMOUNT_TOO_LARGE, field="amount"
+            )
         amount = available if amount is None else amount
         _check_positive(amount)
         if amount > available:
