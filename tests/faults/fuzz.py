@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,11 +42,13 @@ class FuzzRun:
         return sum(self.failures.values()) - self.server_errors
 
 
-def run(base_url: str, dialect: Dialect, *, max_examples: int, seed: int, workdir: Path) -> FuzzRun:
-    workdir.mkdir(parents=True, exist_ok=True)
-    report = workdir / f"schemathesis-{dialect.name}.json"
-    ledger = workdir / f"beyond-schema-{dialect.name}.jsonl"
-    ledger.unlink(missing_ok=True)
+def run(base_url: str, dialect: Dialect, *, max_examples: int, seed: int) -> FuzzRun:
+    # The client's own records (schemathesis's report, its failure cache and output) hold the card numbers
+    # it sent: they are the test's, not the gateway's, so they live outside the session's folders that the
+    # card-number scan reads, and are removed after a clean run (kept, and named, after a failing one).
+    client = Path(tempfile.mkdtemp(prefix=f"tessera-fuzz-{dialect.name}-"))
+    report = client / "schemathesis.json"
+    ledger = client / "beyond-schema.jsonl"
     argv = [
         sys.executable,
         "-c",
@@ -85,19 +89,26 @@ def run(base_url: str, dialect: Dialect, *, max_examples: int, seed: int, workdi
         "TESSERA_FUZZ_LEDGER": str(ledger),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
-    done = subprocess.run(argv, cwd=workdir, env=env, capture_output=True, text=True, timeout=3600)
-    (workdir / f"schemathesis-{dialect.name}.log").write_text(done.stdout + done.stderr)
+    done = subprocess.run(argv, cwd=client, env=env, capture_output=True, text=True, timeout=3600)
+    (client / "schemathesis.log").write_text(done.stdout + done.stderr)
     data = json.loads(report.read_text())
     beyond: Counter[str] = Counter()
     if ledger.exists():
         for line in ledger.read_text().splitlines():
             beyond[json.loads(line)["beyond_schema"]] += 1
+    failures = {f["title"]: int(f["count"]) for f in data["failures"]}
+    errors = sum(int(e["count"]) for e in data["errors"])
+    if failures or errors:
+        output = f"(client records kept in {client})\n" + done.stdout[-6000:]
+    else:
+        output = done.stdout[-6000:]
+        shutil.rmtree(client, ignore_errors=True)
     return FuzzRun(
         dialect=dialect.name,
         operations=int(data["operations"]["tested"]),
         cases=int(data["test_cases"]["generated"]),
-        failures={f["title"]: int(f["count"]) for f in data["failures"]},
-        errors=sum(int(e["count"]) for e in data["errors"]),
+        failures=failures,
+        errors=errors,
         beyond_schema=dict(beyond),
-        output=done.stdout[-6000:],
+        output=output,
     )

@@ -69,7 +69,6 @@ def test_no_request_fails_and_the_document_says_what_the_server_accepts(
         fuzz.Dialect(dialect, path_regex, headers(server.credentials())),
         max_examples=MAX_EXAMPLES,
         seed=SEED,
-        workdir=server.workdir,
     )
     beyond = ", ".join(f"{n} {why}" for why, n in sorted(run.beyond_schema.items(), key=lambda x: -x[1])) or "none"
     figure(
