@@ -173,7 +173,7 @@ def _choice(check: _Check, raw: dict[str, Any], key: str, options: dict[str, Any
     text = check.text(raw, key, key, max_length=40)
     if text is None:
         return None
-    if text.upper() not in options:
+    if not text.isascii() or text.upper() not in options:  # "debıt_card" upper-cases to DEBIT_CARD
         check.add(key, message)
         return None
     return text.upper()
@@ -244,7 +244,7 @@ def _network(check: _Check, card: dict[str, Any]) -> Brand | None:
     network = check.text(card, "network", "card_details.network", required=False, max_length=20)
     if network is None:
         return None
-    brand = NETWORKS.get(network.upper())
+    brand = NETWORKS.get(network.upper()) if network.isascii() else None
     if brand is None:
         check.add("card_details.network", f"Not a valid network. Choose one of {', '.join(NETWORKS)} (any case).")
     return brand

@@ -105,7 +105,7 @@ class Collector:
         if value is None:
             return None
         upper = value.upper()
-        if upper not in options:
+        if not value.isascii() or upper not in options:  # "vıSA" upper-cases to VISA
             self.add(field, f'"{value}" is not a valid choice. Choose one of {", ".join(options)}.')
             return None
         return upper
