@@ -101,6 +101,8 @@ class _Check:
         if value is None or value == "":
             self.add(path, REQUIRED)
             return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON Schema's "integer" admits 5.0, a number with no fractional part
         text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
         if not (text.isascii() and text.isdigit() and len(text) <= 4):
             self.add(path, "A valid integer is required.")

@@ -91,6 +91,8 @@ class Collector:
         if value is None or value == "":
             self.add(field, REQUIRED)
             return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON Schema's "integer" admits 5.0, a number with no fractional part
         if isinstance(value, bool) or not isinstance(value, int | str):
             self.add(field, "A valid integer is required.")
             return None
