@@ -1,7 +1,9 @@
 """Seed 000's order request and answers (EximPe's wire format), for OpenAPI.
 
 The request is checked by `order_translate.order_command`, which reports every bad field at once;
-these models document it. Card fields are plain strings on the wire and become `PAN`/`CVV` values
+these models document exactly what it accepts (issue 11: the fuzz suite holds the two to each other),
+leaving out only what no schema can hold: a card number's check digit and brand, the CVV length of that
+brand, an expiry relative to today, the merchant's return-URL domains, a saved card's existence. Card fields are plain strings on the wire and become `PAN`/`CVV` values
 there.
 """
 
@@ -83,7 +85,7 @@ def _amount_pattern(digits: int) -> str:
     return rf"^(?:(?:{whole})\.[0-9]{{{digits}}}|0{{1,12}}\.(?:{fraction}))$"
 
 
-def _amount_rules() -> list[dict[str, Any]]:
+def _amount_rules() -> list[Any]:
     """The amount's pattern for each number of decimals a currency has."""
     by_digits: dict[int, list[str]] = {}
     for code in card_currencies():
@@ -238,7 +240,7 @@ class BuyerIn(BaseModel):
         Field(
             max_length=40,
             pattern=py_ws(r"^\s*(\+?[0-9][0-9 ()-]{4,18}[0-9()-])?\s*$"),
-            description="6 to 20 digits, spaces, brackets and dashes, after an optional +",
+            description="An optional +, a digit, then 5 to 19 digits, spaces, brackets or dashes",
         ),
     ] = None
     address: AddressIn | None = None
