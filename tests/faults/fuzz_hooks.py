@@ -32,7 +32,17 @@ BEYOND_SCHEMA: tuple[tuple[str, str, str], ...] = (
         "Luhn check failed|not of a supported card brand|wrong length for",
         "card number check digit/brand",
     ),
-    ("card_details.number", "Luhn|brand|length", "card number check digit/brand"),
+    # EximPe names every card number fault "Invalid card number format."; the document's pattern holds the
+    # format, so a schema-valid number refused so failed its check digit, brand or the brand's length.
+    ("card_details.number", "Luhn|brand|length|Invalid card number format", "card number check digit/brand"),
+    ("card_number", "Invalid card number format", "card number check digit/brand"),
+    ("number", "Invalid card number format", "card number check digit/brand"),
+    ("card_details.network", "The card number is not a", "network of the card number's brand"),
+    ("network", "The card number is not a", "network of the card number's brand"),
+    ("card_details.cvv", "Invalid CVV", "CVV length of the card's brand"),
+    ("card_details.expiry_year", "plausible card expiry year|expired", "expiry relative to today"),
+    ("expiry_year", "valid card expiry year|expired", "expiry relative to today"),
+    ("card_details.token", "No saved card with this token", "a card saved for this identifier"),
     ("card.cvc", "digits for this card", "CVV length of the card's brand"),
     ("card.exp_year", "plausible card expiry year|expired", "expiry relative to today"),
     ("card.exp_month", "expired", "expiry relative to today"),

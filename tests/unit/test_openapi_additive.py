@@ -12,6 +12,7 @@ from typing import Any
 
 from tessera.app import create_app
 from tessera.core.webhooks.endpoints import EVENT_TYPES
+from tessera.dialects.eximpe.order_schemas import py_ws
 from tessera.settings import Settings
 
 BASELINE = Path(__file__).parent.parent / "fixtures" / "openapi-before-intents.json"
@@ -25,6 +26,26 @@ CONSTRAINTS = frozenset(
 WIDENED = {
     # An intent has no card until its first attempt: `card` is now `PaymentCardOut | null`.
     "components/schemas/PaymentOut/properties/card/$ref: removed",
+    # EximPe's words are read in any letter case with white space around them (order_translate._choice,
+    # translate.Collector.choice): patterns, where the document had one spelling.
+    "/eximpe/pg/orders//post/requestBody/content/application/json/schema/properties/collection_mode/const: removed",
+    *(
+        f"/eximpe/pg/tokens//post/requestBody/content/application/json/schema/properties/{name}/enum: removed"
+        for name in ("card_type", "network")
+    ),
+    # translate.Collector.integer: an expiry is a number or a string of digits ("05"); its bounds are in `anyOf`.
+    *(
+        f"/eximpe/pg/tokens//post/requestBody/content/application/json/schema/properties/{name}: removed"
+        for name in ("expiry_month/maximum", "expiry_month/minimum", "expiry_month/type")
+        + ("expiry_year/minimum", "expiry_year/type")
+    ),
+    # order_translate.order_command reads a new card's fields only without a token: their types are the
+    # `else` of card_details' token-or-new-card choice.
+    *(
+        f"components/schemas/CardDetailsIn/properties/{name}/anyOf: removed"
+        for name in ("cardholder_name", "cvv", "expiry_month", "expiry_year", "nickname", "number", "save_card")
+    ),
+    "components/schemas/CardDetailsIn/properties/token/anyOf: removed",  # a string when given: in the `then`
 }
 # Deliberate tightenings: each documents a rule the server already enforced (issue 11: requests valid
 # by the document were refused), so no request the server accepts became invalid by the document.
@@ -42,6 +63,14 @@ _IDEMPOTENT_ROUTES = (
     "/v1/webhook_endpoints/{endpoint_id}/deliveries/{delivery_id}/retry",
     "/v1/webhook_endpoints/{endpoint_id}/rotate_secret",
 )
+
+
+def _optional_text(path: str, **string: Any) -> str:
+    """An optional text field of EximPe's given its limits: `anyOf` a string or null, as pydantic writes it."""
+    became = [dict(sorted({**string, "type": "string"}.items())), {"type": "null"}]
+    return f"{path}/anyOf: [{{'type': 'string'}}, {{'type': 'null'}}] became {became!r}"
+
+
 _AMOUNTS = ("CaptureIn", "ChargebackIn", "PaymentCreate", "RebillIn", "RefundIn", "ReversalIn")
 TIGHTENED = {
     # core.money.check_amount: more than zero, at most MAX_AMOUNT minor units (0 was valid by the document).
@@ -104,6 +133,69 @@ TIGHTENED = {
     "components/schemas/CustomerIn/properties/email/anyOf: [{'maxLength': 254, 'type': 'string'}, {'type': 'null'}] "
     "became [{'type': 'string', 'maxLength': 254, 'pattern': '^[^@\\\\s]+@[^@\\\\s]+\\\\.[^@\\\\s]+$'}, "
     "{'type': 'null'}]",
+    # EximPe (order_translate._Check.text, translate.Collector.text): text has its maximum length, and a
+    # required one is not blank; words are read in any case, white space around them dropped.
+    *(
+        f"{_ORDER_BODY}/{name}/{k}: tightened"
+        for name in ("collection_mode", "mop_type", "reference_id", "return_url")
+        for k in ("maxLength", "pattern")
+    ),
+    *(
+        f"{_TOKEN_BODY}/{name}/{k}: tightened"
+        for name in ("card_type", "cardholder_name", "identifier", "network")
+        for k in ("maxLength", "pattern")
+    ),
+    "components/schemas/BuyerIn/properties/ip_address/maxLength: tightened",
+    "components/schemas/BuyerIn/properties/user_agent/maxLength: tightened",
+    "components/schemas/BuyerIn/properties/user_agent/pattern: tightened",
+    *(
+        _optional_text(f"{_TOKEN_BODY}/{name}", maxLength=n)
+        for name, n in (("authorization_reference_number", 100), ("nickname", 200))
+    ),
+    *(
+        _optional_text(f"components/schemas/{schema}/properties/{name}", maxLength=n)
+        for schema, names, n in (
+            ("AddressIn", ("city", "country", "line_1", "line_2", "postal_code", "state"), 200),
+            ("BuyerIn", ("name",), 200),
+            ("CardDetailsIn", ("identifier",), 200),
+            ("CardDetailsIn", ("network",), 20),
+            ("InvoiceIn", ("number",), 100),
+            ("ProductIn", ("name",), 200),
+            ("ProductIn", ("hs_code_description",), 500),
+            ("ProductIn", ("type_of_goods",), 50),
+        )
+        for name in names
+    ),
+    # order_translate._buyer: an email has one @ and a dot after it, a phone number digits, spaces,
+    # brackets and dashes after an optional +; _details: an HS code 4 to 10 digits, an invoice date a date.
+    _optional_text(
+        "components/schemas/BuyerIn/properties/email",
+        maxLength=254,
+        pattern=py_ws(r"^\s*([^@\s]+@[^@\s]+\.[^@\s]+)?\s*$"),
+    ),
+    _optional_text(
+        "components/schemas/BuyerIn/properties/phone",
+        maxLength=40,
+        pattern=py_ws(r"^\s*(\+?[0-9][0-9 ()-]{4,18}[0-9()-])?\s*$"),
+    ),
+    _optional_text(
+        "components/schemas/ProductIn/properties/hs_code", maxLength=10, pattern=py_ws(r"^\s*([0-9]{4,10})?\s*$")
+    ),
+    _optional_text(
+        "components/schemas/InvoiceIn/properties/date",
+        anyOf=[{"format": "date"}, {"pattern": py_ws(r"^\s*$")}],
+        maxLength=10,
+    ),
+    # order_translate._network: one of the networks, in any case (blank is no network).
+    "components/schemas/CardDetailsIn/properties/network/pattern: tightened",
+    # translate.save_command: a card number 12 to 19 digits, spaces and dashes ignored (PAN.parse).
+    f"{_TOKEN_BODY}/card_number/maxLength: tightened",
+    f"{_TOKEN_BODY}/card_number/pattern: tightened",
+    # The list route refused a missing or empty identifier (it listed nobody's cards).
+    "/eximpe/pg/tokens//get/parameters/identifier/required: False became True",
+    "/eximpe/pg/tokens//get/parameters/identifier/schema/anyOf: removed",
+    "/eximpe/pg/tokens//get/parameters/identifier/schema/maxLength: tightened",
+    "/eximpe/pg/tokens//get/parameters/identifier/schema/minLength: tightened",
 }
 
 

@@ -101,6 +101,8 @@ class _Check:
         if value is None or value == "":
             self.add(path, REQUIRED)
             return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON Schema's "integer" admits 5.0, a number with no fractional part
         text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
         if not (text.isascii() and text.isdigit() and len(text) <= 4):
             self.add(path, "A valid integer is required.")
@@ -173,7 +175,7 @@ def _choice(check: _Check, raw: dict[str, Any], key: str, options: dict[str, Any
     text = check.text(raw, key, key, max_length=40)
     if text is None:
         return None
-    if text.upper() not in options:
+    if not text.isascii() or text.upper() not in options:  # "debıt_card" upper-cases to DEBIT_CARD
         check.add(key, message)
         return None
     return text.upper()
@@ -244,7 +246,7 @@ def _network(check: _Check, card: dict[str, Any]) -> Brand | None:
     network = check.text(card, "network", "card_details.network", required=False, max_length=20)
     if network is None:
         return None
-    brand = NETWORKS.get(network.upper())
+    brand = NETWORKS.get(network.upper()) if network.isascii() else None
     if brand is None:
         check.add("card_details.network", f"Not a valid network. Choose one of {', '.join(NETWORKS)} (any case).")
     return brand

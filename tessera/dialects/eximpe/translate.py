@@ -91,6 +91,8 @@ class Collector:
         if value is None or value == "":
             self.add(field, REQUIRED)
             return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON Schema's "integer" admits 5.0, a number with no fractional part
         if isinstance(value, bool) or not isinstance(value, int | str):
             self.add(field, "A valid integer is required.")
             return None
@@ -105,7 +107,7 @@ class Collector:
         if value is None:
             return None
         upper = value.upper()
-        if upper not in options:
+        if not value.isascii() or upper not in options:  # "vıSA" upper-cases to VISA
             self.add(field, f'"{value}" is not a valid choice. Choose one of {", ".join(options)}.')
             return None
         return upper
