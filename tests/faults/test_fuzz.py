@@ -39,7 +39,9 @@ UNFUZZED = re.compile(r"^/(openapi\.json|docs|redoc|readyz|healthz|metrics|payme
 
 SEED = 20261128
 # The soak's size gives at least the 50,000 requests issue 11 asks for (soak/run.py checks the total).
-MAX_EXAMPLES = scaled(8, 700)
+# EximPe's order body is mostly conditionals, which the generator satisfies by drawing and discarding:
+# about 2 requests a second, against some 25 for the native dialect, so its share is smaller.
+MAX_EXAMPLES = {"native": scaled(8, 800), "eximpe": scaled(8, 60)}
 
 
 @pytest.fixture(params=BACKENDS)
@@ -67,7 +69,7 @@ def test_no_request_fails_and_the_document_says_what_the_server_accepts(
     run = fuzz.run(
         server.base_url,
         fuzz.Dialect(dialect, path_regex, headers(server.credentials())),
-        max_examples=MAX_EXAMPLES,
+        max_examples=MAX_EXAMPLES[dialect],
         seed=SEED,
     )
     beyond = ", ".join(f"{n} {why}" for why, n in sorted(run.beyond_schema.items(), key=lambda x: -x[1])) or "none"
