@@ -38,10 +38,13 @@ DIALECTS: dict[str, tuple[str, Callable[[dict[str, str]], dict[str, str]]]] = {
 UNFUZZED = re.compile(r"^/(openapi\.json|docs|redoc|readyz|healthz|metrics|payments/[^/]+/authenticate|3ds/|acs/)")
 
 SEED = 20261128
-# The soak's size gives at least the 50,000 requests issue 11 asks for (soak/run.py checks the total).
+# Issue 11 asks the soak for at least 50,000 requests (soak/run.py checks the total). At 800 examples an
+# operation the schemathesis client, not the server, is the bottleneck (one core at 100%, 2.6 GB, over 30
+# minutes for one native run), so this size is what one soak fits in today; the 50,000 needs several
+# client processes in parallel (see docs/reliability.md's verdict).
 # EximPe's order body is mostly conditionals, which the generator satisfies by drawing and discarding:
 # about 2 requests a second, against some 25 for the native dialect, so its share is smaller.
-MAX_EXAMPLES = {"native": scaled(8, 800), "eximpe": scaled(8, 60)}
+MAX_EXAMPLES = {"native": scaled(8, 200), "eximpe": scaled(8, 40)}
 
 
 @pytest.fixture(params=BACKENDS)
