@@ -39,7 +39,7 @@ from tessera.core.vault.service import SaveCard
 from tessera.core.vault.tokens import CardToken, create_token
 from tessera.core.webhooks import service as webhooks
 from tessera.core.webhooks.deliveries import Delivery
-from tessera.core.webhooks.endpoints import EndpointChanges, Resolver, WebhookEndpoint
+from tessera.core.webhooks.endpoints import EVENT_TYPES, EndpointChanges, Resolver, WebhookEndpoint
 
 # The largest sequence number a database column holds (a signed 64-bit integer).
 MAX_SEQUENCE = 2**63 - 1
@@ -228,6 +228,12 @@ class Services:
         """Events numbered after `after`, in sequence order."""
         if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= MAX_SEQUENCE:
             raise ValidationError(f"after must be a whole number from 0 to {MAX_SEQUENCE}", field="after")
+        unknown = [t for t in types or () if t not in EVENT_TYPES]
+        if unknown:
+            # A misspelt type would list nothing with a 200 and look like "no such events".
+            raise ValidationError(
+                f"unknown event type {unknown[0]!r}; known types: {', '.join(sorted(EVENT_TYPES))}", field="type"
+            )
         return await self.queries.list_events(merchant_id, mode, limit=limit, after=after, types=types)
 
 

@@ -71,3 +71,16 @@ async def test_saving_a_card_is_an_event_in_the_same_sequence(
     )
     data = (await _events(client, merchant.test.secret_key))["data"]
     assert [(e["sequence"], e["type"]) for e in data] == [(1, "payment.completed"), (2, "card.saved")]  # type: ignore[index, union-attr]
+
+
+async def test_an_unknown_event_type_filter_is_refused_naming_the_parameter(
+    client: AsyncClient, merchant: Merchant
+) -> None:
+    # It listed nothing with a 200 before (the soak's fuzzing, issue 11): a misspelt type looked like "none yet".
+    response = await client.get(
+        "/v1/events", params={"type": ["refund.succeeded", "refund.succeded"]}, headers=auth(merchant.test.secret_key)
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["param"] == "type"
+    assert "refund.succeded" in error["message"]

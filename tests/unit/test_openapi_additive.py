@@ -125,6 +125,10 @@ TIGHTENED = {
     "'string'}, 'maxItems': 64, 'type': 'array'}, {'type': 'null'}] became [{'items': {'type': 'string', "
     f"'enum': {['*', *sorted(EVENT_TYPES)]!r}, 'maxLength': 60}}, 'type': 'array', 'maxItems': 64, "
     "'minItems': 1}, {'type': 'null'}]",
+    # Services.list_events: a known event type (an unknown one listed nothing with a 200; the soak's fuzzing).
+    "/v1/events/get/parameters/type/schema/anyOf: [{'items': {'type': 'string'}, 'type': 'array'}, "
+    f"{{'type': 'null'}}] became [{{'type': 'array', 'items': {{'type': 'string', 'enum': {sorted(EVENT_TYPES)!r}}}}}, "
+    "{'type': 'null'}]",
     # webhooks.endpoints.check_url and rules.check_return_url: an absolute http(s) URL with a host.
     "components/schemas/EndpointCreate/properties/url/pattern: tightened",
     "components/schemas/EndpointUpdate/properties/url/pattern: tightened",

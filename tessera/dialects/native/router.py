@@ -24,6 +24,7 @@ from tessera.dialects.native.schemas import (
     CardOut,
     ChargebackIn,
     ErrorBody,
+    KnownEventType,
     PaymentConfirm,
     PaymentCreate,
     PaymentList,
@@ -317,7 +318,7 @@ async def get_events(
     svc: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     after: Annotated[int, Query(ge=0, le=MAX_SEQUENCE, description="return events numbered after this sequence")] = 0,
-    type: Annotated[list[str] | None, Query(description="only these event types")] = None,  # noqa: A002
+    type: Annotated[list[KnownEventType] | None, Query(description="only these event types")] = None,  # noqa: A002
 ) -> Response:
     found, more = await svc.list_events(ctx.merchant_id, ctx.mode, limit=limit, after=after, types=type)
     data = [

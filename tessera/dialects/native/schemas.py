@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from tessera.core.money import MAX_AMOUNT, card_currencies
+from tessera.core.webhooks.endpoints import EVENT_TYPES
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -41,6 +42,8 @@ def _whole(value: Any) -> Any:
 
 
 Amount = Annotated[StrictInt, BeforeValidator(_whole)]
+# An event type as GET /v1/events filters by it (`Services.list_events` refuses any other).
+KnownEventType = Annotated[str, Field(json_schema_extra={"enum": sorted(EVENT_TYPES)})]
 WholeNumber = Annotated[StrictInt, BeforeValidator(_whole)]
 
 # A card number as the core reads it (`PAN.parse`): 12 to 19 ASCII digits, spaces and dashes anywhere.
@@ -72,6 +75,10 @@ RETURN_URL_SCHEMA: dict[str, Any] = {
 }
 
 
+# Python's `str.strip` also strips \x1c-\x1f, which JSON Schema's (ECMA's) `\s` does not count as white space.
+_NOT_BLANK = r"[^\s\x1c-\x1f]"
+
+
 def present(name: str) -> dict[str, Any]:
     """JSON Schema for "`name` is given and not null"."""
     return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
@@ -87,7 +94,7 @@ SHOPPER_PRESENT: dict[str, Any] = {
             "browser": {
                 "type": "object",
                 "required": ["ip", "user_agent"],
-                "properties": {"ip": {"type": "string"}, "user_agent": {"type": "string", "pattern": r"\S"}},
+                "properties": {"ip": {"type": "string"}, "user_agent": {"type": "string", "pattern": _NOT_BLANK}},
             },
             "card": {"anyOf": [{"type": "null"}, {"required": ["cvc"], "properties": {"cvc": {"type": "string"}}}]},
         },
@@ -101,7 +108,7 @@ SAVED_CARD_OWNER: dict[str, Any] = {
 }
 SAVE_CARD_OWNER: dict[str, Any] = {
     "if": {"required": ["save_card"], "properties": {"save_card": {"const": True}}},
-    "then": {"required": ["identifier"], "properties": {"identifier": {"type": "string", "pattern": r"\S"}}},
+    "then": {"required": ["identifier"], "properties": {"identifier": {"type": "string", "pattern": _NOT_BLANK}}},
 }
 CARD_SOURCE_RULES: list[Any] = [SHOPPER_PRESENT, SAVED_CARD_OWNER, SAVE_CARD_OWNER]
 # A token is made in the shopper's browser, so its card comes with its CVV.
