@@ -45,6 +45,7 @@ def scan_pans(paths: tuple[Path, ...], pans: tuple[str, ...], pans_file: TextIO 
     click.echo(
         f"scanned {report.files_scanned} files, {report.bytes_scanned} bytes: {len(report.hits)} hits"
         + (f", {len(report.errors)} paths not readable" if report.errors else "")
+        + (f", {len(report.vanished)} files deleted before they were read" if report.vanished else "")
     )
     code = EXIT_FOUND if report.hits else EXIT_UNREADABLE if report.errors else EXIT_CLEAN
     raise SystemExit(code)

@@ -62,6 +62,10 @@ class ScanReport:
     files_scanned: int = 0
     bytes_scanned: int = 0
     errors: list[tuple[Path, str]] = field(default_factory=list)  # paths that could not be read
+    # Files listed in a folder that were gone when their turn came: a live database deletes its
+    # temporary and cache files (PostgreSQL's pg_internal.init, sort spills) all the time. A file that
+    # no longer exists holds no card number, so this is not an unreadable path; it is reported apart.
+    vanished: list[Path] = field(default_factory=list)
 
 
 def normalize(pan: str) -> str:
@@ -112,6 +116,8 @@ def _scan_one(path: Path, *, targets: list[str] | None, chunk_size: int) -> Scan
     report = ScanReport()
     try:
         _scan_file(path, targets, chunk_size, report)
+    except FileNotFoundError:
+        report.vanished.append(path)
     except OSError as exc:
         report.errors.append((path, exc.strerror or type(exc).__name__))
     return report
@@ -122,10 +128,14 @@ def _merge(into: ScanReport, part: ScanReport) -> None:
     into.files_scanned += part.files_scanned
     into.bytes_scanned += part.bytes_scanned
     into.errors += part.errors
+    into.vanished += part.vanished
 
 
 def _files(paths: Iterable[Path], report: ScanReport) -> Iterator[Path]:
     def failed(exc: OSError) -> None:
+        if isinstance(exc, FileNotFoundError):
+            report.vanished.append(Path(exc.filename or "?"))
+            return
         report.errors.append((Path(exc.filename or "?"), exc.strerror or type(exc).__name__))
 
     for path in paths:

@@ -127,6 +127,7 @@ def test_no_card_number_is_left_in_databases_dumps_wal_or_logs(
         report.files_scanned += dump_report.files_scanned
         report.bytes_scanned += dump_report.bytes_scanned
         report.errors += dump_report.errors
+        report.vanished += dump_report.vanished
         dump_rows = sum(p.read_bytes().count(b"\n") for p in dumps)
     finally:
         sqlite_canary.close()

@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from tessera.pan_scan import FORMS, scan, scan_pans
+from tessera.pan_scan.scanner import CHUNK_SIZE, _scan_batch
 
 
 @pytest.fixture
@@ -208,6 +209,15 @@ def test_an_unreadable_path_is_reported_not_skipped(tmp_path: Path) -> None:
     assert report.errors == [(tmp_path / "missing", "not found")]
     result = CliRunner().invoke(scan_pans, [str(tmp_path / "missing")])
     assert result.exit_code == 2
+
+
+def test_a_file_deleted_between_listing_and_reading_is_counted_apart_not_as_unreadable(tmp_path: Path) -> None:
+    # A live PostgreSQL deletes files such as pg_internal.init while the folder is being scanned.
+    kept, gone = tmp_path / "kept.log", tmp_path / "pg_internal.init"
+    kept.write_text(VISA)
+    report = _scan_batch([gone, kept], targets=[VISA], chunk_size=CHUNK_SIZE)
+    assert report.vanished == [gone] and report.errors == []
+    assert [h.path for h in report.hits] == [kept]
 
 
 def test_the_command_exits_0_when_clean_and_1_on_a_hit(tmp_path: Path) -> None:
