@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +43,31 @@ class FuzzRun:
         return sum(self.failures.values()) - self.server_errors
 
 
-def run(base_url: str, dialect: Dialect, *, max_examples: int, seed: int) -> FuzzRun:
+def run(base_url: str, dialect: Dialect, *, max_examples: int, seed: int, shards: int = 1) -> FuzzRun:
+    """`shards` client processes, two at a time: the schemathesis client spends a core generating (the
+    server is idle most of the time), so a soak's size needs several. The first runs every phase with
+    `seed`; the others only generate fresh random cases (the fuzzing phase) from `seed + 1`, `seed + 2`...,
+    because the examples' and the coverage phase's cases are the same for every seed."""
+    plans = [(seed, None)] + [(seed + i, "fuzzing") for i in range(1, shards)]
+    with ThreadPoolExecutor(min(2, shards)) as pool:
+        parts = list(pool.map(lambda plan: _run_one(base_url, dialect, max_examples, *plan), plans))
+    failures: Counter[str] = Counter()
+    beyond: Counter[str] = Counter()
+    for part in parts:
+        failures.update(part.failures)
+        beyond.update(part.beyond_schema)
+    return FuzzRun(
+        dialect=dialect.name,
+        operations=max(part.operations for part in parts),
+        cases=sum(part.cases for part in parts),
+        failures=dict(failures),
+        errors=sum(part.errors for part in parts),
+        beyond_schema=dict(beyond),
+        output="\n".join(part.output for part in parts if part.failures or part.errors) or parts[0].output,
+    )
+
+
+def _run_one(base_url: str, dialect: Dialect, max_examples: int, seed: int, phases: str | None) -> FuzzRun:
     # The client's own records (schemathesis's report, its failure cache and output) hold the card numbers
     # it sent: they are the test's, not the gateway's, so they live outside the session's folders that the
     # card-number scan reads, and are removed after a clean run (kept, and named, after a failing one).
@@ -81,6 +106,8 @@ def run(base_url: str, dialect: Dialect, *, max_examples: int, seed: int) -> Fuz
         "--report-json-path",
         str(report),
     ]
+    if phases is not None:
+        argv += ["--phases", phases]
     for name, value in dialect.headers.items():
         argv += ["--header", f"{name}: {value}"]
     env = {

@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tessera.dialects.eximpe.order_schemas import CARD_NUMBER_SCHEMA, NETWORK_WORDS, py_ws, words
+from tessera.dialects._common.patterns import py_ws
+from tessera.dialects.eximpe.order_schemas import CARD_NUMBER_SCHEMA, NETWORK_WORDS, words
 from tessera.dialects.eximpe.translate import MIN_EXPIRY_YEAR
 
 

@@ -23,6 +23,7 @@ from pydantic import (
 
 from tessera.core.money import MAX_AMOUNT, card_currencies
 from tessera.core.webhooks.endpoints import EVENT_TYPES
+from tessera.dialects._common.patterns import py_ws
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -53,21 +54,21 @@ CARD_NUMBER_SCHEMA: dict[str, Any] = {"pattern": r"^[ -]*([0-9][ -]*){12,19}$"}
 EXP_MONTH_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"type": "integer", "minimum": 1, "maximum": 12},
-        {"type": "string", "pattern": r"^\s*(0{0,3}[1-9]|0{0,2}1[0-2])\s*$"},
+        {"type": "string", "pattern": py_ws(r"^\s*(0{0,3}[1-9]|0{0,2}1[0-2])\s*$")},
     ]
 }
 EXP_YEAR_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"type": "integer", "minimum": 0, "maximum": 99},
         {"type": "integer", "minimum": 2000},
-        {"type": "string", "pattern": r"^\s*[0-9]{1,4}\s*$"},
+        {"type": "string", "pattern": py_ws(r"^\s*[0-9]{1,4}\s*$")},
     ]
 }
 
 
 # An absolute http(s) URL with a host and no credentials, as `urlsplit` reads one; which hosts are
 # allowed (the merchant's domains, or where a webhook may go) is beyond any schema.
-HTTP_URL_PATTERN = r"^\s*[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#@:][^\s/?#@]*([/?#][\s\S]*)?$"
+HTTP_URL_PATTERN = py_ws(r"^\s*[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#@:][^\s/?#@]*([/?#]|\s*$)")
 RETURN_URL_SCHEMA: dict[str, Any] = {
     "pattern": HTTP_URL_PATTERN,
     "description": "Where the shopper comes back to after 3-D Secure: an absolute http or https URL without "
@@ -75,8 +76,8 @@ RETURN_URL_SCHEMA: dict[str, Any] = {
 }
 
 
-# Python's `str.strip` also strips \x1c-\x1f, which JSON Schema's (ECMA's) `\s` does not count as white space.
-_NOT_BLANK = r"[^\s\x1c-\x1f]"
+# Not blank as Python's `str.strip` reads it (py_ws spells its white space out for every engine).
+_NOT_BLANK = py_ws(r"\S")
 
 
 def present(name: str) -> dict[str, Any]:
@@ -227,7 +228,7 @@ class BrowserIn(BaseModel):
 class CustomerIn(BaseModel):
     id: Annotated[str | None, Field(max_length=200)] = None
     name: Annotated[str | None, Field(max_length=200)] = None
-    email: Annotated[str, Field(max_length=254, json_schema_extra={"pattern": _EMAIL.pattern})] | None = None
+    email: Annotated[str, Field(max_length=254, json_schema_extra={"pattern": py_ws(_EMAIL.pattern)})] | None = None
     phone: Annotated[str | None, Field(max_length=40)] = None
 
     @field_validator("email")
