@@ -29,6 +29,11 @@ class ErrorCode(StrEnum):
     INVALID_CVV = "INVALID_CVV"
     THREEDS_FAILED = "3DS_FAILED"
     NETWORK_ERROR = "NETWORK_ERROR"
+    # Risk decisions (core.risk), made before 3-D Secure and the processor; an attempt that fails on one
+    # is kept on the payment with the rule or list entry that decided it.
+    CARD_BLOCKED = "card_blocked"  # the card, or its BIN, is on the merchant's blocklist
+    CUSTOMER_BLOCKED = "customer_blocked"  # the customer's e-mail or identifier is on the blocklist
+    RISK_DECLINED = "risk_declined"  # the shopper's IP is on the blocklist, or a velocity rule is exceeded
     # Refusals of a request.
     PARAMETER_INVALID = "parameter_invalid"
     PARAMETER_MISSING = "parameter_missing"
@@ -48,6 +53,10 @@ class ErrorCode(StrEnum):
     DUPLICATE_REFERENCE = "duplicate_reference"
     PROCESSOR_UNAVAILABLE = "processor_unavailable"
     OPERATION_NOT_SUPPORTED = "operation_not_supported"
+    # Refusals that risk controls bring (core.risk).
+    IP_NOT_ALLOWED = "ip_not_allowed"  # a secret-key call from outside the merchant's API IP allowlist
+    CHARGES_INCOMPLETE = "charges_incomplete"  # a live payment with no fee set for its brand and currency
+    SHOPPER_IP_IS_CALLER = "shopper_ip_is_caller"  # the shopper's IP is the calling server's own address
 
 
 PAYMENT_ERROR_CODES: frozenset[ErrorCode] = frozenset(
@@ -58,6 +67,9 @@ PAYMENT_ERROR_CODES: frozenset[ErrorCode] = frozenset(
         ErrorCode.INVALID_CVV,
         ErrorCode.THREEDS_FAILED,
         ErrorCode.NETWORK_ERROR,
+        ErrorCode.CARD_BLOCKED,
+        ErrorCode.CUSTOMER_BLOCKED,
+        ErrorCode.RISK_DECLINED,
     }
 )
 
