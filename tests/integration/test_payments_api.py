@@ -357,6 +357,20 @@ async def test_a_malformed_return_url_is_a_validation_error_not_a_crash(
     assert r.status_code == 400 and r.json()["error"]["param"] == "return_url"
 
 
+async def test_white_space_around_a_return_url_is_dropped_as_the_document_allows(
+    client: AsyncClient, merchant: Merchant
+) -> None:
+    # The document's pattern allows Python's white space around the URL (\u2008, \x1e...); the core checks
+    # and keeps the URL without it, so the shopper is sent back to exactly the URL that was checked.
+    r = await client.post(
+        "/v1/payments",
+        json=payment(return_url="\u2008\x1e https://shop.yoursite.com/back\u3000"),
+        headers=auth(merchant.test.secret_key),
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["return_url"] == "https://shop.yoursite.com/back"
+
+
 async def test_digits_of_other_scripts_are_not_card_digits(client: AsyncClient, merchant: Merchant) -> None:
     r = await client.post(
         "/v1/payments", json=payment(card=card(exp_month="１２")), headers=auth(merchant.test.secret_key)

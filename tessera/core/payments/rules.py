@@ -112,11 +112,18 @@ def check_browser(browser: dict[str, Any] | None, *, required: bool) -> None:
             raise ValidationError(f"browser.{name} must be true or false", field=f"browser.{name}")
 
 
+def normalise_return_url(url: str | None) -> str | None:
+    """A return URL as it is checked and kept: without the white space around it (Python's, which is
+    what the documents' patterns allow), so the shopper's redirect is the URL that was checked."""
+    return url.strip() if isinstance(url, str) else url
+
+
 def check_return_url(merchant: Merchant, url: str | None) -> None:
     """An absolute http(s) URL on one of the merchant's allowed domains: never an open redirect."""
     if url is None:
         return
     hostname = None
+    url = normalise_return_url(url)
     if isinstance(url, str) and len(url) <= MAX_RETURN_URL:
         try:
             parts = urlsplit(url)

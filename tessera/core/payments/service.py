@@ -143,7 +143,7 @@ async def _create_payment(cmd: CreatePayment, *, deps: PaymentDeps) -> Payment:
         "customer": cmd.customer,
         "browser": cmd.browser,
         "metadata": cmd.metadata,
-        "return_url": cmd.return_url,
+        "return_url": rules.normalise_return_url(cmd.return_url),
     }
     if cmd.source is None:
         payment = Payment.intent(now=now, attempt_budget=merchant.attempt_budget, **fields)
@@ -174,7 +174,9 @@ async def confirm_payment(cmd: ConfirmPayment, *, deps: PaymentDeps) -> Payment:
     capabilities.require(processor, capabilities.needed(_authorisation_type(payment.capture_method)))
     card, card_token = await _resolve_card(cmd.source, cmd.merchant_id, cmd.mode, payment.id, deps, now)
     attempt = _Attempt(card, card_token, _to_save(cmd.source, cmd.save_card), processor, merchant)
-    return await _pay(attempt, _Confirmation(payment, cmd.browser, cmd.return_url), deps=deps, now=now)
+    return await _pay(
+        attempt, _Confirmation(payment, cmd.browser, rules.normalise_return_url(cmd.return_url)), deps=deps, now=now
+    )
 
 
 def _check_confirmable(payment: Payment) -> None:

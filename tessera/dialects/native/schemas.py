@@ -67,8 +67,13 @@ EXP_YEAR_SCHEMA: dict[str, Any] = {
 
 
 # An absolute http(s) URL with a host and no credentials, as `urlsplit` reads one; which hosts are
-# allowed (the merchant's domains, or where a webhook may go) is beyond any schema.
-HTTP_URL_PATTERN = py_ws(r"^\s*[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#@:][^\s/?#@]*([/?#]|\s*$)")
+# allowed (the merchant's domains, or where a webhook may go) is beyond any schema. A return URL's host
+# is a name (a merchant's domain); a webhook's may also be an IPv6 literal such as [::1], whose validity
+# (`urlsplit` refuses a malformed one) is beyond a pattern. A stray bracket is refused by both.
+_URL_SCHEME = r"^\s*[Hh][Tt][Tt][Pp][Ss]?://"
+_URL_REST = r"[^\s/?#@\[\]]*([/?#]|\s*$)"
+HTTP_URL_PATTERN = py_ws(_URL_SCHEME + r"[^\s/?#@:\[\]]" + _URL_REST)
+WEBHOOK_URL_PATTERN = py_ws(_URL_SCHEME + r"(\[[0-9A-Fa-f:.]+\]|[^\s/?#@:\[\]])" + _URL_REST)
 RETURN_URL_SCHEMA: dict[str, Any] = {
     "pattern": HTTP_URL_PATTERN,
     "description": "Where the shopper comes back to after 3-D Secure: an absolute http or https URL without "

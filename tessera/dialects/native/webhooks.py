@@ -14,7 +14,7 @@ from tessera.core.webhooks.deliveries import Delivery
 from tessera.core.webhooks.endpoints import EVENT_TYPES, EndpointChanges, WebhookEndpoint
 from tessera.dialects._common.deps import SecretCtx, ServicesDep, idempotency_key_header
 from tessera.dialects._common.idempotency import idempotent
-from tessera.dialects.native.schemas import HTTP_URL_PATTERN, ErrorBody
+from tessera.dialects.native.schemas import WEBHOOK_URL_PATTERN, ErrorBody
 
 router = APIRouter(tags=["webhooks"])
 _POST_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422)}
@@ -24,7 +24,7 @@ _EVENTS_HELP = 'event types to send, or ["*"] for all: ' + ", ".join(sorted(EVEN
 # An absolute http(s) URL with a host (`endpoints.check_url`); whether that host resolves, and to what
 # kind of network, is checked when it is given and is beyond any schema.
 URL_SCHEMA: dict[str, Any] = {
-    "pattern": HTTP_URL_PATTERN,
+    "pattern": WEBHOOK_URL_PATTERN,
     "description": "An absolute http or https URL, at most 2048 characters, without credentials. Live mode: HTTPS "
     "and public addresses only; test mode also allows plain HTTP and loopback. Its host must resolve.",
 }
