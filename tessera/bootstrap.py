@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from tessera.core.idempotency import IdempotencyKeys, RecoveryPoints
+from tessera.core.identities import IdentityKind
 from tessera.core.payments.authentication import receive_rreq
 from tessera.core.payments.settle import PaymentDeps
 from tessera.core.services import Services, build_services
@@ -80,6 +81,19 @@ def webhook_formats() -> dict[str, WebhookFormat]:
                 raise RuntimeError(f"two dialects provide a webhook format named {fmt.name!r}")
             found[fmt.name] = fmt
     return found
+
+
+def identity_kinds() -> list[IdentityKind]:
+    """Every dialect's per-merchant identity kinds; two with one name is a build error."""
+    from tessera.dialects import DIALECTS
+
+    found: dict[str, IdentityKind] = {}
+    for dialect in DIALECTS:
+        for kind in dialect.identity_kinds():
+            if kind.name in found:
+                raise RuntimeError(f"two dialects register an identity named {kind.name!r}")
+            found[kind.name] = kind
+    return list(found.values())
 
 
 def _accepts(formats: Mapping[str, WebhookFormat]) -> Callable[[str, str], bool]:
@@ -153,6 +167,7 @@ def build(settings: Settings) -> Container:
         token_ttl=timedelta(minutes=settings.token_ttl_minutes),
         public_url=public,
         private_networks=settings.webhook_allow_private_networks,
+        identity_kinds=identity_kinds(),
     )
     return Container(
         settings=settings,

@@ -16,6 +16,7 @@ from tessera.core.errors import ErrorCode
 from tessera.core.vault.pan import CVV, PAN, Expiry
 
 if TYPE_CHECKING:
+    from tessera.core.identities import StoredIdentity
     from tessera.core.merchants import ApiKey, Merchant
     from tessera.core.payments.events import Event
     from tessera.core.payments.model import Payment
@@ -369,6 +370,13 @@ class MerchantRepository(Protocol):
 
     async def revoke_key(self, key_id: str, at: datetime) -> bool:
         """Mark the key revoked at `at`; False when it already was (or does not exist)."""
+        ...
+
+    async def identity(self, merchant_id: str, mode: str, kind: str) -> StoredIdentity | None: ...
+    async def identity_by_public_id(self, kind: str, public_id: str) -> StoredIdentity | None: ...
+    async def add_identity(self, identity: StoredIdentity) -> bool:
+        """False when the merchant already has an identity of this kind and mode; run it last in its
+        transaction (a refused insert may end it)."""
         ...
 
 

@@ -66,6 +66,7 @@ class CreatePayment:
     channel: str = "native"  # the dialect making it
     channel_data: dict[str, Any] | None = None  # the dialect's own words, kept opaque
     unique_reference: str | None = None  # unique per merchant and mode: a repeat is refused, never charged
+    payment_id: str | None = None  # an id the dialect chose (a `pay_` id of core.ids' shape), else a new one
 
 
 @dataclass(frozen=True, slots=True)
