@@ -17,7 +17,7 @@ from tessera.core.services import Services, build_services
 from tessera.core.threeds.flow import ThreeDSDeps
 from tessera.core.vault.crypto import Keyring, WrappedKey
 from tessera.core.vault.keys import load_data_keys
-from tessera.core.webhooks.formats import WebhookFormat
+from tessera.core.webhooks.formats import ChannelFormat, WebhookFormat
 from tessera.delivery.sender import Sender
 from tessera.delivery.worker import DeliveryWorker
 from tessera.keys import KeyMaterial, load_key_material
@@ -96,10 +96,12 @@ def identity_kinds() -> list[IdentityKind]:
     return list(found.values())
 
 
-def _accepts(formats: Mapping[str, WebhookFormat]) -> Callable[[str, str], bool]:
-    def accepts(format_name: str, event_type: str) -> bool:
+def _accepts(formats: Mapping[str, WebhookFormat]) -> Callable[[str, str, Any], bool]:
+    def accepts(format_name: str, event_type: str, data: Any) -> bool:
         # An unknown format is dispatched anyway: its attempts fail with a clear error until it is known.
         fmt = formats.get(format_name)
+        if isinstance(fmt, ChannelFormat):
+            return fmt.accepts_event(event_type, data or {})
         return fmt is None or fmt.accepts(event_type)
 
     return accepts
@@ -169,6 +171,11 @@ def build(settings: Settings) -> Container:
         private_networks=settings.webhook_allow_private_networks,
         identity_kinds=identity_kinds(),
     )
+    for fmt in formats.values():
+        # A format that signs with a merchant's own key (core.identities) finds it through the services.
+        bind = getattr(fmt, "bind_identities", None)
+        if bind is not None:
+            bind(services.identities)
     return Container(
         settings=settings,
         db=db,

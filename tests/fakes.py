@@ -485,6 +485,14 @@ class InMemoryWebhookRepository:
     async def add_endpoint(self, endpoint: WebhookEndpoint) -> None:
         self._endpoints.put(endpoint.id, endpoint)
 
+    async def get_channel_endpoint(self, merchant_id: str, mode: str, format_name: str) -> WebhookEndpoint | None:
+        found = self._endpoints.where(
+            lambda e: (
+                (e.merchant_id, e.mode, e.kind, e.format) == (merchant_id, mode, EndpointKind.CHANNEL, format_name)
+            )
+        )
+        return found[0] if found else None
+
     async def get_endpoint(
         self, merchant_id: str, mode: str, endpoint_id: str, *, for_update: bool = False
     ) -> WebhookEndpoint | None:

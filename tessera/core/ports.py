@@ -415,6 +415,10 @@ class WebhookRepository(Protocol):
         """The endpoints made through the API that are not deleted, oldest first."""
         ...
 
+    async def get_channel_endpoint(self, merchant_id: str, mode: str, format_name: str) -> WebhookEndpoint | None:
+        """The merchant's channel endpoint of this format (`EndpointKind.CHANNEL`), if it has one."""
+        ...
+
     async def save_endpoint(self, endpoint: WebhookEndpoint) -> None: ...
     async def park_deliveries(self, endpoint_id: str) -> None:
         """Pending deliveries wait, undue, while their endpoint is disabled."""

@@ -186,6 +186,11 @@ class WebhookServices:
             private_networks=self._private,
         )
 
+    async def channel_endpoint(self, merchant_id: str, mode: str, format_name: str, url: str) -> WebhookEndpoint:
+        """The merchant's channel endpoint for `format_name` (made now if it has none): what carries a
+        dialect's per-payment callbacks through the delivery log, retries and all."""
+        return await webhooks.channel_endpoint(merchant_id, mode, format_name, url, uow=self._uow, now=utcnow())
+
     async def check_url(self, mode: str, url: str, field: str) -> str:
         """A URL events may be sent to in `mode` (a dialect's per-payment callback URL), as endpoints are checked."""
         return await check_url(url, mode=mode, resolve=self._resolve, field_name=field, private_networks=self._private)

@@ -59,6 +59,9 @@ Resolver = Callable[[str], Awaitable[list[str]]]
 class EndpointKind(StrEnum):
     ENDPOINT = "endpoint"
     CALLBACK = "callback"
+    # A dialect's endpoint for the payments of its channel, addressed per payment by its format (Paysecure's
+    # success_callback / failure_callback): never listed with the merchant's endpoints.
+    CHANNEL = "channel"
 
 
 class EndpointStatus(StrEnum):

@@ -37,4 +37,6 @@ class PaysecureDialect(ModuleDialect):
         return (BrandIdentity(),)
 
     def webhook_formats(self) -> Sequence[WebhookFormat]:
-        return ()
+        from tessera.dialects.paysecure.callback import PaysecureCallbackFormat
+
+        return (PaysecureCallbackFormat(),)

@@ -27,6 +27,10 @@ class MediaTypeError(TesseraError):
     """A body sent as something other than application/json (Paysecure answers 415)."""
 
 
+class MalformedJsonError(TesseraError):
+    """A body that is not JSON (Paysecure's `invalid_json`)."""
+
+
 # The core names fields in the native API's words; a message says them in Paysecure's.
 _FIELDS = (("browser.ip", "remote_ip"), ("browser.timezone_offset", "utc_offset"), ("browser.", ""))
 
@@ -38,6 +42,8 @@ def body(message: str, code: str) -> dict[str, str]:
 def error_response(exc: TesseraError) -> JSONResponse:
     if isinstance(exc, MediaTypeError):
         return JSONResponse(body(exc.message, m.MEDIA_TYPE), status_code=415)
+    if isinstance(exc, MalformedJsonError):
+        return JSONResponse(body(m.BAD_JSON, m.INVALID_JSON), status_code=400)
     status, code, message = m.ERRORS[exc.code]
     if message is None:
         message = exc.message

@@ -228,6 +228,6 @@ def render(p: Payment, *, public_url: str) -> dict[str, Any]:
         "failure_callback": data.get("failure_callback"),
         "platform": "API",
         "created_from_ip": data.get("created_from_ip"),
-        "checkout_url": f"{public_url}/paysecure/payments/{pid}/",
+        "checkout_url": f"{public_url}/paysecure/api/v1/payment/{pid}/",  # no hosted cashier: the shopper page
         "direct_post_url": f"{public_url}/paysecure/api/v1/p/{pid}/",
     }

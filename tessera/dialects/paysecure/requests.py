@@ -32,6 +32,7 @@ from tessera.core.payments.commands import (
 from tessera.core.payments.model import CaptureMethod
 from tessera.core.vault.pan import CVV, PAN, CardData, Expiry
 from tessera.dialects.paysecure import messages as m
+from tessera.dialects.paysecure.errors import MalformedJsonError
 
 CHANNEL = "paysecure"
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # core.ids' Crockford base32, as ids spell it
@@ -221,7 +222,7 @@ class NewPurchase:
 
 def purchase_command(raw: Any, ctx: MerchantContext, *, client_ip: str | None) -> NewPurchase:
     if not isinstance(raw, dict):
-        raise _fault(m.BAD_JSON)
+        raise MalformedJsonError(m.BAD_JSON)
     client = _client(raw)
     purchase = _obj(raw, "purchase")
     currency_text = _text(purchase, "currency", "purchase.currency", limit=3)
@@ -339,7 +340,7 @@ def s2s_command(raw: Any, ctx: MerchantContext, payment_id: str, identifier: str
     """The card (or saved card) for a purchase. A card number the network would refuse is "Invalid Card
     Information"; an expiry not MM/YY, or before this month, is seed 001's expiry message."""
     if not isinstance(raw, dict):
-        raise _fault(m.BAD_JSON)
+        raise MalformedJsonError(m.BAD_JSON)
     browser = _browser(raw)
     token = _text(raw, "token_reference", "token_reference", required=False, limit=64)
     cvc = raw.get("cvc")

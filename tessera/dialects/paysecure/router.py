@@ -28,7 +28,8 @@ from tessera.dialects.paysecure import messages as m
 from tessera.dialects.paysecure import purchase as render
 from tessera.dialects.paysecure import requests as req
 from tessera.dialects.paysecure import schemas as s
-from tessera.dialects.paysecure.errors import MediaTypeError
+from tessera.dialects.paysecure.callback import FORMAT
+from tessera.dialects.paysecure.errors import MalformedJsonError, MediaTypeError
 from tessera.dialects.paysecure.identity import KIND
 
 router = APIRouter(prefix="/paysecure/api/v1", tags=["paysecure"])
@@ -54,7 +55,7 @@ async def _json(request: Request, *, required: bool = True) -> Any:
     try:
         return json.loads(raw, parse_float=Decimal)
     except (ValueError, RecursionError):
-        raise ValidationError(m.BAD_JSON, code=ErrorCode.PARAMETER_INVALID) from None
+        raise MalformedJsonError(m.BAD_JSON) from None
 
 
 def _url(svc: Services, purchase_id: str) -> str:
@@ -101,6 +102,8 @@ async def create_purchase(request: Request, ctx: SecretCtx, svc: ServicesDep) ->
     check_return_url(ctx.merchant, new.failure_redirect)
     for name, url in new.callbacks.items():
         await svc.webhooks.check_url(ctx.mode, url, name)
+    if new.callbacks:  # its callbacks travel through the merchant's paysecure channel endpoint
+        await svc.webhooks.channel_endpoint(ctx.merchant_id, ctx.mode, FORMAT, next(iter(new.callbacks.values())))
     payment = await svc.payments.create(new.command)
     return _purchase_out(payment, svc, 202)
 
