@@ -32,6 +32,7 @@ DIALECTS: dict[str, tuple[str, Callable[[dict[str, str]], dict[str, str]]]] = {
             "X-Merchant-ID": c["merchant_id"],
         },
     ),
+    "paysecure": ("^/paysecure/", lambda c: {"Authorization": f"Bearer {c['secret_key']}"}),
 }
 # Paths no dialect owns: the document itself, health, and the shopper's and ACS's pages (browser forms,
 # reached by unguessable ids, proven by the 3-D Secure browser tests).
@@ -44,7 +45,7 @@ SEED = 20261128
 # client processes in parallel (see docs/reliability.md's verdict).
 # EximPe's order body is mostly conditionals, which the generator satisfies by drawing and discarding:
 # about 2 requests a second, against some 25 for the native dialect, so its share is smaller.
-MAX_EXAMPLES = {"native": scaled(8, 200), "eximpe": scaled(8, 40)}
+MAX_EXAMPLES = {"native": scaled(8, 200), "eximpe": scaled(8, 40), "paysecure": scaled(8, 60)}
 
 
 @pytest.fixture(params=BACKENDS)

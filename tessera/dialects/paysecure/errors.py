@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from tessera.core.errors import TesseraError
+from tessera.core.errors import NotFoundError, TesseraError
 from tessera.dialects.paysecure import messages as m
 
 _HTTP = {
@@ -27,6 +27,10 @@ class MediaTypeError(TesseraError):
     """A body sent as something other than application/json (Paysecure answers 415)."""
 
 
+class RefundNotFoundError(NotFoundError):
+    """A refundId the purchase has no refund of."""
+
+
 class MalformedJsonError(TesseraError):
     """A body that is not JSON (Paysecure's `invalid_json`)."""
 
@@ -42,6 +46,8 @@ def body(message: str, code: str) -> dict[str, str]:
 def error_response(exc: TesseraError) -> JSONResponse:
     if isinstance(exc, MediaTypeError):
         return JSONResponse(body(exc.message, m.MEDIA_TYPE), status_code=415)
+    if isinstance(exc, RefundNotFoundError):
+        return JSONResponse(body(exc.message, m.TRANSACTION_ERROR), status_code=404)
     if isinstance(exc, MalformedJsonError):
         return JSONResponse(body(m.BAD_JSON, m.INVALID_JSON), status_code=400)
     status, code, message = m.ERRORS[exc.code]

@@ -19,7 +19,7 @@ from typing import Any
 
 from tessera.core.errors import ErrorCode, PaymentError, ValidationError
 from tessera.core.merchants import MerchantContext
-from tessera.core.money import exponent, normalise_currency
+from tessera.core.money import card_currencies, exponent
 from tessera.core.payments.commands import (
     CapturePayment,
     CardSource,
@@ -35,12 +35,25 @@ from tessera.dialects.paysecure import messages as m
 from tessera.dialects.paysecure.errors import MalformedJsonError
 
 CHANNEL = "paysecure"
+CURRENCIES = frozenset(card_currencies())
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # core.ids' Crockford base32, as ids spell it
 _PURCHASE_ID = re.compile(r"^[0-9a-f]{24}$")
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+# The document's patterns (`schemas`) are these, so that it says exactly what is accepted.
+EMAIL = r"^\s*[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\s*$"
+URL = r"^\s*[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#@:\[\]][^\s/?#@\[\]]*([/?#]|\s*$)"
+DECIMAL = r"^\s*([0-9]*[1-9][0-9]*(\.[0-9]*)?|0*\.[0-9]*[1-9][0-9]*)\s*$"  # a positive decimal, as text
+CARD_NUMBER = r"^[0-9]{10,20}$"
+CVC = r"^[0-9]{3,4}$"
+EXPIRES = r"^[0-9]{2}/[0-9]{2}$"
+SCREEN = r"^[0-9]{1,6}$"
+MAX_MAJOR = 10**12  # a price or amount in major units (the core's own limit is on the total, in minor units)
+_EMAIL = re.compile(EMAIL)
+_URL = re.compile(URL)
+_DECIMAL = re.compile(DECIMAL)
+_LANGUAGE = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _EXPIRES = re.compile(r"^([0-9]{2})/([0-9]{2})$")
-_CVC = re.compile(r"^[0-9]{3,4}$")
+_CVC = re.compile(CVC)
 MAX_TEXT = 200
 MAX_URL = 2048
 
@@ -66,7 +79,7 @@ def _encode(value: int) -> str:
 
 def payment_id_of(purchase_id: str) -> str | None:
     """The payment a purchaseId names; None when it is not one (24 lowercase hex)."""
-    if not _PURCHASE_ID.match(purchase_id):
+    if not _PURCHASE_ID.fullmatch(purchase_id):
         return None
     value = int(purchase_id, 16)
     return _encode(((value >> 48) << 80) | (value & (2**48 - 1)))
@@ -116,21 +129,25 @@ def _text(raw: dict[str, Any], key: str, path: str, *, required: bool = True, li
 
 
 def _url(raw: dict[str, Any], key: str, *, required: bool) -> str | None:
+    value = raw.get(key)
     url = _text(raw, key, key, required=required, limit=MAX_URL)
-    if url is not None and not re.match(r"^https?://[^/\s?#]+", url):
+    if url is not None and not _URL.match(str(value)):
         raise _fault(f"{key} must be an absolute http or https URL", field=key)
     return url
 
 
-def _decimal(value: Any, path: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+def _decimal(value: Any, path: str, *, text: bool = True) -> Decimal:
+    """A positive amount in major units: a number, or (with `text`) a decimal string; at most MAX_MAJOR."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | str) or (isinstance(value, str) and not text):
         raise _fault(f"{path} must be a number", field=path)
+    if isinstance(value, str) and not _DECIMAL.fullmatch(value):
+        raise _fault(f"{path} must be a positive decimal number", field=path)
     try:
         number = Decimal(value.strip() if isinstance(value, str) else value)
     except InvalidOperation:
         raise _fault(f"{path} must be a number", field=path) from None
-    if not number.is_finite():
-        raise _fault(f"{path} must be a number", field=path)
+    if not number.is_finite() or not 0 < number <= MAX_MAJOR:
+        raise _fault(f"{path} must be greater than 0 and at most {MAX_MAJOR}", field=path)
     return number
 
 
@@ -155,7 +172,7 @@ _CLIENT_REQUIRED = {
     "city": 'Please pass valid city name in "city" parameter',
     "zip_code": 'Please pass valid postal Code name in "zip_code" parameter',
 }
-_CLIENT_OPTIONAL = ("full_name", "phone", "customerId", "date_of_birth", "tax_number", "shipping_street_address")
+CLIENT_OPTIONAL = ("full_name", "phone", "customerId", "date_of_birth", "tax_number", "shipping_street_address")
 
 
 def _client(raw: dict[str, Any]) -> dict[str, Any]:
@@ -165,7 +182,7 @@ def _client(raw: dict[str, Any]) -> dict[str, Any]:
     if not _EMAIL.match(email):
         raise _fault("Invalid Email Format", field="client.email")
     country = _text(client, "country", "client.country", limit=2)
-    if country is None or not _COUNTRY.match(country):
+    if country is None or not _COUNTRY.fullmatch(country):
         raise _fault(
             'Please submit Valid Alpha2 Country Code Ex:(AF,IN) in "country" parameter', field="client.country"
         )
@@ -178,7 +195,7 @@ def _client(raw: dict[str, Any]) -> dict[str, Any]:
         if value is None:
             raise _fault(message, missing=True, field=f"client.{key}")
         kept[key] = value
-    for key in _CLIENT_OPTIONAL:
+    for key in CLIENT_OPTIONAL:
         value = _text(client, key, f"client.{key}", required=False)
         if value is not None:
             kept[key] = value
@@ -200,10 +217,8 @@ def _products(purchase: dict[str, Any], currency: str) -> tuple[list[dict[str, A
         if product.get("price") is None:
             raise _fault(f"{path}.price is missing", missing=True, field=f"{path}.price")
         price = to_minor(_decimal(product["price"], f"{path}.price"), currency, f"{path}.price")
-        quantity = product.get("quantity", 1)
-        quantity_number = _decimal(quantity, f"{path}.quantity")
-        if quantity_number <= 0 or quantity_number > 10**6:
-            raise _fault(f"{path}.quantity must be a positive number", field=f"{path}.quantity")
+        quantity = product.get("quantity")
+        quantity_number = Decimal(1) if quantity is None else _decimal(quantity, f"{path}.quantity", text=False)
         total += price
         kept.append({"name": name, "price": price, "quantity": str(quantity_number)})
     if total <= 0:
@@ -227,10 +242,9 @@ def purchase_command(raw: Any, ctx: MerchantContext, *, client_ip: str | None) -
     purchase = _obj(raw, "purchase")
     currency_text = _text(purchase, "currency", "purchase.currency", limit=3)
     assert currency_text is not None
-    try:
-        currency = normalise_currency(currency_text)
-    except ValidationError:
-        raise _fault(f"Currency {currency_text[:3]} is Not Allowed", field="purchase.currency") from None
+    if purchase.get("currency") not in CURRENCIES:
+        raise _fault(f"Currency {currency_text[:3]} is Not Allowed", field="purchase.currency")
+    currency = currency_text
     products, total = _products(purchase, currency)
     brand_id = _text(raw, "brand_id", "brand_id", required=False, limit=64)
     if brand_id is None:
@@ -289,7 +303,7 @@ def purchase_command(raw: Any, ctx: MerchantContext, *, client_ip: str | None) -
 
 def _expiry(raw: dict[str, Any], now: datetime) -> Expiry:
     value = raw.get("expires")
-    found = _EXPIRES.match(value) if isinstance(value, str) else None
+    found = _EXPIRES.fullmatch(value) if isinstance(value, str) else None
     if found is None or not 1 <= int(found.group(1)) <= 12:
         raise PaymentError(m.EXPIRY, code=ErrorCode.EXPIRED_CARD, field="expires")
     return Expiry.parse(int(found.group(1)), 2000 + int(found.group(2)), now=now)  # PaymentError when past
@@ -299,7 +313,9 @@ def _browser(raw: dict[str, Any]) -> dict[str, Any]:
     for key in ("remote_ip", "user_agent", "accept_header"):
         if raw.get(key) is None or (isinstance(raw.get(key), str) and not raw[key].strip()):
             raise ValidationError(f"{key} cannot be null", code=ErrorCode.PARAMETER_MISSING, field=key)
-    ip = _text(raw, "remote_ip", "remote_ip", limit=45) or ""
+    ip = raw["remote_ip"]
+    if not isinstance(ip, str) or len(ip) > 45:
+        raise _fault("remote_ip must be an IPv4 or IPv6 address", field="remote_ip")
     try:
         ipaddress.ip_address(ip)
     except ValueError:
@@ -309,7 +325,7 @@ def _browser(raw: dict[str, Any]) -> dict[str, Any]:
         "user_agent": _text(raw, "user_agent", "user_agent", limit=2048),
         "accept_header": _text(raw, "accept_header", "accept_header", limit=2048),
     }
-    names = {
+    names = {  # theirs: ours
         "language": "language",
         "java_enabled": "java_enabled",
         "javascript_enabled": "javascript_enabled",
@@ -320,11 +336,16 @@ def _browser(raw: dict[str, Any]) -> dict[str, Any]:
     }
     for theirs, ours in names.items():
         value = raw.get(theirs)
-        if isinstance(value, str) and theirs.startswith(("screen_", "color_", "utc_")):
+        if isinstance(value, str) and theirs.startswith("screen_"):
             # Widths appear as strings in Paysecure's own examples.
-            if not re.fullmatch(r"-?[0-9]{1,7}", value.strip()):
-                raise _fault(f"{theirs} must be a whole number", field=theirs)
+            if not re.fullmatch(SCREEN, value):
+                raise _fault(f"{theirs} must be a whole number from 0 to 999999", field=theirs)
             value = int(value)
+        if isinstance(value, Decimal) and value == value.to_integral_value():
+            value = int(value)  # JSON Schema's integers include 24.0
+        if theirs == "language" and value is not None:
+            if not isinstance(value, str) or len(value) > 35 or not _LANGUAGE.fullmatch(value):
+                raise _fault("language must be a language tag such as en-US", field="language")
         if value is not None:
             browser[ours] = value
     return browser
@@ -346,9 +367,9 @@ def s2s_command(raw: Any, ctx: MerchantContext, payment_id: str, identifier: str
     cvc = raw.get("cvc")
     if not isinstance(cvc, str) or not cvc.strip():
         raise _fault(m.CARD_MISSING, missing=True, field="cvc")
+    if not _CVC.fullmatch(cvc):
+        raise _fault(m.INVALID_CARD, field="cvc")
     if token is not None:
-        if not _CVC.match(cvc.strip()):
-            raise _fault(m.INVALID_CARD, field="cvc")
         command = ConfirmPayment(
             merchant_id=ctx.merchant_id,
             mode=ctx.mode,
@@ -360,17 +381,19 @@ def s2s_command(raw: Any, ctx: MerchantContext, payment_id: str, identifier: str
     holder = _text(raw, "cardholder_name", "cardholder_name", required=False, limit=100)
     number = raw.get("card_number")
     remember = raw.get("remember_card")
-    if holder is None or not isinstance(number, str) or not number.strip() or not isinstance(remember, str):
+    if holder is None or not isinstance(number, str) or not number.strip():
         raise _fault(m.CARD_MISSING, missing=True, field="card")
+    if remember is not None and not isinstance(remember, str):
+        raise _fault("remember_card must be on or off", field="remember_card")
     try:
-        if not 10 <= len(number.strip()) <= 20:
-            raise ValidationError("length", field="card_number")
-        pan = PAN.parse(number.strip(), field="card_number")
-        cvv = CVV.parse(cvc.strip(), pan.brand, field="cvc")
+        if not re.fullmatch(CARD_NUMBER, number):
+            raise ValidationError("digits", field="card_number")
+        pan = PAN.parse(number, field="card_number")
+        cvv = CVV.parse(cvc, pan.brand, field="cvc")
     except ValidationError:
         raise _fault(m.INVALID_CARD, field="card_number") from None
     expiry = _expiry(raw, now)
-    save = remember.strip().lower() == "on"
+    save = (remember or "").strip().lower() == "on"
     command = ConfirmPayment(
         merchant_id=ctx.merchant_id,
         mode=ctx.mode,
@@ -402,9 +425,12 @@ def refund_command(raw: Any, ctx: MerchantContext, payment_id: str, currency: st
         raise _fault(m.BAD_JSON)
     if raw.get("amount") is None or raw.get("amount") == "":
         raise _fault("amount is required", missing=True, field="amount")
+    if isinstance(raw["amount"], int | Decimal | str) and not isinstance(raw["amount"], bool):
+        if (isinstance(raw["amount"], str) and re.fullmatch(r"\s*0*\.?0*\s*", raw["amount"])) or (
+            not isinstance(raw["amount"], str) and raw["amount"] <= 0
+        ):
+            raise ValidationError("Refund amount must be greater than zero.", code=ErrorCode.PARAMETER_INVALID)
     amount = to_minor(_decimal(raw["amount"], "amount"), currency, "amount")
-    if amount <= 0:
-        raise ValidationError("Refund amount must be greater than zero.", code=ErrorCode.PARAMETER_INVALID)
     reason = _text(raw, "reason", "reason", required=False, limit=500)
     if reason is None:
         raise _fault("reason for refund is required", missing=True, field="reason")

@@ -29,7 +29,7 @@ from tessera.dialects.paysecure import purchase as render
 from tessera.dialects.paysecure import requests as req
 from tessera.dialects.paysecure import schemas as s
 from tessera.dialects.paysecure.callback import FORMAT
-from tessera.dialects.paysecure.errors import MalformedJsonError, MediaTypeError
+from tessera.dialects.paysecure.errors import MalformedJsonError, MediaTypeError, RefundNotFoundError
 from tessera.dialects.paysecure.identity import KIND
 
 router = APIRouter(prefix="/paysecure/api/v1", tags=["paysecure"])
@@ -91,7 +91,7 @@ def _purchase_out(p: Payment, svc: Services, status: int = 200) -> JSONResponse:
     response_model=s.PaysecurePurchaseOut,
     responses=_ERRORS,
     summary="Create a purchase (seed 001 step 1)",
-    openapi_extra=s.json_body(s.PaysecurePurchaseIn),
+    openapi_extra=s.json_body(s.PURCHASE_SCHEMA),
 )
 async def create_purchase(request: Request, ctx: SecretCtx, svc: ServicesDep) -> Response:
     raw = await _json(request)
@@ -116,7 +116,7 @@ router.add_api_route(
     response_model=s.PaysecurePurchaseOut,
     responses=_ERRORS,
     summary="Create a purchase (the same, without the trailing slash)",
-    openapi_extra=s.json_body(s.PaysecurePurchaseIn),
+    openapi_extra=s.json_body(s.PURCHASE_SCHEMA),
 )
 
 
@@ -136,7 +136,7 @@ async def get_purchase(purchaseId: str, ctx: SecretCtx, svc: ServicesDep) -> Res
     response_model=s.PaysecureS2SOut,
     responses=_ERRORS,
     summary="Send the card for a purchase, server to server (seed 001 step 2)",
-    openapi_extra=s.json_body(s.PaysecureS2SIn),
+    openapi_extra=s.json_body(s.S2S_SCHEMA),
 )
 async def s2s_post(
     purchaseId: str,  # noqa: N803
@@ -257,7 +257,7 @@ router.add_api_route(
     response_model=s.PaysecureCaptureOut,
     responses=_ERRORS,
     summary="Capture part or all of a held (skip_capture) purchase",
-    openapi_extra=s.json_body(s.PaysecureCaptureIn, required=False),
+    openapi_extra=s.json_body(s.CAPTURE_SCHEMA, required=False),
 )
 async def capture_purchase(purchaseId: str, request: Request, ctx: SecretCtx, svc: ServicesDep) -> Response:  # noqa: N803
     raw = await _json(request, required=False)
@@ -303,7 +303,7 @@ def _check_refundable(payment: Payment) -> None:
     response_model=s.PaysecureRefundOut,
     responses=_ERRORS,
     summary="Refund part of a paid purchase",
-    openapi_extra=s.json_body(s.PaysecureRefundIn),
+    openapi_extra=s.json_body(s.REFUND_SCHEMA),
 )
 async def partial_refund(purchaseId: str, request: Request, ctx: SecretCtx, svc: ServicesDep) -> Response:  # noqa: N803
     raw = await _json(request)
@@ -340,7 +340,7 @@ def _refund_out(payment: Payment, refund_id: str, purchase_id: str, reason: str 
     response_model=s.PaysecureRefundOut,
     responses=_ERRORS,
     summary="A refund's status",
-    openapi_extra=s.json_body(s.PaysecureRefundStatusIn),
+    openapi_extra=s.json_body(s.REFUND_STATUS_SCHEMA),
 )
 async def refund_status(purchaseId: str, request: Request, ctx: SecretCtx, svc: ServicesDep) -> Response:  # noqa: N803
     raw = await _json(request)
@@ -350,7 +350,7 @@ async def refund_status(purchaseId: str, request: Request, ctx: SecretCtx, svc: 
         raise ValidationError("refundId is missing", code=ErrorCode.PARAMETER_MISSING, field="refundId")
     found = [op for op in payment.operations if op.type.value == "RF" and op.id == refund_id]
     if not found:
-        raise PaysecureError("Refund not found for this purchase.")
+        raise RefundNotFoundError("Refund not found for this purchase.")
     return JSONResponse(_refund_out(payment, refund_id, purchaseId, None))
 
 

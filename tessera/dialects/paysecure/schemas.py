@@ -7,12 +7,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tessera.dialects._common.patterns import py_ws
+from tessera.dialects.paysecure import requests as req
+
 S2SFlag = Literal["true"]
 
 
-def json_body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
-    """`openapi_extra` documenting a JSON body of `model` for a route that reads its body itself."""
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+def json_body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
+    """`openapi_extra` documenting a JSON body for a route that reads its body itself."""
     return {"requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}}
 
 
@@ -21,63 +23,155 @@ class PaysecureErrorOut(BaseModel):
     code: str
 
 
-class PaysecureClientIn(BaseModel):
-    email: str = Field(max_length=254, examples=["user@example.com"])
-    full_name: str | None = Field(None, max_length=200)
-    phone: str | None = Field(None, max_length=200)
-    country: str = Field(pattern="^[A-Z]{2}$", examples=["GB"])
-    stateCode: str = Field(min_length=1, max_length=10, examples=["LO"])  # noqa: N815
-    street_address: str = Field(min_length=1, max_length=200)
-    city: str = Field(min_length=1, max_length=200)
-    zip_code: str = Field(min_length=1, max_length=200)
-    customerId: str | None = Field(None, max_length=200)  # noqa: N815
+# The document says what `requests` accepts, field by field, with its own patterns (`py_ws` spells out the
+# white space Python strips, for every regular expression engine).
+_NOT_BLANK = py_ws(r"\S")
 
 
-class PaysecureProductIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    price: float | str = Field(description="major units, e.g. 20.00", examples=[20.0])
-    quantity: float | str | None = None
+def _text(limit: int, *, required: bool = True) -> dict[str, Any]:
+    """Text of at most `limit` characters; a required one is not blank (an optional blank one is ignored)."""
+    if required:
+        return {"type": "string", "maxLength": limit, "pattern": _NOT_BLANK}
+    return {"anyOf": [{"type": "null"}, {"type": "string", "maxLength": limit}]}
 
 
-class PaysecurePurchaseDetailsIn(BaseModel):
-    currency: str = Field(examples=["EUR"])
-    products: list[PaysecureProductIn] = Field(min_length=1, max_length=100)
-    language: str | None = Field(None, max_length=35)
-    notes: str | None = Field(None, max_length=1000)
+def _url(*, required: bool) -> dict[str, Any]:
+    url = {"type": "string", "maxLength": 2048, "pattern": py_ws(req.URL)}
+    if required:
+        return url
+    blank = {"type": "string", "maxLength": 2048, "pattern": py_ws(r"^\s*$")}
+    return {"anyOf": [{"type": "null"}, url, blank]}
 
 
-class PaysecurePurchaseIn(BaseModel):
-    client: PaysecureClientIn
-    purchase: PaysecurePurchaseDetailsIn
-    brand_id: str = Field(description="the merchant's brand_id (tessera merchant create --json)", max_length=64)
-    success_redirect: str = Field(max_length=2048)
-    failure_redirect: str = Field(max_length=2048)
-    pending_redirect: str | None = Field(None, max_length=2048)
-    cancel_redirect: str | None = Field(None, max_length=2048)
-    success_callback: str | None = Field(None, max_length=2048)
-    failure_callback: str | None = Field(None, max_length=2048)
-    merchantRef: str | None = Field(None, max_length=100)  # noqa: N815
-    skip_capture: bool = False
-    send_receipt: bool = False
+def _amount(*, text: bool = True) -> dict[str, Any]:
+    number = {"type": "number", "exclusiveMinimum": 0, "maximum": req.MAX_MAJOR}
+    if not text:
+        return number
+    return {"anyOf": [number, {"type": "string", "maxLength": 12, "pattern": py_ws(req.DECIMAL)}]}
 
 
-class PaysecureS2SIn(BaseModel):
-    cardholder_name: str | None = Field(None, max_length=100, examples=["dk"])
-    card_number: str | None = Field(None, min_length=10, max_length=20, examples=["4444333322221111"])
-    expires: str | None = Field(None, pattern="^[0-9]{2}/[0-9]{2}$", examples=["10/30"])
-    cvc: str = Field(pattern="^[0-9]{3,4}$", examples=["345"])
-    remember_card: str | None = Field(None, examples=["on"])
-    token_reference: str | None = Field(None, max_length=64, description="a saved card, instead of card fields")
-    remote_ip: str = Field(max_length=45, examples=["157.38.242.7"])
-    user_agent: str = Field(min_length=1, max_length=2048)
-    accept_header: str = Field(min_length=1, max_length=2048)
-    language: str | None = None
-    java_enabled: bool | None = None
-    javascript_enabled: bool | None = None
-    color_depth: int | None = None
-    utc_offset: int | None = None
-    screen_width: int | str | None = None
-    screen_height: int | str | None = None
+def _flag() -> dict[str, Any]:
+    return {"anyOf": [{"type": "null"}, {"type": "boolean"}]}
+
+
+_CLIENT: dict[str, Any] = {
+    "type": "object",
+    "required": ["email", "country", "stateCode", "street_address", "city", "zip_code"],
+    "properties": {
+        "email": {"type": "string", "maxLength": 254, "pattern": py_ws(req.EMAIL), "examples": ["user@example.com"]},
+        "country": {"type": "string", "pattern": "^[A-Z]{2}$", "maxLength": 2, "examples": ["GB"]},
+        "stateCode": _text(10) | {"examples": ["LO"]},
+        "street_address": _text(200),
+        "city": _text(200),
+        "zip_code": _text(200),
+        **{k: _text(200, required=False) for k in req.CLIENT_OPTIONAL},
+    },
+}
+_PRODUCT: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "price"],
+    "properties": {
+        "name": _text(200),
+        "price": _amount() | {"description": "major units, e.g. 20.00 (the currency's decimals at most)"},
+        "quantity": {"anyOf": [{"type": "null"}, _amount(text=False)]},
+    },
+}
+PURCHASE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "PaysecurePurchaseIn",
+    "required": ["client", "purchase", "brand_id", "success_redirect", "failure_redirect"],
+    "properties": {
+        "client": _CLIENT,
+        "purchase": {
+            "type": "object",
+            "required": ["currency", "products"],
+            "properties": {
+                "currency": {"enum": sorted(req.CURRENCIES), "examples": ["EUR"]},
+                "products": {"type": "array", "minItems": 1, "maxItems": 100, "items": _PRODUCT},
+                "language": _text(35, required=False),
+                "notes": _text(1000, required=False),
+            },
+        },
+        "brand_id": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+            "description": "the merchant's brand_id for the key's mode (`tessera merchant create --json`)",
+        },
+        "success_redirect": _url(required=True),
+        "failure_redirect": _url(required=True),
+        "pending_redirect": _url(required=False),
+        "cancel_redirect": _url(required=False),
+        "success_callback": _url(required=False),
+        "failure_callback": _url(required=False),
+        "merchantRef": _text(100, required=False),
+        "skip_capture": _flag(),
+        "send_receipt": _flag(),
+    },
+}
+_IP = {"type": "string", "maxLength": 45, "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}
+_SCREEN = {
+    "anyOf": [
+        {"type": "null"},
+        {"type": "integer", "minimum": 0, "maximum": 999999},
+        {"type": "string", "pattern": req.SCREEN},
+    ]
+}
+S2S_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "PaysecureS2SIn",
+    "required": ["cvc", "remote_ip", "user_agent", "accept_header"],
+    "anyOf": [
+        {"required": ["token_reference"], "properties": {"token_reference": _text(64)}},
+        {
+            "required": ["cardholder_name", "card_number", "expires"],
+            "properties": {
+                "cardholder_name": _text(100),
+                "card_number": {"type": "string"},
+                "expires": {"type": "string"},
+            },
+        },
+    ],
+    "properties": {
+        "cardholder_name": _text(100, required=False) | {"examples": ["dk"]},
+        "card_number": {"type": "string", "pattern": req.CARD_NUMBER, "examples": ["4444333322221111"]},
+        "expires": {"type": "string", "pattern": req.EXPIRES, "examples": ["10/39"]},
+        "cvc": {"type": "string", "pattern": req.CVC, "examples": ["345"]},
+        "remember_card": {"anyOf": [{"type": "null"}, {"type": "string"}], "examples": ["on"]},
+        "token_reference": _text(64, required=False),
+        "remote_ip": _IP,
+        "user_agent": _text(2048),
+        "accept_header": _text(2048),
+        "language": {
+            "anyOf": [
+                {"type": "null"},
+                {"type": "string", "maxLength": 35, "pattern": "^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$"},
+            ]
+        },
+        "java_enabled": _flag(),
+        "javascript_enabled": _flag(),
+        "color_depth": {"anyOf": [{"type": "null"}, {"enum": [1, 4, 8, 15, 16, 24, 30, 32, 48]}]},
+        "utc_offset": {"anyOf": [{"type": "null"}, {"type": "integer", "minimum": -840, "maximum": 720}]},
+        "screen_width": _SCREEN,
+        "screen_height": _SCREEN,
+    },
+}
+CAPTURE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "PaysecureCaptureIn",
+    "properties": {"amount": {"anyOf": [{"type": "null"}, _amount()], "description": "major units; all when left out"}},
+}
+REFUND_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "PaysecureRefundIn",
+    "required": ["amount", "reason"],
+    "properties": {"amount": _amount() | {"description": "major units"}, "reason": _text(500)},
+}
+REFUND_STATUS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "PaysecureRefundStatusIn",
+    "required": ["refundId"],
+    "properties": {"refundId": {"type": "string", "minLength": 1}},
+}
 
 
 class PaysecureS2SOut(BaseModel):
