@@ -34,6 +34,10 @@ from tessera.dialects.paysecure.identity import KIND
 
 router = APIRouter(prefix="/paysecure/api/v1", tags=["paysecure"])
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": s.PaysecureErrorOut} for code in (400, 401, 404, 415)}
+# For routes whose success is not JSON (a page, a PEM): their errors still are.
+_JSON_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"content": {"application/json": {"schema": s.ERROR_SCHEMA}}} for code in (400, 401, 404, 415)
+}
 _SUCCESS = frozenset({PaymentStatus.CAPTURED, PaymentStatus.AUTHORIZED, PaymentStatus.PARTIALLY_REFUNDED})
 
 
@@ -177,7 +181,7 @@ def _check_payable(payment: Payment) -> None:
 @router.get(
     "/payment/{purchaseId}/",
     response_class=HTMLResponse,
-    responses={303: {"description": "to the purchase's success_redirect or failure_redirect"}, **_ERRORS},
+    responses={303: {"description": "to the purchase's success_redirect or failure_redirect"}, **_JSON_ERRORS},
     summary="The callback_url, opened by the shopper's browser (seed 001 step 3)",
 )
 async def shopper_payment(purchaseId: str, svc: ServicesDep) -> Response:  # noqa: N803
@@ -393,7 +397,7 @@ async def delete_token(token: str, ctx: SecretCtx, svc: ServicesDep) -> Response
 @router.get(
     "/public_key/",
     response_class=PlainTextResponse,
-    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **_ERRORS},
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **_JSON_ERRORS},
     summary="The public key that verifies this merchant's paysecure-sign callbacks (PEM)",
 )
 async def public_key(ctx: SecretCtx, svc: ServicesDep) -> Response:

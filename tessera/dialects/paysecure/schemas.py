@@ -18,6 +18,13 @@ def json_body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any
     return {"requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}}
 
 
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["message", "code"],
+    "properties": {"message": {"type": "string"}, "code": {"type": "string"}},
+}
+
+
 class PaysecureErrorOut(BaseModel):
     message: str
     code: str
