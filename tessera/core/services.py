@@ -23,6 +23,7 @@ from tessera.core.merchants import MerchantContext
 from tessera.core.payments import service as payments
 from tessera.core.payments.acquirer import report_for_payment
 from tessera.core.payments.commands import (
+    CancelPayment,
     CapturePayment,
     ConfirmPayment,
     CreatePayment,
@@ -68,6 +69,9 @@ class PaymentServices:
 
     async def capture(self, cmd: CapturePayment) -> Payment:
         return await self._resumed() or await payments.capture(cmd, deps=self._deps)
+
+    async def cancel(self, cmd: CancelPayment) -> Payment:
+        return await self._resumed() or await payments.cancel(cmd, deps=self._deps)
 
     async def void(self, cmd: VoidPayment) -> Payment:
         return await self._resumed() or await payments.void(cmd, deps=self._deps)

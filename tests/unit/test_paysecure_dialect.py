@@ -51,3 +51,22 @@ def test_a_signature_verifies_only_for_what_was_signed() -> None:
     signature = sign(made.secret, signed_string("a" * 24, "PAID", made.public_id))
     assert verify(made.public_data, signed_string("a" * 24, "PAID", made.public_id), signature)
     assert not verify(made.public_data, signed_string("a" * 24, "ERROR", made.public_id), signature)
+
+
+def test_an_intent_is_canceled_once_and_never_after_a_card() -> None:
+    import pytest
+
+    from tessera.core.clock import utcnow
+    from tessera.core.errors import ConflictError
+    from tessera.core.payments.events import PAYMENT_CANCELED
+    from tessera.core.payments.model import CaptureMethod, Payment
+
+    now = utcnow()
+    intent = Payment.intent(
+        now=now, merchant_id="mer_1", mode="test", amount=100, currency="EUR",
+        capture_method=CaptureMethod.AUTOMATIC, processor="sandbox",
+    )  # fmt: skip
+    intent.cancel(now)
+    assert intent.status is PaymentStatus.CANCELED and intent.events[-1].type == PAYMENT_CANCELED
+    with pytest.raises(ConflictError):
+        intent.cancel(now)

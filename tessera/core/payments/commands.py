@@ -8,6 +8,7 @@ from typing import Any
 from tessera.core.payments.model import CaptureMethod, SaveCardOnSuccess
 
 __all__ = [
+    "CancelPayment",
     "CapturePayment",
     "CardSource",
     "ConfirmPayment",
@@ -92,6 +93,15 @@ class CapturePayment:
 
 @dataclass(frozen=True, slots=True)
 class VoidPayment:
+    merchant_id: str
+    mode: str
+    payment_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelPayment:
+    """Call off an intent still waiting for its card."""
+
     merchant_id: str
     mode: str
     payment_id: str

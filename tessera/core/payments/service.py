@@ -26,6 +26,7 @@ from tessera.core.merchants import Merchant, authenticated_merchant
 from tessera.core.money import check_amount
 from tessera.core.payments import capabilities, rules
 from tessera.core.payments.commands import (
+    CancelPayment,
     CapturePayment,
     CardSource,
     ConfirmPayment,
@@ -500,6 +501,24 @@ async def capture(cmd: CapturePayment, *, deps: PaymentDeps) -> Payment:
     return await follow_up(
         cmd.merchant_id, cmd.mode, cmd.payment_id, deps, lambda p, now: p.begin_capture(cmd.amount, now)
     )
+
+
+async def cancel(cmd: CancelPayment, *, deps: PaymentDeps) -> Payment:
+    """Call off an intent waiting for its card, under its row lock (a card posted at the same moment
+    either pays it first, and the cancel is refused, or finds it canceled)."""
+    while True:
+        async with deps.uow() as tx:
+            payment = await tx.payments.get_for_update(cmd.merchant_id, cmd.mode, cmd.payment_id)
+            if payment is None:
+                raise NotFoundError("no such payment", field="id")
+            payment.cancel(utcnow())
+            try:
+                await tx.payments.save(payment)
+            except ConcurrentUpdateError:
+                continue
+            await tx.commit()
+        payment.clear_changes()
+        return payment
 
 
 async def void(cmd: VoidPayment, *, deps: PaymentDeps) -> Payment:

@@ -33,6 +33,7 @@ EVENT_TYPES = frozenset(
         ev.PAYMENT_REQUIRES_ACTION,
         ev.PAYMENT_VOIDED,
         ev.PAYMENT_EXPIRED,
+        ev.PAYMENT_CANCELED,
         ev.PAYMENT_CAPTURE_FAILED,
         ev.PAYMENT_VOID_FAILED,
         ev.REFUND_SUCCEEDED,

@@ -117,4 +117,5 @@ STATUS: dict[PaymentStatus, str] = {
     PaymentStatus.CHARGED_BACK: "CHARGEBACK",
     PaymentStatus.FAILED: "ERROR",
     PaymentStatus.EXPIRED: "EXPIRED",
+    PaymentStatus.CANCELED: "CANCELLED",
 }

@@ -80,8 +80,8 @@ def _history(p: Payment) -> list[dict[str, Any]]:
             )
         elif op.type in words:
             lines.append({"status": words[op.type], "timestamp": _ts(op.updated_at)})
-    if p.status is PaymentStatus.EXPIRED:
-        lines.append({"status": "expired", "timestamp": _ts(p.updated_at)})
+    if p.status in (PaymentStatus.EXPIRED, PaymentStatus.CANCELED):
+        lines.append({"status": m.STATUS[p.status].lower(), "timestamp": _ts(p.updated_at)})
     return lines
 
 

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from tessera.core.clock import utcnow
 from tessera.core.errors import ConflictError, ErrorCode, NotFoundError, TesseraError, ValidationError
 from tessera.core.merchants import MerchantContext
+from tessera.core.payments.commands import CancelPayment, RefundPayment, VoidPayment
 from tessera.core.payments.model import Payment, PaymentStatus
 from tessera.core.payments.rules import check_return_url
 from tessera.core.services import Services
@@ -234,13 +235,15 @@ def return_url(payment: Payment) -> str:
     "/purchases/{purchaseId}/cancel/", response_model=s.PaysecurePurchaseOut, responses=_ERRORS, status_code=202
 )
 async def cancel_purchase(purchaseId: str, ctx: SecretCtx, svc: ServicesDep) -> Response:  # noqa: N803
-    """Cancel: release a held (skip_capture) purchase; an unpaid purchase cannot take a card afterwards."""
+    """Cancel: an unpaid purchase takes no card afterwards; a held (skip_capture) one is released."""
     payment = await _purchase(svc, ctx, purchaseId)
-    if payment.status is not PaymentStatus.AUTHORIZED:
-        raise PaysecureError(m.NOT_CANCELLABLE)
-    from tessera.core.payments.commands import VoidPayment
-
-    payment = await svc.payments.void(VoidPayment(ctx.merchant_id, ctx.mode, payment.id))
+    try:
+        if payment.status is PaymentStatus.AUTHORIZED:
+            payment = await svc.payments.void(VoidPayment(ctx.merchant_id, ctx.mode, payment.id))
+        else:
+            payment = await svc.payments.cancel(CancelPayment(ctx.merchant_id, ctx.mode, payment.id))
+    except ConflictError:
+        raise PaysecureError(m.NOT_CANCELLABLE) from None
     return _purchase_out(payment, svc, 202)
 
 
@@ -288,8 +291,6 @@ async def full_refund(purchaseId: str, ctx: SecretCtx, svc: ServicesDep) -> Resp
     """Refund what is left of a paid purchase."""
     payment = await _purchase(svc, ctx, purchaseId)
     _check_refundable(payment)
-    from tessera.core.payments.commands import RefundPayment
-
     payment = await svc.payments.refund(RefundPayment(ctx.merchant_id, ctx.mode, payment.id, reason="full refund"))
     return _purchase_out(payment, svc, 202)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from httpx import AsyncClient
 
+from tessera.dialects.paysecure.requests import payment_id_of
 from tests.conftest import Merchant, auth
 from tests.integration.paysecure.helpers import BASE, create, post_card, s2s, status
 
@@ -48,6 +49,22 @@ async def test_cancel_releases_a_held_purchase_and_refuses_a_paid_one(client: As
         "message": "Only purchases that can be paid for can be cancelled.",
         "code": "transaction_error",
     }
+
+
+async def test_cancel_calls_off_an_unpaid_purchase_which_then_takes_no_card(
+    client: AsyncClient, merchant: Merchant
+) -> None:
+    key = merchant.test.secret_key
+    made = await create(client, merchant)
+    found = await client.get(f"{BASE}/purchases/{made['purchaseId']}/cancel/", headers=auth(key))
+    assert found.status_code == 202 and found.json()["status"] == "CANCELLED"
+    refused = await post_card(client, merchant, made["purchaseId"], s2s())
+    assert refused.json()["message"] == "Only purchases that can be paid for can be initiated for payment."
+    payment_id = payment_id_of(made["purchaseId"])
+    native = await client.get(f"/v1/payments/{payment_id}", headers=auth(key))
+    assert native.json()["status"] == "canceled"  # the same payment, in the native API's words
+    again = await client.post(f"{BASE}/purchases/{made['purchaseId']}/cancel/", headers=auth(key))
+    assert again.json()["message"] == "Only purchases that can be paid for can be cancelled."
 
 
 async def test_full_refund_then_no_more(client: AsyncClient, merchant: Merchant) -> None:
