@@ -10,13 +10,14 @@ from datetime import timedelta
 from typing import Any
 
 from tessera.core.idempotency import IdempotencyKeys, RecoveryPoints
+from tessera.core.identities import IdentityKind
 from tessera.core.payments.authentication import receive_rreq
 from tessera.core.payments.settle import PaymentDeps
 from tessera.core.services import Services, build_services
 from tessera.core.threeds.flow import ThreeDSDeps
 from tessera.core.vault.crypto import Keyring, WrappedKey
 from tessera.core.vault.keys import load_data_keys
-from tessera.core.webhooks.formats import WebhookFormat
+from tessera.core.webhooks.formats import ChannelFormat, WebhookFormat
 from tessera.delivery.sender import Sender
 from tessera.delivery.worker import DeliveryWorker
 from tessera.keys import KeyMaterial, load_key_material
@@ -82,10 +83,25 @@ def webhook_formats() -> dict[str, WebhookFormat]:
     return found
 
 
-def _accepts(formats: Mapping[str, WebhookFormat]) -> Callable[[str, str], bool]:
-    def accepts(format_name: str, event_type: str) -> bool:
+def identity_kinds() -> list[IdentityKind]:
+    """Every dialect's per-merchant identity kinds; two with one name is a build error."""
+    from tessera.dialects import DIALECTS
+
+    found: dict[str, IdentityKind] = {}
+    for dialect in DIALECTS:
+        for kind in dialect.identity_kinds():
+            if kind.name in found:
+                raise RuntimeError(f"two dialects register an identity named {kind.name!r}")
+            found[kind.name] = kind
+    return list(found.values())
+
+
+def _accepts(formats: Mapping[str, WebhookFormat]) -> Callable[[str, str, Any], bool]:
+    def accepts(format_name: str, event_type: str, data: Any) -> bool:
         # An unknown format is dispatched anyway: its attempts fail with a clear error until it is known.
         fmt = formats.get(format_name)
+        if isinstance(fmt, ChannelFormat):
+            return fmt.accepts_event(event_type, data or {})
         return fmt is None or fmt.accepts(event_type)
 
     return accepts
@@ -153,7 +169,13 @@ def build(settings: Settings) -> Container:
         token_ttl=timedelta(minutes=settings.token_ttl_minutes),
         public_url=public,
         private_networks=settings.webhook_allow_private_networks,
+        identity_kinds=identity_kinds(),
     )
+    for fmt in formats.values():
+        # A format that signs with a merchant's own key (core.identities) finds it through the services.
+        bind = getattr(fmt, "bind_identities", None)
+        if bind is not None:
+            bind(services.identities)
     return Container(
         settings=settings,
         db=db,

@@ -216,6 +216,7 @@ def merchant_create(
     async def run() -> list[dict[str, str]]:
         container = build(settings)
         try:
+            await container.start()  # the vault's keys seal the identities' secrets
             _m, creds = await create_merchant(
                 name,
                 uow=container.uow,
@@ -223,9 +224,11 @@ def merchant_create(
                 callback_url=callback_url,
                 modes=("test", "live") if live else ("test",),
             )
+            # Each dialect's identifiers (Paysecure's brand_id), made with the merchant, one per mode.
+            identities = container.services.identities
+            return [c.as_dict() | await identities.all_of(c.merchant_id, c.mode) for c in creds]
         finally:
             await container.close()
-        return [c.as_dict() for c in creds]
 
     creds = asyncio.run(run())
     if as_json:
@@ -235,8 +238,9 @@ def merchant_create(
         return
     for c in creds:
         click.echo(f"{c['mode']} mode")
-        for key in ("merchant_id", "client_id", "secret_key", "publishable_key", "webhook_secret"):
-            click.echo(f"  {key:<16} {c[key]}")
+        for key in c:
+            if key != "mode":
+                click.echo(f"  {key:<16} {c[key]}")
 
 
 @merchant.command("update")

@@ -25,10 +25,12 @@ router = APIRouter(prefix="/shopper", tags=["shopper"], include_in_schema=False)
 def return_to_merchant(payment: Payment) -> Response:
     """Back to the merchant's return_url with the payment's id and status, in the words of the dialect
     that made it (its channel)."""
-    found = dialect_named(payment.channel).shopper_return(payment)
-    if not payment.return_url:
+    dialect = dialect_named(payment.channel)
+    found = dialect.shopper_return(payment)
+    url = dialect.shopper_return_url(payment)
+    if not url:
         return HTMLResponse(pages.status_page(payment.id, found["status"]))
-    parts = urlsplit(payment.return_url)
+    parts = urlsplit(url)
     query = "&".join(q for q in (parts.query, urlencode(found)) if q)
     return RedirectResponse(urlunsplit(parts._replace(query=query)), status_code=303)
 

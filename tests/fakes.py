@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Self, TypeVar
 
+from tessera.core.identities import StoredIdentity
 from tessera.core.merchants import ApiKey, Merchant, MerchantStatus
 from tessera.core.payments.events import Event
 from tessera.core.payments.model import OperationStatus, Payment, PaymentStatus
@@ -101,6 +102,7 @@ class InMemoryStore:
     cards: dict[str, SavedCard] = field(default_factory=dict)
     merchants: dict[str, Merchant] = field(default_factory=dict)
     api_keys: dict[str, ApiKey] = field(default_factory=dict)  # by key hash
+    identities: dict[tuple[str, str, str], StoredIdentity] = field(default_factory=dict)
     authentications: dict[str, Authentication] = field(default_factory=dict)
     idempotency: dict[IdempotencyKey, dict[str, Any]] = field(default_factory=dict)
     vault_keys: dict[int, WrappedKey] = field(default_factory=dict)
@@ -253,9 +255,15 @@ class InMemoryCardRepository:
 
 
 class InMemoryMerchantRepository:
-    def __init__(self, merchants: _Table[str, Merchant], keys: _Table[str, ApiKey]) -> None:
+    def __init__(
+        self,
+        merchants: _Table[str, Merchant],
+        keys: _Table[str, ApiKey],
+        identities: _Table[tuple[str, str, str], StoredIdentity] | None = None,
+    ) -> None:
         self._merchants = merchants
         self._keys = keys
+        self._identities = identities if identities is not None else _Table({})
 
     async def add(self, merchant: Merchant, keys: Sequence[ApiKey]) -> None:
         self._merchants.put(merchant.id, merchant)
@@ -289,6 +297,20 @@ class InMemoryMerchantRepository:
         for key in found:
             self._keys.delete(key.key_hash)
         return bool(found)
+
+    async def identity(self, merchant_id: str, mode: str, kind: str) -> StoredIdentity | None:
+        return self._identities.get((merchant_id, mode, kind))
+
+    async def identity_by_public_id(self, kind: str, public_id: str) -> StoredIdentity | None:
+        found = self._identities.where(lambda i: i.kind == kind and i.public_id == public_id)
+        return found[0] if found else None
+
+    async def add_identity(self, identity: StoredIdentity) -> bool:
+        key = (identity.merchant_id, identity.mode, identity.kind)
+        if self._identities.get(key) is not None:
+            return False
+        self._identities.put(key, identity)
+        return True
 
     async def count(self) -> int:
         return len(list(self._merchants.rows()))
@@ -463,6 +485,14 @@ class InMemoryWebhookRepository:
     async def add_endpoint(self, endpoint: WebhookEndpoint) -> None:
         self._endpoints.put(endpoint.id, endpoint)
 
+    async def get_channel_endpoint(self, merchant_id: str, mode: str, format_name: str) -> WebhookEndpoint | None:
+        found = self._endpoints.where(
+            lambda e: (
+                (e.merchant_id, e.mode, e.kind, e.format) == (merchant_id, mode, EndpointKind.CHANNEL, format_name)
+            )
+        )
+        return found[0] if found else None
+
     async def get_endpoint(
         self, merchant_id: str, mode: str, endpoint_id: str, *, for_update: bool = False
     ) -> WebhookEndpoint | None:
@@ -518,14 +548,14 @@ class InMemoryUnitOfWork:
         payments, events, tokens, cards = _Table(s.payments), _Table(s.event_rows), _Table(s.tokens), _Table(s.cards)
         merchants, keys, endpoints = _Table(s.merchants), _Table(s.api_keys), _Table(s.endpoints)
         authentications, idempotency = _Table(s.authentications), _Table(s.idempotency)
-        vault_keys = _Table(s.vault_keys)
+        vault_keys, identities = _Table(s.vault_keys), _Table(s.identities)
         self._tables: list[_Table[Any, Any]] = [payments, events, tokens, cards, merchants, keys, endpoints]
-        self._tables += [authentications, idempotency, vault_keys]
+        self._tables += [authentications, idempotency, vault_keys, identities]
         self.payments = InMemoryPaymentRepository(payments, events)
         self.events = InMemoryEventRepository(events)
         self.tokens = InMemoryTokenRepository(tokens)
         self.cards = InMemoryCardRepository(cards)
-        self.merchants = InMemoryMerchantRepository(merchants, keys)
+        self.merchants = InMemoryMerchantRepository(merchants, keys, identities)
         self.authentications = InMemoryAuthenticationRepository(authentications)
         self.idempotency = InMemoryIdempotencyRepository(idempotency)
         self.vault_keys = InMemoryVaultKeyRepository(vault_keys, cards, tokens)

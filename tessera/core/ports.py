@@ -16,6 +16,7 @@ from tessera.core.errors import ErrorCode
 from tessera.core.vault.pan import CVV, PAN, Expiry
 
 if TYPE_CHECKING:
+    from tessera.core.identities import StoredIdentity
     from tessera.core.merchants import ApiKey, Merchant
     from tessera.core.payments.events import Event
     from tessera.core.payments.model import Payment
@@ -371,6 +372,13 @@ class MerchantRepository(Protocol):
         """Mark the key revoked at `at`; False when it already was (or does not exist)."""
         ...
 
+    async def identity(self, merchant_id: str, mode: str, kind: str) -> StoredIdentity | None: ...
+    async def identity_by_public_id(self, kind: str, public_id: str) -> StoredIdentity | None: ...
+    async def add_identity(self, identity: StoredIdentity) -> bool:
+        """False when the merchant already has an identity of this kind and mode; run it last in its
+        transaction (a refused insert may end it)."""
+        ...
+
 
 class IdempotencyRepository(Protocol):
     """Keys and their claims. Every write after the claim is a no-op unless `claim` still holds the key
@@ -405,6 +413,10 @@ class WebhookRepository(Protocol):
 
     async def list_endpoints(self, merchant_id: str, mode: str) -> Sequence[WebhookEndpoint]:
         """The endpoints made through the API that are not deleted, oldest first."""
+        ...
+
+    async def get_channel_endpoint(self, merchant_id: str, mode: str, format_name: str) -> WebhookEndpoint | None:
+        """The merchant's channel endpoint of this format (`EndpointKind.CHANNEL`), if it has one."""
         ...
 
     async def save_endpoint(self, endpoint: WebhookEndpoint) -> None: ...

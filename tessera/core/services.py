@@ -13,15 +13,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from tessera.core import merchants
+from tessera.core import identities, merchants
 from tessera.core.clock import utcnow
 from tessera.core.errors import ValidationError
 from tessera.core.idempotency import IdempotencyKeys, current_claim
+from tessera.core.identities import Identity, IdentityKind
 from tessera.core.ids import looks_like_id
 from tessera.core.merchants import MerchantContext
 from tessera.core.payments import service as payments
 from tessera.core.payments.acquirer import report_for_payment
 from tessera.core.payments.commands import (
+    CancelPayment,
     CapturePayment,
     ConfirmPayment,
     CreatePayment,
@@ -39,7 +41,7 @@ from tessera.core.vault.service import SaveCard
 from tessera.core.vault.tokens import CardToken, create_token
 from tessera.core.webhooks import service as webhooks
 from tessera.core.webhooks.deliveries import Delivery
-from tessera.core.webhooks.endpoints import EVENT_TYPES, EndpointChanges, Resolver, WebhookEndpoint
+from tessera.core.webhooks.endpoints import EVENT_TYPES, EndpointChanges, Resolver, WebhookEndpoint, check_url
 
 # The largest sequence number a database column holds (a signed 64-bit integer).
 MAX_SEQUENCE = 2**63 - 1
@@ -68,6 +70,9 @@ class PaymentServices:
     async def capture(self, cmd: CapturePayment) -> Payment:
         return await self._resumed() or await payments.capture(cmd, deps=self._deps)
 
+    async def cancel(self, cmd: CancelPayment) -> Payment:
+        return await self._resumed() or await payments.cancel(cmd, deps=self._deps)
+
     async def void(self, cmd: VoidPayment) -> Payment:
         return await self._resumed() or await payments.void(cmd, deps=self._deps)
 
@@ -89,6 +94,11 @@ class PaymentServices:
 
     async def get(self, merchant_id: str, mode: str, payment_id: str) -> Payment:
         return await payments.get_payment(merchant_id, mode, payment_id, deps=self._deps)
+
+    async def find(self, payment_id: str) -> Payment | None:
+        """A payment by its id alone, for the shopper's browser pages (reached by ids no one guesses)."""
+        async with self._deps.uow(read_only=True) as tx:
+            return await tx.payments.get_by_id(payment_id)
 
     async def list(
         self,
@@ -180,6 +190,15 @@ class WebhookServices:
             private_networks=self._private,
         )
 
+    async def channel_endpoint(self, merchant_id: str, mode: str, format_name: str, url: str) -> WebhookEndpoint:
+        """The merchant's channel endpoint for `format_name` (made now if it has none): what carries a
+        dialect's per-payment callbacks through the delivery log, retries and all."""
+        return await webhooks.channel_endpoint(merchant_id, mode, format_name, url, uow=self._uow, now=utcnow())
+
+    async def check_url(self, mode: str, url: str, field: str) -> str:
+        """A URL events may be sent to in `mode` (a dialect's per-payment callback URL), as endpoints are checked."""
+        return await check_url(url, mode=mode, resolve=self._resolve, field_name=field, private_networks=self._private)
+
     async def delete_endpoint(self, merchant_id: str, mode: str, endpoint_id: str) -> WebhookEndpoint:
         return await webhooks.delete_endpoint(merchant_id, mode, endpoint_id, uow=self._uow, now=utcnow())
 
@@ -194,6 +213,37 @@ class WebhookServices:
 
     async def retry_delivery(self, merchant_id: str, mode: str, endpoint_id: str, delivery_id: str) -> Delivery:
         return await webhooks.retry_delivery(merchant_id, mode, endpoint_id, delivery_id, uow=self._uow, now=utcnow())
+
+
+class IdentityServices:
+    """The identities dialects registered (`core.identities`), per merchant and mode."""
+
+    def __init__(self, deps: PaymentDeps, kinds: Sequence[IdentityKind]) -> None:
+        self._uow = deps.uow
+        self._cipher = deps.cipher
+        self._kinds = {kind.name: kind for kind in kinds}
+
+    @property
+    def kinds(self) -> list[str]:
+        return list(self._kinds)
+
+    async def get(self, merchant_id: str, mode: str, kind: str, *, with_secret: bool = False) -> Identity:
+        return await identities.identity(
+            merchant_id,
+            mode,
+            self._kinds[kind],
+            uow=self._uow,
+            cipher=self._cipher,
+            now=utcnow(),
+            with_secret=with_secret,
+        )
+
+    async def find(self, kind: str, public_id: str) -> Identity | None:
+        return await identities.find_identity(kind, public_id, uow=self._uow)
+
+    async def all_of(self, merchant_id: str, mode: str) -> dict[str, str]:
+        """Every registered kind's identifier for the merchant in `mode` (made now where missing)."""
+        return {name: (await self.get(merchant_id, mode, name)).public_id for name in self._kinds}
 
 
 class MerchantServices:
@@ -217,6 +267,7 @@ class Services:
     vault: VaultServices
     webhooks: WebhookServices
     merchants: MerchantServices
+    identities: IdentityServices
     queries: ReadModel  # lists for APIs and the dashboard (read-only, no rules)
     idempotency: IdempotencyKeys
     fingerprint: Callable[[bytes], str]  # a keyed hash of request bodies (idempotency): they carry card data
@@ -246,12 +297,14 @@ def build_services(
     token_ttl: timedelta,
     public_url: str,
     private_networks: bool = False,
+    identity_kinds: Sequence[IdentityKind] = (),
 ) -> Services:
     return Services(
         payments=PaymentServices(deps, queries),
         vault=VaultServices(deps, token_ttl),
         webhooks=WebhookServices(deps, resolve, private_networks=private_networks),
         merchants=MerchantServices(deps),
+        identities=IdentityServices(deps, identity_kinds),
         queries=queries,
         idempotency=idempotency,
         fingerprint=deps.cipher.keyed_hash,

@@ -17,7 +17,13 @@ from datetime import datetime, timedelta
 
 from tessera.core.clock import utcnow
 from tessera.core.webhooks.deliveries import RETRY_DELAYS, AttemptResult, ClaimedDelivery, Recorded, next_step
-from tessera.core.webhooks.formats import RenderedWebhook, UnknownFormatError, WebhookFormat, format_named
+from tessera.core.webhooks.formats import (
+    ChannelFormat,
+    RenderedWebhook,
+    UnknownFormatError,
+    WebhookFormat,
+    format_named,
+)
 from tessera.core.webhooks.ports import DeliveryQueue
 from tessera.delivery.sender import Sender
 from tessera.metrics import Metrics
@@ -31,14 +37,25 @@ class UnrenderableError(Exception):
     """A delivery its endpoint's format cannot render: an unknown format, or an event it has no body for."""
 
 
-def render(d: ClaimedDelivery, formats: Mapping[str, WebhookFormat], attempted_at: datetime) -> RenderedWebhook:
+def render(
+    d: ClaimedDelivery,
+    formats: Mapping[str, WebhookFormat],
+    attempted_at: datetime,
+    secrets: Sequence[str] | None = None,
+) -> RenderedWebhook:
     try:
         chosen = format_named(formats, d.format)
     except UnknownFormatError as exc:
         raise UnrenderableError(str(exc)) from exc
     if not chosen.accepts(d.event_type):
         raise UnrenderableError(f"the webhook format {d.format!r} has no body for {d.event_type!r} events")
-    return chosen.render(d.event, secrets=d.secrets, attempted_at=attempted_at)
+    return chosen.render(d.event, secrets=d.secrets if secrets is None else secrets, attempted_at=attempted_at)
+
+
+async def _secrets(d: ClaimedDelivery, formats: Mapping[str, WebhookFormat]) -> Sequence[str] | None:
+    """A channel format's own signing key (looked up per delivery), else None: the endpoint's secrets."""
+    chosen = formats.get(d.format)
+    return await chosen.signing_secrets(d.event) if isinstance(chosen, ChannelFormat) else None
 
 
 class DeliveryWorker:
@@ -87,9 +104,9 @@ class DeliveryWorker:
     async def _attempt(self, d: ClaimedDelivery) -> Recorded:
         attempted_at = utcnow()
         try:
-            rendered = render(d, self._formats, attempted_at)
+            rendered = render(d, self._formats, attempted_at, await _secrets(d, self._formats))
             result: AttemptResult = await self._sender.send(
-                d.url, rendered.body, rendered.headers, live=d.mode == "live"
+                rendered.url or d.url, rendered.body, rendered.headers, live=d.mode == "live"
             )
         except UnrenderableError as exc:
             # A deployment that lost a format (or an endpoint switched to one) fails this attempt; the

@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import Response
 
 from tessera.core.errors import TesseraError
+from tessera.core.identities import IdentityKind
 from tessera.core.payments.model import Payment
 from tessera.core.webhooks.formats import WebhookFormat
 
@@ -34,6 +35,15 @@ class Dialect(Protocol):
     def shopper_return(self, payment: Payment) -> dict[str, str]:
         """What the shopper's browser carries back to the merchant's return_url, in this dialect's
         words (its id and status parameters)."""
+        ...
+
+    def shopper_return_url(self, payment: Payment) -> str | None:
+        """Where the shopper's browser goes back to once the payment is settled (a vendor may keep one
+        URL for success and another for failure)."""
+        ...
+
+    def identity_kinds(self) -> Sequence[IdentityKind]:
+        """The per-merchant identities this dialect registers (`core.identities`)."""
         ...
 
 
@@ -66,12 +76,19 @@ class ModuleDialect:
     def webhook_formats(self) -> Sequence[WebhookFormat]:
         return ()
 
+    def shopper_return_url(self, payment: Payment) -> str | None:
+        return payment.return_url
+
+    def identity_kinds(self) -> Sequence[IdentityKind]:
+        return ()
+
 
 def _dialects() -> list[Dialect]:
     from tessera.dialects.eximpe import EximpeDialect
     from tessera.dialects.native import NativeDialect
+    from tessera.dialects.paysecure import PaysecureDialect
 
-    return [NativeDialect(), EximpeDialect()]
+    return [NativeDialect(), EximpeDialect(), PaysecureDialect()]
 
 
 DIALECTS: list[Dialect] = _dialects()

@@ -10,7 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
+from tessera.core.identities import StoredIdentity
 from tessera.core.merchants import ApiKey, KeyKind, Merchant, MerchantStatus
 from tessera.storage import tables as t
 from tessera.storage.engine import Conn
@@ -69,6 +71,12 @@ _REVOKE_KEY = (
     .where(t.api_keys.c.id == bindparam("key_id"), t.api_keys.c.revoked_at.is_(None))
     .values(revoked_at=bindparam("at"))
 )
+_IDENTITY_COLUMNS = ("merchant_id", "mode", "kind", "public_id", "public_data", "sealed_secret", "created_at")
+_I = t.merchant_identities
+_IDENTITY = select(_I).where(
+    _I.c.merchant_id == bindparam("merchant_id"), _I.c.mode == bindparam("mode"), _I.c.kind == bindparam("kind")
+)
+_IDENTITY_BY_PUBLIC_ID = select(_I).where(_I.c.kind == bindparam("kind"), _I.c.public_id == bindparam("public_id"))
 _KEY_BY_HASH = _KEY_JOIN.where(t.api_keys.c.key_hash == bindparam("key_hash"), t.api_keys.c.revoked_at.is_(None))
 
 
@@ -116,3 +124,21 @@ class SqlMerchantRepository:
 
     async def set_status(self, merchant_id: str, status: str) -> None:
         await self._conn.execute(update(t.merchants).where(t.merchants.c.id == merchant_id).values(status=status))
+
+    async def identity(self, merchant_id: str, mode: str, kind: str) -> StoredIdentity | None:
+        params = {"merchant_id": merchant_id, "mode": mode, "kind": kind}
+        row = (await self._conn.execute(_IDENTITY, params)).first()
+        return StoredIdentity(**columns(row, _IDENTITY_COLUMNS, of=_I)) if row else None
+
+    async def identity_by_public_id(self, kind: str, public_id: str) -> StoredIdentity | None:
+        row = (await self._conn.execute(_IDENTITY_BY_PUBLIC_ID, {"kind": kind, "public_id": public_id})).first()
+        return StoredIdentity(**columns(row, _IDENTITY_COLUMNS, of=_I)) if row else None
+
+    async def add_identity(self, identity: StoredIdentity) -> bool:
+        """Insert it; False when the merchant already has one of this kind and mode (a racing request
+        made it first). Run it last in its transaction: on PostgreSQL a refused insert ends it."""
+        try:
+            await self._conn.execute(insert(_I), [attributes(identity, _IDENTITY_COLUMNS)])
+        except IntegrityError:
+            return False
+        return True

@@ -91,6 +91,21 @@ api_keys = Table(
     Index("ix_api_keys_merchant", "merchant_id"),
 )
 
+# Per-merchant, per-mode identities a dialect registers (core.identities): Paysecure's brand_id and
+# signing key pair, OPPWA's entity_id. The secret is sealed with the vault's keys.
+merchant_identities = Table(
+    "merchant_identities",
+    metadata,
+    Column("merchant_id", String(40), ForeignKey("merchants.id"), primary_key=True),
+    Column("mode", String(4), primary_key=True),
+    Column("kind", String(40), primary_key=True),
+    Column("public_id", String(100), nullable=False),
+    Column("public_data", Text),
+    Column("sealed_secret", LargeBinary),
+    Column("created_at", Timestamp(), nullable=False),
+    Index("ux_merchant_identities_public_id", "kind", "public_id", unique=True),
+)
+
 card_tokens = Table(
     "card_tokens",
     metadata,

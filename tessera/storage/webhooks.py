@@ -133,6 +133,16 @@ class SqlWebhookRepository:
         )
         return [_endpoint(r) for r in rows]
 
+    async def get_channel_endpoint(self, merchant_id: str, mode: str, format_name: str) -> WebhookEndpoint | None:
+        query = select(_E).where(
+            _E.c.merchant_id == merchant_id,
+            _E.c.mode == mode,
+            _E.c.kind == EndpointKind.CHANNEL.value,
+            _E.c.format == format_name,
+        )
+        row = (await self._conn.execute(query.limit(1))).first()
+        return _endpoint(row) if row else None
+
     async def save_endpoint(self, endpoint: WebhookEndpoint) -> None:
         values = _endpoint_values(endpoint)
         del values["id"], values["merchant_id"], values["mode"], values["kind"], values["created_at"]
@@ -235,6 +245,7 @@ _UNDISPATCHED = (
         t.events.c.type,
         t.events.c.payment_id,
         t.events.c.sequence,
+        t.events.c.data,
     )
     .where(t.events.c.dispatched_at.is_(None))
     .order_by(t.events.c.seq)
@@ -269,8 +280,8 @@ _DISPATCH_LOCK = 0x7E55E7A  # one dispatcher at a time on PostgreSQL keeps a pay
 
 
 __all__ = ["CALLBACK_ALIAS", "DeliveryStore", "Recorded", "SqlWebhookRepository"]
-# Whether the format named first has a body for the event type named second.
-Accepts = Callable[[str, str], bool]
+# Whether the format named first has a body for the event of the type named second with this data.
+Accepts = Callable[[str, str, Any], bool]
 
 
 class DeliveryStore:
@@ -314,7 +325,7 @@ class DeliveryStore:
                 }
                 for e in events
                 for endpoint in endpoints.get((e.merchant_id, e.mode), ())
-                if endpoint.wants(e.type) and (self._accepts is None or self._accepts(endpoint.format, e.type))
+                if endpoint.wants(e.type) and (self._accepts is None or self._accepts(endpoint.format, e.type, e.data))
             ]
             if rows:
                 await conn.execute(insert(_D), rows)

@@ -48,6 +48,15 @@ BEYOND_SCHEMA: tuple[tuple[str, str, str], ...] = (
     ("card.exp_month", "expired", "expiry relative to today"),
     ("url", "does not resolve|not a valid URL|dotted form|network|address|HTTPS in live mode", "webhook URL's host"),
     ("return_url", "allowed domains", "the merchant's allowed return-URL domains"),
+    # Paysecure's refusals name no field (`{"message", "code"}`): its messages say what they are about.
+    ("", "^Invalid Card Information$", "card number check digit/brand"),
+    ("", "^Invalid Card Expiry", "expiry relative to today"),
+    ("", "allowed domains", "the merchant's allowed return-URL domains"),
+    ("", "^Brand not found!$", "the merchant's own brand_id"),
+    ("", "more decimals than", "decimals of the purchase's currency"),
+    ("", "amount must be at most", "the total of a purchase's prices"),
+    ("", "^(success|failure)_callback.*(resolve|network|address|dotted|HTTPS|valid URL)", "webhook URL's host"),
+    ("", "^token_reference is invalid$", "a card saved for this customer"),
 )
 # The harness sends credentials on every request (`--header`), so schemathesis's "missing required
 # header" probe of a credential header still carries it and cannot be judged here; the tenant and key
@@ -67,6 +76,8 @@ def _refusals(body: Any) -> list[tuple[str, str]]:
         return [(str(k), str(v)) for k, v in details.items()] or [("", str(error.get("message", "")))]
     if isinstance(error, dict):  # native
         return [(str(error.get("param") or ""), str(error.get("message", "")))]
+    if set(body) == {"message", "code"}:  # Paysecure
+        return [("", str(body["message"]))]
     return []
 
 

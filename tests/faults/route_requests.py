@@ -41,6 +41,10 @@ class Call:
     # The other mode's key may be refused before the id is looked at (test helpers are test-mode only).
     other_mode_status: int | None = None
     publishable_acts: bool = False  # POST /v1/tokens: what a publishable key is for
+    publishable_status: int = 403  # what a publishable key gets (Paysecure: 401, it knows no other key)
+    # The owner's key of the other mode may be told the purchase was made in the other mode (seed 001's
+    # "Different Type of key"): both keys are the owner's, so this is no leak to compare away.
+    other_mode_named: bool = False
 
 
 @dataclass
@@ -52,6 +56,7 @@ class Owner:
     secret_key: str
     publishable_key: str
     dispatch: Callable[[], Awaitable[object]]  # turns committed events into deliveries, as the worker does
+    brand: Callable[[], Awaitable[str]] | None = None  # the owner's Paysecure brand_id (test mode)
     ids: set[str] = field(default_factory=set)  # every id of the owner's made here: none may reach another
     _n: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -355,3 +360,160 @@ async def _exim_status(o: Owner) -> Call:
 async def _exim_order_get(o: Owner) -> Call:
     paid = await o.payment()
     return Call("GET", f"/eximpe/pg/orders/{paid}/", owned=(paid,))
+
+
+# --- Paysecure /paysecure/api/v1 (seed 001) ---------------------------------------------------------------
+
+PAYSECURE = "/paysecure/api/v1"
+_PS_CARD = {
+    "cardholder_name": "dk",
+    "card_number": "4242424242424242",
+    "expires": "10/39",
+    "cvc": "345",
+    "remember_card": "on",
+    "remote_ip": "157.38.242.7",
+    "user_agent": "Mozilla/5.0",
+    "accept_header": "text/html",
+}
+
+
+async def _ps_body(o: Owner, **changes: Any) -> dict[str, Any]:
+    assert o.brand is not None
+    client = {
+        "email": f"{o.unique('shopper')}@example.com",
+        "street_address": "1 Test Street",
+        "city": "London",
+        "zip_code": "10001",
+        "country": "GB",
+        "stateCode": "LO",
+    }
+    body: dict[str, Any] = {
+        "client": client,
+        "purchase": {"currency": "EUR", "products": [{"name": "Order", "price": "20.00"}]},
+        "brand_id": await o.brand(),
+        "success_redirect": "https://yoursite.com/ok",
+        "failure_redirect": "https://yoursite.com/ko",
+        "merchantRef": o.unique("ps-order"),
+    }
+    return body | changes
+
+
+async def _ps_purchase(o: Owner, **changes: Any) -> str:
+    made = await o._post(f"{PAYSECURE}/purchases/", await _ps_body(o, **changes), status=202)
+    o.ids.add(made["purchaseId"])
+    return str(made["purchaseId"])
+
+
+async def _ps_paid(o: Owner, *, skip_capture: bool = False, email: str | None = None) -> str:
+    changes: dict[str, Any] = {"skip_capture": skip_capture}
+    if email is not None:
+        changes["client"] = (await _ps_body(o))["client"] | {"email": email}
+    pid = await _ps_purchase(o, **changes)
+    r = await o.http.post(
+        f"{PAYSECURE}/p/{pid}/",
+        params={"s2s": "true"},
+        json=_PS_CARD,
+        headers={"Authorization": f"Bearer {o.secret_key}"},
+    )
+    assert r.status_code == 202, r.text
+    return pid
+
+
+def _ps_call(method: str, path: str, **kwargs: Any) -> Call:
+    return Call(method, f"{PAYSECURE}{path}", publishable_status=401, **kwargs)
+
+
+@factory("POST", f"{PAYSECURE}/purchases/")
+async def _ps_create(o: Owner) -> Call:
+    body = await _ps_body(o)
+    return _ps_call("POST", "/purchases/", json=body, owned=(body["brand_id"],), foreign=Foreign.REFUSED)
+
+
+@factory("POST", f"{PAYSECURE}/purchases")
+async def _ps_create_bare(o: Owner) -> Call:
+    body = await _ps_body(o)
+    return _ps_call("POST", "/purchases", json=body, owned=(body["brand_id"],), foreign=Foreign.REFUSED)
+
+
+@factory("GET", f"{PAYSECURE}/purchases/{{purchaseId}}/")
+async def _ps_get(o: Owner) -> Call:
+    pid = await _ps_paid(o)
+    return _ps_call("GET", f"/purchases/{pid}/", owned=(pid,))
+
+
+@factory("POST", f"{PAYSECURE}/p/{{purchaseId}}/")
+async def _ps_s2s(o: Owner) -> Call:
+    pid = await _ps_purchase(o)
+    return _ps_call(
+        "POST",
+        f"/p/{pid}/",
+        params={"s2s": "true"},
+        json=_PS_CARD,
+        owned=(pid,),
+        other_mode_status=400,
+        other_mode_named=True,
+    )
+
+
+@factory("GET", f"{PAYSECURE}/purchases/{{purchaseId}}/cancel/")
+async def _ps_cancel(o: Owner) -> Call:
+    pid = await _ps_paid(o, skip_capture=True)
+    return _ps_call("GET", f"/purchases/{pid}/cancel/", owned=(pid,))
+
+
+@factory("POST", f"{PAYSECURE}/purchases/{{purchaseId}}/cancel/")
+async def _ps_cancel_post(o: Owner) -> Call:
+    pid = await _ps_paid(o, skip_capture=True)
+    return _ps_call("POST", f"/purchases/{pid}/cancel/", owned=(pid,))
+
+
+@factory("POST", f"{PAYSECURE}/purchases/{{purchaseId}}/capture/")
+async def _ps_capture(o: Owner) -> Call:
+    pid = await _ps_paid(o, skip_capture=True)
+    return _ps_call("POST", f"/purchases/{pid}/capture/", json={"amount": "5.00"}, owned=(pid,))
+
+
+@factory("GET", f"{PAYSECURE}/purchases/{{purchaseId}}/refund/")
+async def _ps_full_refund(o: Owner) -> Call:
+    pid = await _ps_paid(o)
+    return _ps_call("GET", f"/purchases/{pid}/refund/", owned=(pid,))
+
+
+@factory("POST", f"{PAYSECURE}/purchases/{{purchaseId}}/refund")
+async def _ps_partial_refund(o: Owner) -> Call:
+    pid = await _ps_paid(o)
+    return _ps_call("POST", f"/purchases/{pid}/refund", json={"amount": "1.00", "reason": "damaged"}, owned=(pid,))
+
+
+@factory("POST", f"{PAYSECURE}/refundStatus/{{purchaseId}}/")
+async def _ps_refund_status(o: Owner) -> Call:
+    pid = await _ps_paid(o)
+    refund = await o._post(f"{PAYSECURE}/purchases/{pid}/refund", {"amount": "1.00", "reason": "x"}, status=202)
+    o.ids.add(refund["refundId"])
+    body = {"refundId": refund["refundId"]}
+    return _ps_call("POST", f"/refundStatus/{pid}/", json=body, owned=(pid, refund["refundId"]))
+
+
+@factory("GET", f"{PAYSECURE}/listSavedCards")
+async def _ps_list_cards(o: Owner) -> Call:
+    await _ps_paid(o, email="ps-listed@example.com")  # remember_card "on" saves the card for this customer
+    return _ps_call(
+        "GET", "/listSavedCards", params={"customerId": "ps-listed@example.com"}, foreign=Foreign.EMPTY_LIST
+    )
+
+
+@factory("DELETE", f"{PAYSECURE}/tokens/v1/deleteToken/{{token}}")
+async def _ps_delete_token(o: Owner) -> Call:
+    email = f"{o.unique('ps-saver')}@example.com"
+    await _ps_paid(o, email=email)
+    r = await o.http.get(
+        f"{PAYSECURE}/listSavedCards", params={"customerId": email}, headers={"Authorization": f"Bearer {o.secret_key}"}
+    )
+    token = str(r.json()[0]["token_reference"])
+    o.ids.add(token)
+    return _ps_call("DELETE", f"/tokens/v1/deleteToken/{token}", owned=(token,), foreign=Foreign.REFUSED)
+
+
+@factory("GET", f"{PAYSECURE}/public_key/")
+async def _ps_public_key(o: Owner) -> Call:
+    return _ps_call("GET", "/public_key/", foreign=Foreign.OWN_ACCOUNT)

@@ -8,6 +8,7 @@ from typing import Any
 from tessera.core.payments.model import CaptureMethod, SaveCardOnSuccess
 
 __all__ = [
+    "CancelPayment",
     "CapturePayment",
     "CardSource",
     "ConfirmPayment",
@@ -66,6 +67,7 @@ class CreatePayment:
     channel: str = "native"  # the dialect making it
     channel_data: dict[str, Any] | None = None  # the dialect's own words, kept opaque
     unique_reference: str | None = None  # unique per merchant and mode: a repeat is refused, never charged
+    payment_id: str | None = None  # an id the dialect chose (a `pay_` id of core.ids' shape), else a new one
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,15 @@ class CapturePayment:
 
 @dataclass(frozen=True, slots=True)
 class VoidPayment:
+    merchant_id: str
+    mode: str
+    payment_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelPayment:
+    """Call off an intent still waiting for its card."""
+
     merchant_id: str
     mode: str
     payment_id: str

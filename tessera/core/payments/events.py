@@ -29,6 +29,7 @@ PAYMENT_FAILED = "payment.failed"
 PAYMENT_REQUIRES_ACTION = "payment.requires_action"
 PAYMENT_VOIDED = "payment.voided"
 PAYMENT_EXPIRED = "payment.expired"
+PAYMENT_CANCELED = "payment.canceled"  # an intent called off before a card paid it
 PAYMENT_CAPTURE_FAILED = "payment.capture_failed"
 PAYMENT_VOID_FAILED = "payment.void_failed"
 REFUND_SUCCEEDED = "refund.succeeded"

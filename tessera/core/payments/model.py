@@ -50,6 +50,7 @@ class PaymentStatus(StrEnum):
     CHARGED_BACK = "charged_back"
     FAILED = "failed"
     EXPIRED = "expired"
+    CANCELED = "canceled"  # an intent the merchant called off before a card paid it
 
 
 class CaptureMethod(StrEnum):
@@ -281,6 +282,14 @@ class Payment:
             self.updated_at = now
             self._end_attempt(AttemptStatus.EXPIRED, None, now)
             self.events.append(Event(self.merchant_id, self.mode, ev.PAYMENT_EXPIRED, self.id, self.summary(), now))
+
+    def cancel(self, now: datetime) -> None:
+        """Call off an intent still waiting for its card (no money has moved): no card may follow."""
+        if self.status is not PaymentStatus.REQUIRES_PAYMENT_METHOD:
+            raise ConflictError(f"a payment that is {self.status.value} cannot be canceled")
+        self.status = PaymentStatus.CANCELED
+        self.updated_at = now
+        self.events.append(Event(self.merchant_id, self.mode, ev.PAYMENT_CANCELED, self.id, self.summary(), now))
 
     # --------------------------------------------------------------------------------- queries
 

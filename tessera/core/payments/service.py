@@ -20,12 +20,13 @@ from datetime import datetime
 from typing import Any
 
 from tessera.core.clock import utcnow
-from tessera.core.errors import ConflictError, DuplicateReferenceError, NotFoundError
-from tessera.core.ids import new_id
+from tessera.core.errors import ConflictError, DuplicateReferenceError, NotFoundError, ValidationError
+from tessera.core.ids import looks_like_id, new_id
 from tessera.core.merchants import Merchant, authenticated_merchant
 from tessera.core.money import check_amount
 from tessera.core.payments import capabilities, rules
 from tessera.core.payments.commands import (
+    CancelPayment,
     CapturePayment,
     CardSource,
     ConfirmPayment,
@@ -128,6 +129,8 @@ async def _create_payment(cmd: CreatePayment, *, deps: PaymentDeps) -> Payment:
     now = utcnow()
     merchant = await _merchant(deps, cmd.merchant_id)
     amount, currency = rules.check_new_payment(cmd, merchant)
+    if cmd.payment_id is not None and not looks_like_id(cmd.payment_id, "pay"):
+        raise ValidationError("payment_id must have the shape of a payment id (pay_...)", field="payment_id")
     fields: dict[str, Any] = {
         "merchant_id": cmd.merchant_id,
         "mode": cmd.mode,
@@ -146,14 +149,14 @@ async def _create_payment(cmd: CreatePayment, *, deps: PaymentDeps) -> Payment:
         "return_url": rules.normalise_return_url(cmd.return_url),
     }
     if cmd.source is None:
-        payment = Payment.intent(now=now, attempt_budget=merchant.attempt_budget, **fields)
+        payment = Payment.intent(now=now, payment_id=cmd.payment_id, attempt_budget=merchant.attempt_budget, **fields)
         async with deps.uow() as tx:
             await tx.payments.add(payment)
             await tx.commit()
         payment.clear_changes()
         return payment
     capabilities.require(processor, capabilities.needed(_authorisation_type(cmd.capture_method)))
-    payment_id = new_id("pay")
+    payment_id = cmd.payment_id or new_id("pay")
     card, card_token = await _resolve_card(cmd.source, cmd.merchant_id, cmd.mode, payment_id, deps, now)
     attempt = _Attempt(card, card_token, _to_save(cmd.source, cmd.save_card), processor, merchant)
     return await _pay(attempt, _NewPayment(payment_id, fields), deps=deps, now=now)
@@ -500,6 +503,24 @@ async def capture(cmd: CapturePayment, *, deps: PaymentDeps) -> Payment:
     return await follow_up(
         cmd.merchant_id, cmd.mode, cmd.payment_id, deps, lambda p, now: p.begin_capture(cmd.amount, now)
     )
+
+
+async def cancel(cmd: CancelPayment, *, deps: PaymentDeps) -> Payment:
+    """Call off an intent waiting for its card, under its row lock (a card posted at the same moment
+    either pays it first, and the cancel is refused, or finds it canceled)."""
+    while True:
+        async with deps.uow() as tx:
+            payment = await tx.payments.get_for_update(cmd.merchant_id, cmd.mode, cmd.payment_id)
+            if payment is None:
+                raise NotFoundError("no such payment", field="id")
+            payment.cancel(utcnow())
+            try:
+                await tx.payments.save(payment)
+            except ConcurrentUpdateError:
+                continue
+            await tx.commit()
+        payment.clear_changes()
+        return payment
 
 
 async def void(cmd: VoidPayment, *, deps: PaymentDeps) -> Payment:

@@ -33,6 +33,7 @@ EVENT_TYPES = frozenset(
         ev.PAYMENT_REQUIRES_ACTION,
         ev.PAYMENT_VOIDED,
         ev.PAYMENT_EXPIRED,
+        ev.PAYMENT_CANCELED,
         ev.PAYMENT_CAPTURE_FAILED,
         ev.PAYMENT_VOID_FAILED,
         ev.REFUND_SUCCEEDED,
@@ -59,6 +60,9 @@ Resolver = Callable[[str], Awaitable[list[str]]]
 class EndpointKind(StrEnum):
     ENDPOINT = "endpoint"
     CALLBACK = "callback"
+    # A dialect's endpoint for the payments of its channel, addressed per payment by its format (Paysecure's
+    # success_callback / failure_callback): never listed with the merchant's endpoints.
+    CHANNEL = "channel"
 
 
 class EndpointStatus(StrEnum):

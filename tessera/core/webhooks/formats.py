@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 DEFAULT_FORMAT = "native"  # what an endpoint made through the API is sent
 
@@ -34,6 +34,7 @@ class OutgoingEvent:
 class RenderedWebhook:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    url: str | None = None  # where this one goes, when the format addresses each payment's itself
 
 
 class WebhookFormat(Protocol):
@@ -48,6 +49,17 @@ class WebhookFormat(Protocol):
         ...
 
     def render(self, event: OutgoingEvent, *, secrets: Sequence[str], attempted_at: datetime) -> RenderedWebhook: ...
+
+
+@runtime_checkable
+class ChannelFormat(WebhookFormat, Protocol):
+    """A format for a channel endpoint (`EndpointKind.CHANNEL`): it decides per event whether there is
+    something to send (the payment named a URL), addresses each delivery itself (`RenderedWebhook.url`),
+    and signs with a key it looks up (`signing_secrets`), instead of the endpoint's secret."""
+
+    def accepts_event(self, event_type: str, data: Mapping[str, Any]) -> bool: ...
+
+    async def signing_secrets(self, event: OutgoingEvent) -> Sequence[str]: ...
 
 
 class UnknownFormatError(LookupError):

@@ -9,6 +9,7 @@ from tessera.core.ids import new_id, webhook_secret
 from tessera.core.ports import UnitOfWorkFactory, WebhookRepository
 from tessera.core.webhooks.deliveries import Delivery, DeliveryStatus
 from tessera.core.webhooks.endpoints import (
+    ALL_EVENTS,
     CALLBACK_EVENTS,
     CALLBACK_FORMAT,
     MAX_GRACE,
@@ -58,6 +59,38 @@ async def create_endpoint(
         await tx.webhooks.add_endpoint(endpoint)
         await tx.commit()
     return endpoint
+
+
+async def channel_endpoint(
+    merchant_id: str, mode: str, format_name: str, url: str, *, uow: UnitOfWorkFactory, now: datetime
+) -> WebhookEndpoint:
+    """Get or make the merchant's channel endpoint of `format_name`; the merchant's row lock keeps two
+    racing requests from making two (which would send every callback twice)."""
+    async with uow(read_only=True) as tx:
+        found = await tx.webhooks.get_channel_endpoint(merchant_id, mode, format_name)
+    if found is not None:
+        return found
+    async with uow() as tx:
+        await tx.merchants.get(merchant_id, for_update=True)
+        found = await tx.webhooks.get_channel_endpoint(merchant_id, mode, format_name)
+        if found is None:
+            found = WebhookEndpoint(
+                id=new_id("we"),
+                merchant_id=merchant_id,
+                mode=mode,
+                kind=EndpointKind.CHANNEL,
+                url=url,
+                enabled_events=[ALL_EVENTS],
+                secret=webhook_secret(),  # unused: a channel format signs with its own key
+                status=EndpointStatus.ENABLED,
+                created_at=now,
+                updated_at=now,
+                description=f"per-payment callbacks of the {format_name} format",
+                format=format_name,
+            )
+            await tx.webhooks.add_endpoint(found)
+            await tx.commit()
+    return found
 
 
 def callback_endpoint(

@@ -41,6 +41,7 @@ STATUS: dict[PaymentStatus, str] = {
     PaymentStatus.CHARGED_BACK: "charged_back",
     PaymentStatus.FAILED: "failed",
     PaymentStatus.EXPIRED: "failed",  # the shopper never finished 3-D Secure
+    PaymentStatus.CANCELED: "canceled",
 }
 # Seed 000 writes mop_type both as "debit_card" and as "CREDIT_CARD"; it is kept in lower case.
 MOP_TYPES: dict[str, tuple[str, CardType]] = {

@@ -37,6 +37,7 @@ STATUS: dict[PaymentStatus, str] = {
     PaymentStatus.CHARGED_BACK: "charged_back",
     PaymentStatus.FAILED: "failed",
     PaymentStatus.EXPIRED: "expired",
+    PaymentStatus.CANCELED: "canceled",
 }
 # HTTP status of a confirmation: a declined card that leaves attempts answers 402 with the intent, as
 # Stripe's card errors do; one that ends the payment is the one-call payment's 400.
