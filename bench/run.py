@@ -34,7 +34,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import eximpe, flows, machine, pg, report, scenarios, servers
+from bench import eximpe, flows, machine, paysecure, pg, report, scenarios, servers
 from bench.config import BenchError, Config
 from bench.flows import ONE_CALL, SAVE_CARD, Flow, localstripe_flows, save_card, tessera_flows
 from bench.procs import log
@@ -44,6 +44,7 @@ RESULTS_DIR = REPO / "bench" / "results"
 DOCS = REPO / "docs" / "benchmarks.md"
 WORKERS = {"sqlite": 1, "postgresql": 2}
 flows.TITLES.update(eximpe.TITLES)  # seed 000's orders (bench/eximpe.py)
+flows.TITLES.update(paysecure.TITLES)  # seed 001's purchases (bench/paysecure.py)
 
 Results = dict[str, Any]
 
@@ -66,6 +67,7 @@ def _tessera_phase(
     with servers.tessera(backend, WORKERS[backend], database_url("bench")) as server:
         every = tessera_flows(server.credentials, saved_card=save_card(server.url, server.credentials))
         every += eximpe.eximpe_flows(server.url, server.credentials)
+        every += paysecure.paysecure_flows(server)
         out["matrix"] = scenarios.matrix(server, _selected(every, config), config, backend)
         save = next(f for f in every if f.key == SAVE_CARD)
 
