@@ -25,7 +25,7 @@ from bench.flows import CARD, UNIQUE_PLACEHOLDER, Call, Flow
 from bench.servers import Server, tessera_env
 
 PAYSECURE_PURCHASE = "paysecure_purchase"
-TITLES = {PAYSECURE_PURCHASE: "Paysecure purchase (seed 001): create, S2S post, callback GET, frictionless"}
+TITLES = {PAYSECURE_PURCHASE: "Paysecure purchase (seed 001), 3-D Secure frictionless"}
 REQUESTS = 3  # per purchase: create, S2S post, callback GET
 BASE = "/paysecure/api/v1"
 ALLOWED_DOMAIN = "yoursite.com"  # the redirects' domain, allowed for the bench's merchant; never contacted
@@ -46,7 +46,7 @@ _PURCHASE = {
 _S2S = {
     "cardholder_name": "dk",
     "card_number": CARD["number"],
-    "expires": f"{CARD['exp_month']:02d}/{int(CARD['exp_year']) % 100:02d}",
+    "expires": f"{CARD['exp_month']:02d}/{str(CARD['exp_year'])[-2:]}",  # MM/YY
     "cvc": CARD["cvc"],
     "remote_ip": "157.38.242.7",
     "user_agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/51.0.2704.103 "

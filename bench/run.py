@@ -3,7 +3,8 @@
 For SQLite (one worker) and PostgreSQL (two workers, throwaway cluster), a fresh `tessera serve` is driven by
 wrk (bench/lua/*.lua) at concurrency 1, 16 and 64 for one-call card payments without 3-D Secure and with a
 frictionless 3-D Secure authentication, token-then-payment, full 3-D Secure challenges (five requests each),
-saving a card in the vault and paying with a saved card, with the server's CPU time per request; then the store is
+saving a card in the vault and paying with a saved card, seed 000's EximPe orders (bench/eximpe.py) and seed 001's
+Paysecure purchase (bench/paysecure.py), with the server's CPU time per request; then the store is
 topped up to BENCH_ROTATION_CARDS saved cards, the server stopped and `tessera vault rotate` timed on it;
 then a growth check makes 100,000 one-call payments in 10 segments, watching throughput and the server's
 RSS; then the webhook benchmark (bench/webhooks.py) measures deliveries per second and payments with webhooks on and
