@@ -6,6 +6,8 @@ from typing import Any
 
 from bench.config import CPU_CONCURRENCY
 from bench.flows import CHALLENGE, NO_3DS, ONE_CALL, SAVE_CARD, SAVED_CARD_PAYMENT, TITLES, TOKEN_THEN_PAYMENT
+from bench.paysecure import PAYSECURE_PURCHASE
+from bench.paysecure import REQUESTS as PURCHASE_REQUESTS
 
 BACKEND_TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 TARGET_RATE = 800.0
@@ -21,11 +23,13 @@ TARGET_DELIVERY_RATE = 1000.0  # webhook deliveries per second, one worker, Post
 TARGET_WEBHOOK_PCT = 15.0  # payments/s with webhooks on, below webhooks off
 TARGET_ORDER_PCT = 15.0  # a seed 000 order against the native one-call payment (throughput and server CPU)
 ORDER_FLOWS = ("eximpe_order", "eximpe_saved_card_order")  # bench/eximpe.py
+TARGET_PURCHASE_PCT = 25.0  # a Paysecure purchase's server CPU, above that of PURCHASE_NATIVE_CALLS one-call payments
+PURCHASE_NATIVE_CALLS = 2  # the issue's "two native calls": a purchase does an intent's creation and confirmation
 CHALLENGE_CONCURRENCY = 64
 CHALLENGE_REQUESTS = 5  # requests per challenge chain
 VAULT_FLOWS = (SAVE_CARD, SAVED_CARD_PAYMENT)
 OTHER_CPU_WARNING_PCT = 10.0
-RATE_LABELS = {SAVE_CARD: "Cards saved/s", CHALLENGE: "Challenges/s"}
+RATE_LABELS = {SAVE_CARD: "Cards saved/s", CHALLENGE: "Challenges/s", PAYSECURE_PURCHASE: "Purchases/s"}
 LOCALSTRIPE_TITLES = {ONE_CALL: "One-call card payment"}  # localstripe runs no 3-D Secure
 
 Row = dict[str, Any]
@@ -127,6 +131,17 @@ def _flow_tables(matrix: dict[str, list[Row]], level: str = "###") -> list[str]:
                 "one card the harness saved through the API when the server started.",
                 "",
             ]
+        elif key == PAYSECURE_PURCHASE:
+            out += [
+                f"Each chain is one purchase, {PURCHASE_REQUESTS} requests (`bench/lua/paysecure.lua`): "
+                "`POST /paysecure/api/v1/purchases/` (a unique `merchantRef`, 202 `CREATED`), its S2S post "
+                "`POST /p/{purchaseId}/?s2s=true` with the frictionless Visa (202 `pending` with the "
+                "`callback_url`), then the shopper's `GET` of the `callback_url` (no key; 303 to "
+                "`success_redirect` with `status=paid`, not followed). **Purchases/s counts finished chains**; "
+                f"**the latency percentiles and the request count are per request** ({PURCHASE_REQUESTS} per "
+                "purchase). Failed chains counts responses that broke a chain.",
+                "",
+            ]
         header = [RATE_LABELS.get(key, h) if h == "Payments/s" else h for h in RUN_HEADER]
         if any("failures" in run["counters"] for run in runs):
             header.insert(header.index("Non-2xx") + 1, "Failed chains")
@@ -196,8 +211,16 @@ def _method(results: Row) -> list[str]:
         "`POST /v1/payments` with `saved_card` and `identifier`, all requests paying with one card the harness "
         "saved through the API when the server started. Both run on the same server and store as the other flows, "
         "after them.",
-        "- Non-2xx counts every response with a status outside 200-299 (for the challenge flow, other than the "
-        "303 that ends each chain); socket errors are wrk's connect, read, write and timeout errors.",
+        "- Paysecure purchase flow (`bench/lua/paysecure.lua`, `bench/paysecure.py`): seed 001's three steps for "
+        "a merchant the harness makes with `tessera merchant create --json` (which prints its `brand_id`): "
+        "`POST /paysecure/api/v1/purchases/` (1000 INR, a `merchantRef` unique to the request, redirects on "
+        "the merchant's allowed domain, no callbacks), the S2S post `POST /p/{purchaseId}/?s2s=true` with seed "
+        "001's body, the frictionless Visa 4242... and no `remember_card`, then the shopper's `GET` of the "
+        "`callback_url` (no key), whose 303 to `success_redirect` ends the chain and is not followed. Chains "
+        "are queued per wrk thread as in the challenge flow; the probe walks one purchase and checks that "
+        "`GET /purchases/{id}/` says `PAID`.",
+        "- Non-2xx counts every response with a status outside 200-299 (for the challenge and Paysecure flows, "
+        "other than the 303 that ends each chain); socket errors are wrk's connect, read, write and timeout errors.",
         "- Other CPU is the CPU time that processes the harness did not start (anything but wrk, the servers "
         "and the PostgreSQL cluster) used during the run, in % of one core (200% = both cores). Well above a "
         "few percent, the machine was shared and the run's numbers are lower than the machine can do.",
@@ -307,6 +330,13 @@ def _server_cpu(results: Row) -> list[str]:
             if key == ONE_CALL and frictionless:
                 within = "yes" if frictionless[2] <= 1 + TARGET_FRICTIONLESS_PCT / 100 else "**no**"
                 within += f" ({(frictionless[2] - 1) * 100:+.1f}% vs no 3-D Secure)"
+            if key == PAYSECURE_PURCHASE and ratio:
+                over = ratio[2] / PURCHASE_NATIVE_CALLS
+                within = "yes" if over <= 1 + TARGET_PURCHASE_PCT / 100 else "**no**"
+                within += (
+                    f" ({(over - 1) * 100:+.1f}% vs {PURCHASE_NATIVE_CALLS} one-call payments; "
+                    f"target +{TARGET_PURCHASE_PCT:.0f}%)"
+                )
             database = run.get("database_cpu_ms_per_success")
             rows.append(
                 [
@@ -325,9 +355,11 @@ def _server_cpu(results: Row) -> list[str]:
     out += [
         "",
         f"Server ms/success is per request for the one-request flows, per payment for the token flow (its "
-        f"token request included), and per finished challenge ({CHALLENGE_REQUESTS} requests) for the challenge "
-        "flow. The frictionless payment's own target (its row's last column but one) compares it with the "
-        "payment without 3-D Secure.",
+        f"token request included), per finished challenge ({CHALLENGE_REQUESTS} requests) for the challenge "
+        f"flow, and per purchase ({PURCHASE_REQUESTS} requests) for the Paysecure flow. The frictionless payment's "
+        "own target (its row's last column but one) compares it with the payment without 3-D Secure; the "
+        f"Paysecure purchase's, with {PURCHASE_NATIVE_CALLS} one-call payments (at most "
+        f"{TARGET_PURCHASE_PCT:.0f}% above).",
     ]
     if any(_shared(m, k) is not None for m in backends.values() for k in m if k != ONE_CALL):
         out += [
@@ -357,6 +389,24 @@ def _frictionless(matrix: dict[str, list[Row]] | None) -> tuple[str, bool | None
     if busiest is not None:
         measured += f"; unreliable: the machine was shared (other CPU up to {busiest:.0f}%)"
     return measured, ratio[2] <= 1 + TARGET_FRICTIONLESS_PCT / 100
+
+
+def _purchase(matrix: dict[str, list[Row]] | None) -> tuple[str, bool | None]:
+    """The Paysecure target, measured: server CPU per finished purchase (its three requests) at CPU_CONCURRENCY
+    against PURCHASE_NATIVE_CALLS times the one-call payment's per payment."""
+    ratio = _cpu_ratio(matrix, PAYSECURE_PURCHASE)
+    if not ratio:
+        return "not measured", None
+    mine, one_call, _ = ratio
+    native = one_call * PURCHASE_NATIVE_CALLS
+    measured = (
+        f"server CPU {mine:.2f} ms per purchase vs {native:.2f} ms for {PURCHASE_NATIVE_CALLS} one-call payments "
+        f"({one_call:.2f} each; {(mine / native - 1) * 100:+.1f}%)"
+    )
+    busiest = _shared(matrix, PAYSECURE_PURCHASE)
+    if busiest is not None:
+        measured += f"; unreliable: the machine was shared (other CPU up to {busiest:.0f}%)"
+    return measured, mine <= native * (1 + TARGET_PURCHASE_PCT / 100)
 
 
 def _challenge(matrix: dict[str, list[Row]] | None) -> tuple[str, bool | None]:
@@ -620,6 +670,12 @@ def targets(results: Row) -> list[tuple[str, str, bool | None]]:
                 found.append((goal, measured, met))
             else:
                 found.append((goal, "not measured", None))
+        goal = (
+            f"{title}: {TITLES.get(PAYSECURE_PURCHASE, PAYSECURE_PURCHASE)}: server CPU per purchase "
+            f"({PURCHASE_REQUESTS} requests) within {TARGET_PURCHASE_PCT:.0f}% of {PURCHASE_NATIVE_CALLS} one-call "
+            f"payments (c={CPU_CONCURRENCY})"
+        )
+        found.append((goal, *_purchase(b.get("matrix"))))
         r = b.get("rotation")
         goal = f"{title}: key rotation re-encrypts ≥ {TARGET_ROTATION_RATE:,.0f} cards/s"
         if r:
@@ -739,7 +795,9 @@ def _targets(results: Row) -> list[str]:
         "second as the fields per second `tessera vault rotate` reports (one field per saved card; see Key "
         'rotation). "One-call" payments are the frictionless 3-D Secure ones (Visa 4242..., enrolled), as '
         "card payments now authenticate enrolled cards: the one-call targets, the vault flows' comparison and "
-        "the growth check use them.",
+        'the growth check use them. A Paysecure purchase is "within 25% of two native calls" when its server '
+        f"CPU (all {PURCHASE_REQUESTS} requests) at c={CPU_CONCURRENCY} is at most {TARGET_PURCHASE_PCT:.0f}% above "
+        f"{PURCHASE_NATIVE_CALLS} times a one-call payment's.",
         "",
         *_table(["Target", "Measured", "Result"], rows),
     ]

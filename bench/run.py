@@ -3,7 +3,8 @@
 For SQLite (one worker) and PostgreSQL (two workers, throwaway cluster), a fresh `tessera serve` is driven by
 wrk (bench/lua/*.lua) at concurrency 1, 16 and 64 for one-call card payments without 3-D Secure and with a
 frictionless 3-D Secure authentication, token-then-payment, full 3-D Secure challenges (five requests each),
-saving a card in the vault and paying with a saved card, with the server's CPU time per request; then the store is
+saving a card in the vault and paying with a saved card, seed 000's EximPe orders (bench/eximpe.py) and seed 001's
+Paysecure purchase (bench/paysecure.py), with the server's CPU time per request; then the store is
 topped up to BENCH_ROTATION_CARDS saved cards, the server stopped and `tessera vault rotate` timed on it;
 then a growth check makes 100,000 one-call payments in 10 segments, watching throughput and the server's
 RSS; then the webhook benchmark (bench/webhooks.py) measures deliveries per second and payments with webhooks on and
@@ -34,7 +35,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import eximpe, flows, machine, pg, report, scenarios, servers
+from bench import eximpe, flows, machine, paysecure, pg, report, scenarios, servers
 from bench.config import BenchError, Config
 from bench.flows import ONE_CALL, SAVE_CARD, Flow, localstripe_flows, save_card, tessera_flows
 from bench.procs import log
@@ -44,6 +45,7 @@ RESULTS_DIR = REPO / "bench" / "results"
 DOCS = REPO / "docs" / "benchmarks.md"
 WORKERS = {"sqlite": 1, "postgresql": 2}
 flows.TITLES.update(eximpe.TITLES)  # seed 000's orders (bench/eximpe.py)
+flows.TITLES.update(paysecure.TITLES)  # seed 001's purchases (bench/paysecure.py)
 
 Results = dict[str, Any]
 
@@ -66,6 +68,7 @@ def _tessera_phase(
     with servers.tessera(backend, WORKERS[backend], database_url("bench")) as server:
         every = tessera_flows(server.credentials, saved_card=save_card(server.url, server.credentials))
         every += eximpe.eximpe_flows(server.url, server.credentials)
+        every += paysecure.paysecure_flows(server)
         out["matrix"] = scenarios.matrix(server, _selected(every, config), config, backend)
         save = next(f for f in every if f.key == SAVE_CARD)
 
