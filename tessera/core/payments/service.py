@@ -62,10 +62,13 @@ from tessera.core.ports import (
     ReferenceTakenError,
     UnitOfWork,
 )
+from tessera.core.risk import service as risk
+from tessera.core.risk.caller import check_shopper_ip, current_caller
+from tessera.core.risk.model import AttemptFacts
 from tessera.core.threeds.flow import Authenticated, authenticate
 from tessera.core.threeds.service import Decision, Policy
 from tessera.core.vault.pan import CardData
-from tessera.core.vault.service import SaveCard, open_saved_card, store_card
+from tessera.core.vault.service import SaveCard, fingerprint_of, open_saved_card, store_card
 from tessera.core.vault.tokens import redeem_token
 
 logger = logging.getLogger(__name__)
@@ -153,10 +156,12 @@ async def _create_payment(cmd: CreatePayment, *, deps: PaymentDeps) -> Payment:
         payment.clear_changes()
         return payment
     capabilities.require(processor, capabilities.needed(_authorisation_type(cmd.capture_method)))
+    check_shopper_ip((cmd.browser or {}).get("ip"), current_caller())
     payment_id = new_id("pay")
     card, card_token = await _resolve_card(cmd.source, cmd.merchant_id, cmd.mode, payment_id, deps, now)
     attempt = _Attempt(card, card_token, _to_save(cmd.source, cmd.save_card), processor, merchant)
-    return await _pay(attempt, _NewPayment(payment_id, fields), deps=deps, now=now)
+    attempt.fee = _fee(attempt, cmd.mode, currency, amount, deps)
+    return await _pay(attempt, _NewPayment(payment_id, fields | {"fee": attempt.fee}), deps=deps, now=now)
 
 
 async def confirm_payment(cmd: ConfirmPayment, *, deps: PaymentDeps) -> Payment:
@@ -172,8 +177,11 @@ async def confirm_payment(cmd: ConfirmPayment, *, deps: PaymentDeps) -> Payment:
     _check_confirmable(payment)  # before a single-use token is spent on it
     processor = deps.processors.by_name(payment.processor)
     capabilities.require(processor, capabilities.needed(_authorisation_type(payment.capture_method)))
+    browser = cmd.browser if cmd.browser is not None else payment.browser
+    check_shopper_ip((browser or {}).get("ip"), current_caller())
     card, card_token = await _resolve_card(cmd.source, cmd.merchant_id, cmd.mode, payment.id, deps, now)
     attempt = _Attempt(card, card_token, _to_save(cmd.source, cmd.save_card), processor, merchant)
+    attempt.fee = _fee(attempt, cmd.mode, payment.currency, payment.amount, deps)
     return await _pay(attempt, _Confirmation(payment, cmd.browser, cmd.return_url), deps=deps, now=now)
 
 
@@ -206,6 +214,13 @@ class _Attempt:
         self.card, self.card_token, self.save = card, card_token, save
         self.processor, self.merchant = processor, merchant
         self.snapshot = _snapshot(card)
+        self.fee: int | None = None
+
+
+def _fee(attempt: _Attempt, mode: str, currency: str, amount: int, deps: PaymentDeps) -> int:
+    """The payment's fee; CHARGES_INCOMPLETE for a live one its merchant set no charge for."""
+    brand = attempt.card.pan.brand.value
+    return risk.fee_for(attempt.merchant, mode, brand, currency, amount, deps.default_test_charge)
 
 
 class _NewPayment:
@@ -231,10 +246,80 @@ class _Confirmation:
         if self.return_url is not None:
             payment.return_url = self.return_url
         payment.card_token = attempt.card_token
+        payment.fee = attempt.fee
+
+
+def _risk_facts(attempt: _Attempt, target: _NewPayment | _Confirmation, deps: PaymentDeps) -> AttemptFacts:
+    customer = target.fields.get("customer") if isinstance(target, _NewPayment) else target.payment.customer
+    email, identifier = risk.customer_facts(customer)
+    ip = (target.browser or {}).get("ip")
+    return AttemptFacts(
+        merchant_id=attempt.merchant.id,
+        mode=target.mode,
+        amount=target.amount,
+        currency=target.currency,
+        card_fingerprint=fingerprint_of(attempt.card.pan, deps.cipher),
+        bin=attempt.card.pan.reveal()[:8],  # 6 and 8 digit BINs are matched; only they leave this function
+        brand=attempt.card.pan.brand.value,
+        email=email,
+        customer=identifier,
+        ip=ip if isinstance(ip, str) else None,
+    )
+
+
+async def _screen(
+    attempt: _Attempt, target: _NewPayment | _Confirmation, *, deps: PaymentDeps, now: datetime
+) -> Payment | None:
+    """Risk's decision on this attempt, before 3-D Secure and the processor: None to go on, or the
+    payment with the refused attempt, recorded in the transaction that counted it."""
+    screening = await risk.screen(_risk_facts(attempt, target, deps), uow=deps.uow)
+    if not screening.needs_write:
+        return None
+    while True:
+        async with deps.uow() as tx:
+            decision = await screening.record(tx, now)
+            if decision is None:
+                await tx.commit()
+                return None
+            if isinstance(target, _NewPayment):
+                payment = Payment.refused_by_risk(
+                    payment_id=target.id,
+                    now=now,
+                    card=attempt.snapshot,
+                    decision=decision.as_dict(),
+                    code=decision.code,
+                    **(target.fields | {"card_token": attempt.card_token}),
+                )
+                await tx.payments.add(payment)
+            else:
+                found = await tx.payments.get_for_update(target.payment.merchant_id, target.payment.mode, target.id)
+                if found is None:
+                    raise NotFoundError("no such payment", field="id")
+                payment = found
+                target.apply(payment, attempt)
+                payment.refuse_by_risk(attempt.snapshot, decision.as_dict(), decision.code, now)
+                try:
+                    await tx.payments.save(payment)
+                except ConcurrentUpdateError:
+                    continue
+            await tx.commit()
+        break
+    logger.info(
+        "risk refused code=%s",
+        decision.code.value,
+        extra={"payment_id": payment.id, "merchant_id": payment.merchant_id, "code": decision.code.value},
+    )
+    payment.clear_changes()
+    deps.metrics.payment_finished(payment.status.value, payment.error_code)
+    return payment
 
 
 async def _pay(attempt: _Attempt, target: _NewPayment | _Confirmation, *, deps: PaymentDeps, now: datetime) -> Payment:
-    """Authenticate the shopper, then authorise: the shared story of a new payment and a confirmation."""
+    """Screen the attempt, authenticate the shopper, then authorise: the shared story of a new payment
+    and a confirmation."""
+    refused = await _screen(attempt, target, deps=deps, now=now)
+    if refused is not None:
+        return refused
     auth = None
     threeds = deps.threeds.get(target.mode)
     if threeds is not None:

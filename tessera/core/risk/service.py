@@ -1,0 +1,243 @@
+"""The risk service: blocklists, velocity rules and fees, decided for every dialect.
+
+`screen` is called by the payments service once the card is known and before 3-D Secure and the
+processor. It reads every blocklist entry the attempt could match and the merchant's velocity rules
+in one read-only transaction (two indexed queries); only when rules exist does it count, in a write
+transaction that is also the one recording a refused attempt on its payment (`Screening.record`).
+Counting is fixed-window: a counter row per (rule, key, window start) is raised by one atomic
+statement that refuses to pass the limit, so concurrent attempts in any number of processes never
+let more than the limit through. An attempt counts when it is screened, whatever its outcome later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tessera.core.errors import ConflictError, ErrorCode, NotFoundError, PaymentError, ValidationError
+from tessera.core.ids import new_id
+from tessera.core.merchants import Merchant
+from tessera.core.ports import Cipher, UnitOfWork, UnitOfWorkFactory
+from tessera.core.risk.model import (
+    MAX_WINDOW_SECONDS,
+    AttemptFacts,
+    BlockEntry,
+    BlockType,
+    Charge,
+    RiskDecision,
+    VelocityKey,
+    VelocityMetric,
+    VelocityRule,
+    blocked_by,
+    charge_for,
+    match_key,
+    normalise_bin,
+    normalise_customer,
+    normalise_email,
+    normalise_network,
+    window_start,
+)
+from tessera.core.vault.pan import PAN
+from tessera.core.vault.service import fingerprint_of
+
+DEFAULT_TEST_CHARGE = Charge("*", "*", 250, 0)  # test mode without charges of its own: 2.50%, nothing fixed
+
+
+# ------------------------------------------------------------------------------ blocklist
+
+
+async def add_entry(
+    merchant_id: str, mode: str, kind: str, value: str, *, uow: UnitOfWorkFactory, cipher: Cipher, now: datetime
+) -> tuple[BlockEntry, bool]:
+    """List `value`; a value already listed is not listed twice: the existing entry is returned with
+    False (the native API answers it with 200 instead of 201)."""
+    try:
+        block = BlockType(kind)
+    except ValueError:
+        raise ValidationError("type must be one of card, email, customer, ip, bin", field="type") from None
+    if not isinstance(value, str):
+        raise ValidationError("value must be a string", field="value")
+    if block is BlockType.CARD:
+        pan = PAN.parse(value, field="value")
+        key, shown = match_key(block, fingerprint_of(pan, cipher)), pan.masked
+    else:
+        normalise = {
+            BlockType.EMAIL: normalise_email,
+            BlockType.CUSTOMER: normalise_customer,
+            BlockType.IP: normalise_network,
+            BlockType.BIN: normalise_bin,
+        }[block]
+        shown = normalise(value)
+        key = match_key(block, shown)
+    entry = BlockEntry(new_id("blk"), merchant_id, mode, block, shown, key, now)
+    async with uow() as tx:
+        if await tx.risk.add_entry(entry):
+            await tx.commit()
+            return entry, True
+        existing = await tx.risk.entry_by_key(merchant_id, mode, key)
+    if existing is None:  # deleted between the two statements
+        raise ConflictError("the entry changed while it was added; try again")
+    return existing, False
+
+
+async def list_entries(
+    merchant_id: str, mode: str, *, limit: int, starting_after: str | None, uow: UnitOfWorkFactory
+) -> tuple[list[BlockEntry], bool]:
+    async with uow(read_only=True) as tx:
+        return await tx.risk.list_entries(merchant_id, mode, limit=limit, starting_after=starting_after)
+
+
+async def delete_entry(merchant_id: str, mode: str, entry_id: str, *, uow: UnitOfWorkFactory) -> BlockEntry:
+    async with uow() as tx:
+        entry = await tx.risk.delete_entry(merchant_id, mode, entry_id)
+        if entry is None:
+            raise NotFoundError("no such blocklist entry", field="id")
+        await tx.commit()
+    return entry
+
+
+# ------------------------------------------------------------------------------ velocity rules
+
+
+@dataclass(frozen=True, slots=True)
+class NewRule:
+    merchant_id: str
+    mode: str
+    key: str
+    metric: str
+    limit: int
+    window_seconds: int
+    currency: str | None = None
+
+
+def _whole(value: Any, low: int, high: int, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationError(f"{field} must be a whole number from {low} to {high}", field=field)
+    return value
+
+
+async def add_rule(cmd: NewRule, *, uow: UnitOfWorkFactory, now: datetime) -> VelocityRule:
+    try:
+        key, metric = VelocityKey(cmd.key), VelocityMetric(cmd.metric)
+    except ValueError:
+        raise ValidationError("key must be card, email, ip or customer; metric count or amount", field="key") from None
+    limit = _whole(cmd.limit, 1, 10**15, "limit")
+    window = _whole(cmd.window_seconds, 1, MAX_WINDOW_SECONDS, "window_seconds")
+    currency = cmd.currency
+    if metric is VelocityMetric.AMOUNT:
+        if currency is None or len(currency) != 3 or not currency.isalpha() or not currency.isascii():
+            raise ValidationError("an amount rule needs the 3-letter currency it counts", field="currency")
+        currency = currency.upper()
+    elif currency is not None:
+        raise ValidationError("only an amount rule takes a currency", field="currency")
+    rule = VelocityRule(new_id("rrl"), cmd.merchant_id, cmd.mode, key, metric, limit, window, now, currency)
+    async with uow() as tx:
+        await tx.risk.add_rule(rule)
+        await tx.commit()
+    return rule
+
+
+async def list_rules(merchant_id: str, mode: str, *, uow: UnitOfWorkFactory) -> list[VelocityRule]:
+    async with uow(read_only=True) as tx:
+        return await tx.risk.rules(merchant_id, mode)
+
+
+async def delete_rule(merchant_id: str, mode: str, rule_id: str, *, uow: UnitOfWorkFactory) -> VelocityRule:
+    async with uow() as tx:
+        rule = await tx.risk.delete_rule(merchant_id, mode, rule_id)
+        if rule is None:
+            raise NotFoundError("no such risk rule", field="id")
+        await tx.commit()
+    return rule
+
+
+# ------------------------------------------------------------------------------ fees
+
+
+def fee_for(merchant: Merchant, mode: str, brand: str, currency: str, amount: int, default: Charge | None) -> int:
+    """The fee of a payment, in minor units of its currency. A live payment whose merchant has no charge
+    for its brand and currency is refused (CHARGES_INCOMPLETE); test mode falls back on `default`."""
+    charge = charge_for(merchant.charges, brand, currency)
+    if charge is None and mode == "test" and default is not None:
+        charge = default
+    if charge is None:
+        raise PaymentError(
+            "the merchant's charges setting is incomplete: no fee is set for this card brand and currency",
+            code=ErrorCode.CHARGES_INCOMPLETE,
+        )
+    return charge.fee(amount)
+
+
+# ------------------------------------------------------------------------------ screening
+
+
+def _counter_key(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()  # fixed width, and no e-mail in the clear
+
+
+@dataclass(slots=True)
+class Screening:
+    """What `screen` found: a refusal decided by a list entry, or rules still to be counted."""
+
+    facts: AttemptFacts
+    decision: RiskDecision | None
+    rules: list[VelocityRule]
+
+    @property
+    def needs_write(self) -> bool:
+        return self.decision is not None or bool(self.rules)
+
+    async def record(self, tx: UnitOfWork, now: datetime) -> RiskDecision | None:
+        """In the caller's write transaction: count the attempt against every rule, or refuse it."""
+        if self.decision is not None:
+            return self.decision
+        epoch = int(now.timestamp())
+        keys = self.facts.keys()
+        done: list[tuple[str, str, int, int]] = []
+        for rule in self.rules:
+            value = keys.get(rule.key)
+            if value is None:
+                continue
+            if rule.metric is VelocityMetric.AMOUNT:
+                if rule.currency != self.facts.currency:
+                    continue
+                increment = self.facts.amount
+            else:
+                increment = 1
+            key, start = _counter_key(value), window_start(epoch, rule.window_seconds)
+            if increment > rule.limit or not await tx.risk.count(rule.id, key, start, increment, rule.limit):
+                for taken in done:  # this attempt is refused: it counts against no rule
+                    await tx.risk.uncount(*taken)
+                what = "attempts" if rule.metric is VelocityMetric.COUNT else f"{rule.currency} amount"
+                self.decision = RiskDecision(
+                    ErrorCode.RISK_DECLINED,
+                    "velocity_rule",
+                    rule.id,
+                    f"more than {rule.limit} {what} per {rule.key.value} within {rule.window_seconds} seconds",
+                )
+                return self.decision
+            done.append((rule.id, key, start, increment))
+        return None
+
+
+async def screen(facts: AttemptFacts, *, uow: UnitOfWorkFactory) -> Screening:
+    """Every list entry the attempt matches, and the rules it must be counted against."""
+    async with uow(read_only=True) as tx:
+        entries = await tx.risk.matching_entries(facts.merchant_id, facts.mode, facts.block_keys())
+        rules = await tx.risk.rules(facts.merchant_id, facts.mode)
+    return Screening(facts, blocked_by(entries), rules)
+
+
+def customer_facts(customer: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    """The customer's e-mail (normalised) and identifier, as the lists and rules know them."""
+    if not customer:
+        return None, None
+    email, ident = customer.get("email"), customer.get("id") or customer.get("identifier")
+    try:
+        email = normalise_email(email) if isinstance(email, str) and email.strip() else None
+    except ValidationError:
+        email = None
+    ident = ident.strip() or None if isinstance(ident, str) else None
+    return email, ident
