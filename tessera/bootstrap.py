@@ -12,6 +12,8 @@ from typing import Any
 from tessera.core.idempotency import IdempotencyKeys, RecoveryPoints
 from tessera.core.payments.authentication import receive_rreq
 from tessera.core.payments.settle import PaymentDeps
+from tessera.core.risk.caller import parse_networks
+from tessera.core.risk.model import Charge
 from tessera.core.services import Services, build_services
 from tessera.core.threeds.flow import ThreeDSDeps
 from tessera.core.vault.crypto import Keyring, WrappedKey
@@ -123,6 +125,7 @@ def build(settings: Settings) -> Container:
         metrics=metrics,
         # The sandbox networks authenticate test-mode payments; live needs a real directory server.
         threeds={"test": threeds, **({"live": threeds} if settings.live_processor == "sandbox" else {})},
+        default_test_charge=Charge("*", "*", settings.test_fee_basis_points, settings.test_fee_fixed),
     )
     sender = Sender(timeout=settings.webhook_timeout_seconds, private_networks=settings.webhook_allow_private_networks)
     # A lease shorter than an attempt could hand a delivery still in flight to a second worker.
@@ -153,6 +156,7 @@ def build(settings: Settings) -> Container:
         token_ttl=timedelta(minutes=settings.token_ttl_minutes),
         public_url=public,
         private_networks=settings.webhook_allow_private_networks,
+        trusted_proxies=tuple(parse_networks(settings.trusted_proxies, field="trusted_proxies")),
     )
     return Container(
         settings=settings,

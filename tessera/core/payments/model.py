@@ -218,7 +218,7 @@ class Payment:
         if self.status is not PaymentStatus.REQUIRES_PAYMENT_METHOD:
             raise ConflictError(f"a payment that is {self.status.value} cannot take a payment method")
         if self.attempts_left <= 0:
-            raise ConflictError("the payment has used all its attempts")
+            raise ConflictError("the payment has used all its attempts", code=ErrorCode.ATTEMPTS_EXHAUSTED)
         self.card = card
         self.attempts.append(Attempt(card, status, now, now))
         self.updated_at = now

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from tessera.core.clock import utcnow
-from tessera.core.errors import ConflictError, DuplicateReferenceError, NotFoundError
+from tessera.core.errors import ConflictError, DuplicateReferenceError, ErrorCode, NotFoundError
 from tessera.core.ids import new_id
 from tessera.core.merchants import Merchant, authenticated_merchant
 from tessera.core.money import check_amount
@@ -186,6 +186,11 @@ async def confirm_payment(cmd: ConfirmPayment, *, deps: PaymentDeps) -> Payment:
 
 
 def _check_confirmable(payment: Payment) -> None:
+    # A failed payment has spent its attempt budget (a failed attempt fails the payment only then).
+    if payment.status is PaymentStatus.FAILED or (
+        payment.status is PaymentStatus.REQUIRES_PAYMENT_METHOD and payment.attempts_left <= 0
+    ):
+        raise ConflictError("the payment has used all its attempts", code=ErrorCode.ATTEMPTS_EXHAUSTED)
     if payment.status is not PaymentStatus.REQUIRES_PAYMENT_METHOD:
         raise ConflictError(f"a payment that is {payment.status.value} cannot be confirmed")
     if payment.attempts_left <= 0:
