@@ -37,9 +37,7 @@ async def _attempts(urls: list[str], key: str) -> list[httpx.Response]:
         return list(await asyncio.gather(*calls))
 
 
-def test_fifty_concurrent_attempts_on_two_processes_never_pass_a_count_limit(
-    tmp_path: Path, database_url: str
-) -> None:
+def test_fifty_concurrent_attempts_on_two_processes_never_pass_a_count_limit(tmp_path: Path, database_url: str) -> None:
     keys = {
         "TESSERA_VAULT_KEK": base64.b64encode(secrets.token_bytes(32)).decode(),
         "TESSERA_VAULT_FINGERPRINT_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),

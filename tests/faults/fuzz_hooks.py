@@ -48,6 +48,12 @@ BEYOND_SCHEMA: tuple[tuple[str, str, str], ...] = (
     ("card.exp_month", "expired", "expiry relative to today"),
     ("url", "does not resolve|not a valid URL|dotted form|network|address|HTTPS in live mode", "webhook URL's host"),
     ("return_url", "allowed domains", "the merchant's allowed return-URL domains"),
+    # A blocklist value: a card number's check digit, and an address's exact syntax (the document gives its
+    # characters; whether 300.1.1.1 or 1:::2 is an address is ipaddress's to say).
+    ("value", "Luhn check failed|not of a supported card brand|wrong length for", "card number check digit/brand"),
+    ("value", "IPv4 or IPv6 address or CIDR", "IP address or CIDR syntax"),
+    # A payment refused by the blocklist entries or velocity rules the fuzzer itself made earlier in the run.
+    ("", "merchant's risk controls", "the merchant's blocklist and velocity rules"),
 )
 # The harness sends credentials on every request (`--header`), so schemathesis's "missing required
 # header" probe of a credential header still carries it and cannot be judged here; the tenant and key

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 from tessera.core.clock import iso_utc
 from tessera.core.errors import ValidationError
@@ -40,11 +40,16 @@ VALUE_PATTERNS: dict[str, tuple[str, int]] = {
 _COMPILED = {kind: re.compile(pattern) for kind, (pattern, _) in VALUE_PATTERNS.items()}
 _VALUE_RULES: Any = [
     {
-        "if": {"properties": {"type": {"const": kind}}},
+        "if": {"required": ["type"], "properties": {"type": {"const": kind}}},
         "then": {"properties": {"value": {"pattern": pattern, "maxLength": longest}}},
     }
     for kind, (pattern, longest) in VALUE_PATTERNS.items()
 ]
+
+
+def _whole(value: Any) -> Any:
+    # JSON Schema's "integer" admits 5.0: read as 5, as the document says; 5.5 and strings are refused.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 class BlockCreate(BaseModel):
@@ -83,7 +88,8 @@ class RuleCreate(BaseModel):
         json_schema_extra={
             "allOf": [
                 {
-                    "if": {"properties": {"metric": {"const": "amount"}}},
+                    # Without `metric` the rule counts attempts (the default): `required` keeps the `if` honest.
+                    "if": {"required": ["metric"], "properties": {"metric": {"const": "amount"}}},
                     "then": {"required": ["currency"], "properties": {"currency": {"type": "string"}}},
                     "else": {"properties": {"currency": {"type": "null"}}},
                 }
@@ -96,8 +102,14 @@ class RuleCreate(BaseModel):
     metric: Literal["count", "amount"] = Field(
         "count", description="count: attempts; amount: the sum of their amounts in `currency` (minor units)"
     )
-    limit: Annotated[StrictInt, Field(ge=1, le=10**15, description="the most attempts, or minor units, allowed")]
-    window_seconds: Annotated[StrictInt, Field(ge=1, le=MAX_WINDOW_SECONDS, description="fixed windows this long")]
+    limit: Annotated[
+        StrictInt,
+        Field(ge=1, le=10**15, description="the most attempts, or minor units, allowed"),
+        BeforeValidator(_whole),
+    ]
+    window_seconds: Annotated[
+        StrictInt, Field(ge=1, le=MAX_WINDOW_SECONDS, description="fixed windows this long"), BeforeValidator(_whole)
+    ]
     currency: Annotated[str | None, Field(pattern="^[A-Za-z]{3}$", description="an amount rule's currency")] = None
 
 
