@@ -36,7 +36,7 @@ from tessera.core.errors import (
 from tessera.core.ids import new_id, random_token, webhook_secret
 from tessera.core.ports import UnitOfWork, UnitOfWorkFactory
 from tessera.core.risk.caller import parse_networks
-from tessera.core.risk.model import Charge, check_charge
+from tessera.core.risk.model import Charge, RiskSummary, check_charge
 from tessera.core.webhooks.endpoints import CALLBACK_FORMAT, EndpointKind, EndpointStatus
 from tessera.core.webhooks.service import callback_endpoint
 
@@ -68,6 +68,11 @@ class Merchant:
     allowed_ips: dict[str, list[str]] = field(default_factory=dict)
     # The merchant's fees (core.risk): a live payment needs one for its card brand and currency.
     charges: list[Charge] = field(default_factory=list)
+    # By mode: how many blocklist entries and velocity rules it has (core.risk), kept with them.
+    risk: dict[str, RiskSummary] = field(default_factory=dict)
+
+    def summary(self, mode: str) -> RiskSummary:
+        return self.risk.setdefault(mode, RiskSummary())
 
     def allows_return_url_host(self, host: str) -> bool:
         host = host.lower().rstrip(".")

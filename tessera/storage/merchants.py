@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, insert, select, update
 
 from tessera.core.merchants import ApiKey, KeyKind, Merchant, MerchantStatus
-from tessera.core.risk.model import Charge
+from tessera.core.risk.model import Charge, RiskSummary
 from tessera.storage import tables as t
 from tessera.storage.engine import Conn
 from tessera.storage.rows import attributes, columns, picked, update_by_key
@@ -20,7 +20,7 @@ from tessera.storage.rows import attributes, columns, picked, update_by_key
 # Columns holding the attribute of the same name, unchanged.
 _MERCHANT_PLAIN = ("id", "name", "webhook_secret", "threeds_policy", "attempt_budget", "created_at")
 # What a merchant may change after it is made (the callback URL lives on its callback endpoint).
-_MERCHANT_MUTABLE = ("allowed_domains", "attempt_budget", "allowed_ips", "charges")
+_MERCHANT_MUTABLE = ("allowed_domains", "attempt_budget", "allowed_ips", "charges", "risk_summary")
 _KEY_PLAIN = ("id", "merchant_id", "mode", "client_id", "key_hash", "prefix", "created_at")  # revoked_at: the store's
 
 
@@ -30,6 +30,7 @@ def _merchant_row(merchant: Merchant) -> dict[str, Any]:
         "allowed_domains": merchant.allowed_domains,
         "allowed_ips": merchant.allowed_ips or None,
         "charges": [c.as_dict() for c in merchant.charges] or None,
+        "risk_summary": {mode: s.as_dict() for mode, s in merchant.risk.items()} or None,
     }
 
 
@@ -41,6 +42,7 @@ def _merchant(row: Row[Any]) -> Merchant:
         allowed_domains=list(row._mapping[m.allowed_domains] or []),
         allowed_ips={str(k): list(v) for k, v in (row._mapping[m.allowed_ips] or {}).items()},
         charges=[Charge.from_dict(c) for c in row._mapping[m.charges] or ()],
+        risk={str(k): RiskSummary.from_dict(v) for k, v in (row._mapping[m.risk_summary] or {}).items()},
     )
 
 

@@ -50,21 +50,26 @@ def _rule(row: Row[Any]) -> VelocityRule:
     return VelocityRule(**columns(row, _RULE_PLAIN), key=VelocityKey(row.key), metric=VelocityMetric(row.metric))
 
 
+def _counting(insert: Any) -> Any:
+    counter = insert(t.risk_counters).values(
+        rule_id=bindparam("rule_id"), key=bindparam("key"), window_start=bindparam("window_start"), total=bindparam("n")
+    )
+    return counter.on_conflict_do_update(
+        index_elements=[_c.rule_id, _c.key, _c.window_start],
+        set_={"total": _c.total + counter.excluded.total},
+        where=_c.total + counter.excluded.total <= bindparam("limit"),
+    ).returning(_c.total)
+
+
+# Built once (a unit of work makes a repository per transaction; building a statement costs more than running it).
+_COUNT = {True: _counting(sqlite_insert), False: _counting(pg_insert)}
+
+
 class SqlRiskRepository:
     def __init__(self, conn: Conn, *, sqlite: bool) -> None:
         self._conn = conn
         self._insert = sqlite_insert if sqlite else pg_insert
-        counter = self._insert(t.risk_counters).values(
-            rule_id=bindparam("rule_id"),
-            key=bindparam("key"),
-            window_start=bindparam("window_start"),
-            total=bindparam("n"),
-        )
-        self._count = counter.on_conflict_do_update(
-            index_elements=[_c.rule_id, _c.key, _c.window_start],
-            set_={"total": t.risk_counters.c.total + counter.excluded.total},
-            where=t.risk_counters.c.total + counter.excluded.total <= bindparam("limit"),
-        ).returning(_c.total)
+        self._count = _COUNT[sqlite]
 
     async def add_entry(self, entry: BlockEntry) -> bool:
         row = attributes(entry, _ENTRY_PLAIN) | {"type": entry.type.value}

@@ -74,6 +74,7 @@ merchants = Table(
     Column("attempt_budget", Integer, nullable=False, server_default="3"),
     Column("allowed_ips", JSON),  # {mode: [CIDR, ...]}: the API IP allowlist
     Column("charges", JSON),  # [{brand, currency, percent_bp, fixed}]: the merchant's fees
+    Column("risk_summary", JSON),  # {mode: {entries, rules, ip_prefixes}}: what core.risk must look up
     Column("created_at", Timestamp(), nullable=False),
 )
 

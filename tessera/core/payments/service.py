@@ -277,7 +277,7 @@ async def _screen(
 ) -> Payment | None:
     """Risk's decision on this attempt, before 3-D Secure and the processor: None to go on, or the
     payment with the refused attempt, recorded in the transaction that counted it."""
-    screening = await risk.screen(_risk_facts(attempt, target, deps), uow=deps.uow)
+    screening = await risk.screen(_risk_facts(attempt, target, deps), attempt.merchant, uow=deps.uow)
     if not screening.needs_write:
         return None
     while True:

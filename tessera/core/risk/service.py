@@ -73,13 +73,24 @@ async def add_entry(
         key = match_key(block, shown)
     entry = BlockEntry(new_id("blk"), merchant_id, mode, block, shown, key, now)
     async with uow() as tx:
+        merchant = await _locked_merchant(tx, merchant_id)
         if await tx.risk.add_entry(entry):
+            merchant.summary(mode).count_entry(entry, 1)
+            await tx.merchants.save_settings(merchant)
             await tx.commit()
             return entry, True
         existing = await tx.risk.entry_by_key(merchant_id, mode, key)
     if existing is None:  # deleted between the two statements
         raise ConflictError("the entry changed while it was added; try again")
     return existing, False
+
+
+async def _locked_merchant(tx: UnitOfWork, merchant_id: str) -> Merchant:
+    """The merchant, its row locked: its risk summary changes with the entry or rule, one writer at a time."""
+    merchant = await tx.merchants.get(merchant_id, for_update=True)
+    if merchant is None:
+        raise NotFoundError("no such merchant", field="merchant_id")
+    return merchant
 
 
 async def list_entries(
@@ -91,9 +102,12 @@ async def list_entries(
 
 async def delete_entry(merchant_id: str, mode: str, entry_id: str, *, uow: UnitOfWorkFactory) -> BlockEntry:
     async with uow() as tx:
+        merchant = await _locked_merchant(tx, merchant_id)
         entry = await tx.risk.delete_entry(merchant_id, mode, entry_id)
         if entry is None:
             raise NotFoundError("no such blocklist entry", field="id")
+        merchant.summary(mode).count_entry(entry, -1)
+        await tx.merchants.save_settings(merchant)
         await tx.commit()
     return entry
 
@@ -134,7 +148,10 @@ async def add_rule(cmd: NewRule, *, uow: UnitOfWorkFactory, now: datetime) -> Ve
         raise ValidationError("only an amount rule takes a currency", field="currency")
     rule = VelocityRule(new_id("rrl"), cmd.merchant_id, cmd.mode, key, metric, limit, window, now, currency)
     async with uow() as tx:
+        merchant = await _locked_merchant(tx, cmd.merchant_id)
         await tx.risk.add_rule(rule)
+        merchant.summary(cmd.mode).rules += 1
+        await tx.merchants.save_settings(merchant)
         await tx.commit()
     return rule
 
@@ -146,9 +163,12 @@ async def list_rules(merchant_id: str, mode: str, *, uow: UnitOfWorkFactory) -> 
 
 async def delete_rule(merchant_id: str, mode: str, rule_id: str, *, uow: UnitOfWorkFactory) -> VelocityRule:
     async with uow() as tx:
+        merchant = await _locked_merchant(tx, merchant_id)
         rule = await tx.risk.delete_rule(merchant_id, mode, rule_id)
         if rule is None:
             raise NotFoundError("no such risk rule", field="id")
+        merchant.summary(mode).rules -= 1
+        await tx.merchants.save_settings(merchant)
         await tx.commit()
     return rule
 
@@ -222,11 +242,20 @@ class Screening:
         return None
 
 
-async def screen(facts: AttemptFacts, *, uow: UnitOfWorkFactory) -> Screening:
-    """Every list entry the attempt matches, and the rules it must be counted against."""
+async def screen(facts: AttemptFacts, merchant: Merchant, *, uow: UnitOfWorkFactory) -> Screening:
+    """Every list entry the attempt matches, and the rules it must be counted against: no query at all
+    when the merchant has nothing set up in this mode (its row says so), one or two indexed ones else."""
+    summary = merchant.risk.get(facts.mode)
+    if summary is None or summary.empty:
+        return Screening(facts, None, [])
+    entries: list[BlockEntry] = []
+    rules: list[VelocityRule] = []
     async with uow(read_only=True) as tx:
-        entries = await tx.risk.matching_entries(facts.merchant_id, facts.mode, facts.block_keys())
-        rules = await tx.risk.rules(facts.merchant_id, facts.mode)
+        if summary.entries > 0:
+            keys = facts.block_keys(summary.ip_prefixes.keys())
+            entries = await tx.risk.matching_entries(facts.merchant_id, facts.mode, keys)
+        if summary.rules > 0:
+            rules = await tx.risk.rules(facts.merchant_id, facts.mode)
     return Screening(facts, blocked_by(entries), rules)
 
 

@@ -2,7 +2,8 @@
 
 `risk_blocklist` holds one row per listed value, found by its `match_key` (a card's is its keyed
 fingerprint, never its number); `risk_rules` the velocity rules; `risk_counters` a counter per rule,
-key and fixed window. Merchants gain their API IP allowlist and charges, payments their fee.
+key and fixed window. Merchants gain their API IP allowlist, charges and a summary of their entries and
+rules (so a merchant with none is screened without a query), payments their fee.
 
 Revision ID: 0011
 Revises: 0010
@@ -24,6 +25,7 @@ def upgrade() -> None:
     with op.batch_alter_table("merchants") as batch:
         batch.add_column(sa.Column("allowed_ips", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("charges", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("risk_summary", sa.JSON(), nullable=True))
     with op.batch_alter_table("payments") as batch:
         batch.add_column(sa.Column("fee", sa.BigInteger(), nullable=True))
     op.create_table(
@@ -75,5 +77,6 @@ def downgrade() -> None:
     with op.batch_alter_table("payments") as batch:
         batch.drop_column("fee")
     with op.batch_alter_table("merchants") as batch:
+        batch.drop_column("risk_summary")
         batch.drop_column("charges")
         batch.drop_column("allowed_ips")
