@@ -577,6 +577,10 @@ class InMemoryRiskRepository:
         self._counters.put((rule_id, key, window_start), total + increment)
         return True
 
+    async def totals(self, counters: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str, int], int]:
+        found = {c: self._counters.get(c) for c in counters}
+        return {c: n for c, n in found.items() if n is not None}
+
     async def uncount(self, rule_id: str, key: str, window_start: int, increment: int) -> None:
         total = self._counters.get((rule_id, key, window_start)) or 0
         self._counters.put((rule_id, key, window_start), total - increment)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, select, update
+from sqlalchemy import Row, bindparam, delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -123,6 +123,12 @@ class SqlRiskRepository:
         await self._conn.execute(_DROP_OLD, params)
         result = await self._conn.execute(self._count, params | {"n": increment, "limit": limit})
         return result.first() is not None
+
+    async def totals(self, counters: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str, int], int]:
+        query = select(_c.rule_id, _c.key, _c.window_start, _c.total).where(
+            tuple_(_c.rule_id, _c.key, _c.window_start).in_([tuple(c) for c in counters])
+        )
+        return {(r.rule_id, r.key, r.window_start): r.total for r in await self._conn.execute(query)}
 
     async def uncount(self, rule_id: str, key: str, window_start: int, increment: int) -> None:
         await self._conn.execute(_UNCOUNT, {"w_rule": rule_id, "w_key": key, "w_start": window_start, "n": increment})

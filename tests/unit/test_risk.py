@@ -199,3 +199,18 @@ async def test_the_shopper_ip_rule_uses_the_requests_caller(world: World) -> Non
     finally:
         set_caller(None)
     assert world.processor.requests("authorize") == []
+
+
+async def test_counting_that_passes_one_limit_takes_back_what_it_counted_on_the_others(world: World) -> None:
+    loose = await risk.add_rule(risk.NewRule("mer_1", "test", "ip", "count", 10, 60), uow=world.uow, now=NOW)
+    tight = await risk.add_rule(risk.NewRule("mer_1", "test", "card", "count", 1, 60), uow=world.uow, now=NOW)
+    facts = AttemptFacts("mer_1", "test", 100, "INR", "fp", "42424242", "visa", ip="203.0.113.7")
+    epoch = int(NOW.timestamp())
+    for expected in (None, tight.id):  # the second attempt finds the card's counter full when it is recorded
+        screening = risk.Screening(facts, None, [loose, tight], epoch)
+        async with world.uow() as tx:
+            decision = await screening.record(tx, NOW)
+            await tx.commit()
+        assert (decision.rule_id if decision else None) == expected
+    totals = {rule: n for (rule, _key, _start), n in world.uow.store.risk_counters.items()}
+    assert totals == {loose.id: 1, tight.id: 1}

@@ -46,6 +46,10 @@ class RiskRepository(Protocol):
         same rule and key are dropped."""
         ...
 
+    async def totals(self, counters: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str, int], int]:
+        """The current totals of these (rule, key, window start) counters (those that exist)."""
+        ...
+
     async def uncount(self, rule_id: str, key: str, window_start: int, increment: int) -> None:
         """Take back an increment of this transaction (another rule refused the attempt)."""
         ...

@@ -199,64 +199,72 @@ def _counter_key(value: str) -> str:
 
 @dataclass(slots=True)
 class Screening:
-    """What `screen` found: a refusal decided by a list entry, or rules still to be counted."""
+    """What `screen` found: a refusal (a list entry, or a counter already at its limit), or the rules the
+    attempt is to be counted against when it is recorded."""
 
     facts: AttemptFacts
     decision: RiskDecision | None
     rules: list[VelocityRule]
+    epoch: int = 0
 
-    @property
-    def needs_write(self) -> bool:
-        return self.decision is not None or bool(self.rules)
-
-    async def record(self, tx: UnitOfWork, now: datetime) -> RiskDecision | None:
-        """In the caller's write transaction: count the attempt against every rule, or refuse it."""
-        if self.decision is not None:
-            return self.decision
-        epoch = int(now.timestamp())
+    def counted(self) -> list[tuple[VelocityRule, str, int, int]]:
+        """(rule, counter key, window start, increment) of every rule this attempt counts against."""
         keys = self.facts.keys()
-        done: list[tuple[str, str, int, int]] = []
+        out = []
         for rule in self.rules:
             value = keys.get(rule.key)
-            if value is None:
+            if value is None or (rule.metric is VelocityMetric.AMOUNT and rule.currency != self.facts.currency):
                 continue
-            if rule.metric is VelocityMetric.AMOUNT:
-                if rule.currency != self.facts.currency:
-                    continue
-                increment = self.facts.amount
-            else:
-                increment = 1
-            key, start = _counter_key(value), window_start(epoch, rule.window_seconds)
+            increment = self.facts.amount if rule.metric is VelocityMetric.AMOUNT else 1
+            out.append((rule, _counter_key(value), window_start(self.epoch, rule.window_seconds), increment))
+        return out
+
+    def precheck(self, totals: dict[tuple[str, str, int], int]) -> None:
+        """Refuse now, before 3-D Secure, an attempt that a counter already at its limit would refuse."""
+        for rule, key, start, increment in self.counted():
+            if totals.get((rule.id, key, start), 0) + increment > rule.limit:
+                self.decision = _exceeded(rule)
+                return
+
+    async def record(self, tx: UnitOfWork, now: datetime) -> RiskDecision | None:
+        """In the transaction recording the attempt: count it against every rule, atomically, or refuse it
+        (and count it against none) when one would pass its limit."""
+        if self.decision is not None or not self.rules:
+            return self.decision
+        done: list[tuple[str, str, int, int]] = []
+        for rule, key, start, increment in self.counted():
             if increment > rule.limit or not await tx.risk.count(rule.id, key, start, increment, rule.limit):
-                for taken in done:  # this attempt is refused: it counts against no rule
+                for taken in done:
                     await tx.risk.uncount(*taken)
-                what = "attempts" if rule.metric is VelocityMetric.COUNT else f"{rule.currency} amount"
-                self.decision = RiskDecision(
-                    ErrorCode.RISK_DECLINED,
-                    "velocity_rule",
-                    rule.id,
-                    f"more than {rule.limit} {what} per {rule.key.value} within {rule.window_seconds} seconds",
-                )
+                self.decision = _exceeded(rule)
                 return self.decision
             done.append((rule.id, key, start, increment))
         return None
 
 
-async def screen(facts: AttemptFacts, merchant: Merchant, *, uow: UnitOfWorkFactory) -> Screening:
-    """Every list entry the attempt matches, and the rules it must be counted against: no query at all
-    when the merchant has nothing set up in this mode (its row says so), one or two indexed ones else."""
+def _exceeded(rule: VelocityRule) -> RiskDecision:
+    what = "attempts" if rule.metric is VelocityMetric.COUNT else f"{rule.currency} amount"
+    reason = f"more than {rule.limit} {what} per {rule.key.value} within {rule.window_seconds} seconds"
+    return RiskDecision(ErrorCode.RISK_DECLINED, "velocity_rule", rule.id, reason)
+
+
+async def screen(facts: AttemptFacts, merchant: Merchant, *, uow: UnitOfWorkFactory, now: datetime) -> Screening:
+    """Every list entry the attempt matches, the rules it must be counted against and their counters: no
+    query at all when the merchant has nothing set up in this mode (its row says so), indexed ones else."""
+    screening = Screening(facts, None, [], int(now.timestamp()))
     summary = merchant.risk.get(facts.mode)
     if summary is None or summary.empty:
-        return Screening(facts, None, [])
-    entries: list[BlockEntry] = []
-    rules: list[VelocityRule] = []
+        return screening
     async with uow(read_only=True) as tx:
         if summary.entries > 0:
             keys = facts.block_keys(summary.ip_prefixes.keys())
-            entries = await tx.risk.matching_entries(facts.merchant_id, facts.mode, keys)
-        if summary.rules > 0:
-            rules = await tx.risk.rules(facts.merchant_id, facts.mode)
-    return Screening(facts, blocked_by(entries), rules)
+            screening.decision = blocked_by(await tx.risk.matching_entries(facts.merchant_id, facts.mode, keys))
+        if summary.rules > 0 and screening.decision is None:
+            screening.rules = await tx.risk.rules(facts.merchant_id, facts.mode)
+            wanted = [(rule.id, key, start) for rule, key, start, _ in screening.counted()]
+            if wanted:
+                screening.precheck(await tx.risk.totals(wanted))
+    return screening
 
 
 def customer_facts(customer: dict[str, Any] | None) -> tuple[str | None, str | None]:
