@@ -37,6 +37,9 @@ _UNCOUNT = (
     .where(_c.rule_id == bindparam("w_rule"), _c.key == bindparam("w_key"), _c.window_start == bindparam("w_start"))
     .values(total=_c.total - bindparam("n"))
 )
+_TOTALS = select(_c.rule_id, _c.key, _c.window_start, _c.total).where(
+    tuple_(_c.rule_id, _c.key, _c.window_start).in_(bindparam("counters", expanding=True))
+)
 _DROP_OLD = delete(t.risk_counters).where(
     _c.rule_id == bindparam("rule_id"), _c.key == bindparam("key"), _c.window_start < bindparam("window_start")
 )
@@ -118,17 +121,18 @@ class SqlRiskRepository:
         await self._conn.execute(delete(t.risk_rules).where(_r.id == rule_id))
         return _rule(row)
 
-    async def count(self, rule_id: str, key: str, window_start: int, increment: int, limit: int) -> bool:
+    async def count(
+        self, rule_id: str, key: str, window_start: int, increment: int, limit: int, drop_older: bool = True
+    ) -> bool:
         params = {"rule_id": rule_id, "key": key, "window_start": window_start}
-        await self._conn.execute(_DROP_OLD, params)
+        if drop_older:
+            await self._conn.execute(_DROP_OLD, params)
         result = await self._conn.execute(self._count, params | {"n": increment, "limit": limit})
         return result.first() is not None
 
     async def totals(self, counters: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str, int], int]:
-        query = select(_c.rule_id, _c.key, _c.window_start, _c.total).where(
-            tuple_(_c.rule_id, _c.key, _c.window_start).in_([tuple(c) for c in counters])
-        )
-        return {(r.rule_id, r.key, r.window_start): r.total for r in await self._conn.execute(query)}
+        rows = await self._conn.execute(_TOTALS, {"counters": [tuple(c) for c in counters]})
+        return {(r.rule_id, r.key, r.window_start): r.total for r in rows}
 
     async def uncount(self, rule_id: str, key: str, window_start: int, increment: int) -> None:
         await self._conn.execute(_UNCOUNT, {"w_rule": rule_id, "w_key": key, "w_start": window_start, "n": increment})

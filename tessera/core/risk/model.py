@@ -76,6 +76,33 @@ class VelocityRule:
     created_at: datetime
     currency: str | None = None
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "merchant_id": self.merchant_id,
+            "mode": self.mode,
+            "key": self.key.value,
+            "metric": self.metric.value,
+            "limit": self.limit,
+            "window_seconds": self.window_seconds,
+            "created_at": self.created_at.isoformat(),
+            "currency": self.currency,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VelocityRule:
+        return cls(
+            str(data["id"]),
+            str(data["merchant_id"]),
+            str(data["mode"]),
+            VelocityKey(data["key"]),
+            VelocityMetric(data["metric"]),
+            int(data["limit"]),
+            int(data["window_seconds"]),
+            datetime.fromisoformat(data["created_at"]),
+            data.get("currency"),
+        )
+
 
 @dataclass(slots=True)
 class RiskSummary:
@@ -85,12 +112,13 @@ class RiskSummary:
     database, and an address is looked up only at the prefix lengths its merchant lists."""
 
     entries: int = 0
-    rules: int = 0
+    # The velocity rules themselves (a handful): screening reads them from here, with no query.
+    rules: list[VelocityRule] = field(default_factory=list)
     ip_prefixes: dict[int, int] = field(default_factory=dict)  # prefix length -> entries of that length
 
     @property
     def empty(self) -> bool:
-        return self.entries <= 0 and self.rules <= 0
+        return self.entries <= 0 and not self.rules
 
     def count_entry(self, entry: BlockEntry, change: int) -> None:
         self.entries += change
@@ -104,12 +132,14 @@ class RiskSummary:
 
     def as_dict(self) -> dict[str, Any]:
         prefixes = {str(k): v for k, v in sorted(self.ip_prefixes.items())}
-        return {"entries": self.entries, "rules": self.rules, "ip_prefixes": prefixes}
+        rules = [rule.as_dict() for rule in self.rules]
+        return {"entries": self.entries, "rules": rules, "ip_prefixes": prefixes}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RiskSummary:
         prefixes = {int(k): int(v) for k, v in (data.get("ip_prefixes") or {}).items()}
-        return cls(int(data.get("entries", 0)), int(data.get("rules", 0)), prefixes)
+        rules = [VelocityRule.from_dict(rule) for rule in data.get("rules") or ()]
+        return cls(int(data.get("entries", 0)), rules, prefixes)
 
 
 def normalise_email(value: str) -> str:

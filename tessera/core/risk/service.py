@@ -12,7 +12,7 @@ let more than the limit through. An attempt counts when it is screened, whatever
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -150,7 +150,7 @@ async def add_rule(cmd: NewRule, *, uow: UnitOfWorkFactory, now: datetime) -> Ve
     async with uow() as tx:
         merchant = await _locked_merchant(tx, cmd.merchant_id)
         await tx.risk.add_rule(rule)
-        merchant.summary(cmd.mode).rules += 1
+        merchant.summary(cmd.mode).rules.append(rule)
         await tx.merchants.save_settings(merchant)
         await tx.commit()
     return rule
@@ -167,7 +167,8 @@ async def delete_rule(merchant_id: str, mode: str, rule_id: str, *, uow: UnitOfW
         rule = await tx.risk.delete_rule(merchant_id, mode, rule_id)
         if rule is None:
             raise NotFoundError("no such risk rule", field="id")
-        merchant.summary(mode).rules -= 1
+        summary = merchant.summary(mode)
+        summary.rules = [r for r in summary.rules if r.id != rule.id]
         await tx.merchants.save_settings(merchant)
         await tx.commit()
     return rule
@@ -206,6 +207,7 @@ class Screening:
     decision: RiskDecision | None
     rules: list[VelocityRule]
     epoch: int = 0
+    totals: dict[tuple[str, str, int], int] = field(default_factory=dict)  # the counters as read before
 
     def counted(self) -> list[tuple[VelocityRule, str, int, int]]:
         """(rule, counter key, window start, increment) of every rule this attempt counts against."""
@@ -221,6 +223,7 @@ class Screening:
 
     def precheck(self, totals: dict[tuple[str, str, int], int]) -> None:
         """Refuse now, before 3-D Secure, an attempt that a counter already at its limit would refuse."""
+        self.totals = totals
         for rule, key, start, increment in self.counted():
             if totals.get((rule.id, key, start), 0) + increment > rule.limit:
                 self.decision = _exceeded(rule)
@@ -233,7 +236,9 @@ class Screening:
             return self.decision
         done: list[tuple[str, str, int, int]] = []
         for rule, key, start, increment in self.counted():
-            if increment > rule.limit or not await tx.risk.count(rule.id, key, start, increment, rule.limit):
+            # Only the first attempt of a window drops the counters of the windows before it.
+            fresh = (rule.id, key, start) not in self.totals
+            if increment > rule.limit or not await tx.risk.count(rule.id, key, start, increment, rule.limit, fresh):
                 for taken in done:
                     await tx.risk.uncount(*taken)
                 self.decision = _exceeded(rule)
@@ -259,8 +264,8 @@ async def screen(facts: AttemptFacts, merchant: Merchant, *, uow: UnitOfWorkFact
         if summary.entries > 0:
             keys = facts.block_keys(summary.ip_prefixes.keys())
             screening.decision = blocked_by(await tx.risk.matching_entries(facts.merchant_id, facts.mode, keys))
-        if summary.rules > 0 and screening.decision is None:
-            screening.rules = await tx.risk.rules(facts.merchant_id, facts.mode)
+        if summary.rules and screening.decision is None:
+            screening.rules = list(summary.rules)
             wanted = [(rule.id, key, start) for rule, key, start, _ in screening.counted()]
             if wanted:
                 screening.precheck(await tx.risk.totals(wanted))
