@@ -1,12 +1,17 @@
 """The risk service: blocklists, velocity rules and fees, decided for every dialect.
 
 `screen` is called by the payments service once the card is known and before 3-D Secure and the
-processor. It reads every blocklist entry the attempt could match and the merchant's velocity rules
-in one read-only transaction (two indexed queries); only when rules exist does it count, in a write
-transaction that is also the one recording a refused attempt on its payment (`Screening.record`).
-Counting is fixed-window: a counter row per (rule, key, window start) is raised by one atomic
-statement that refuses to pass the limit, so concurrent attempts in any number of processes never
-let more than the limit through. An attempt counts when it is screened, whatever its outcome later.
+processor. The merchant's row (loaded with its API key) carries a summary of what it has set up per mode
+(`RiskSummary`: how many entries, which IP prefix lengths, its velocity rules), so a mode with nothing set
+up costs no query; else one read-only transaction looks up every entry the attempt could match (one
+indexed IN query) and the counters of its rules (one more), and refuses the attempt there and then.
+
+Counting is fixed-window: a counter row per (rule, key, window start). `Screening.record` counts the
+attempt in the transaction that records it on its payment, by one atomic statement per rule that refuses
+to pass the limit, so concurrent attempts in any number of processes never let more than the limit
+through; an attempt that loses that race is refused there, after 3-D Secure but before the processor.
+An attempt counts when it is recorded, whatever its outcome later; a refused one counts against no rule.
+A card is known to the lists only by its vault fingerprint, and counters key their values by SHA-256.
 """
 
 from __future__ import annotations
