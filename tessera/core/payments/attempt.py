@@ -23,15 +23,15 @@ logger = logging.getLogger(__name__)
 
 
 def check_confirmable(payment: Payment) -> None:
-    # A failed payment has spent its attempt budget (a failed attempt fails the payment only then).
+    """An intent may take a card while it waits for one and has attempts left. A failed payment has spent
+    its attempt budget (a failed attempt fails the payment only then): ATTEMPTS_EXHAUSTED, which each
+    dialect words as its vendor does (Paysecure's "Allowed Attempt for this Transaction has been consumed")."""
     if payment.status is PaymentStatus.FAILED or (
         payment.status is PaymentStatus.REQUIRES_PAYMENT_METHOD and payment.attempts_left <= 0
     ):
         raise ConflictError("the payment has used all its attempts", code=ErrorCode.ATTEMPTS_EXHAUSTED)
     if payment.status is not PaymentStatus.REQUIRES_PAYMENT_METHOD:
         raise ConflictError(f"a payment that is {payment.status.value} cannot be confirmed")
-    if payment.attempts_left <= 0:
-        raise ConflictError("the payment has used all its attempts")
 
 
 class CardAttempt:
