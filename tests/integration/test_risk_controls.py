@@ -288,3 +288,12 @@ async def test_a_shopper_ip_equal_to_the_calling_servers_is_refused(proxied: tup
         "/v1/payments", json=payment(browser=BROWSER | {"ip": "127.0.0.1"}), headers=auth(creds.secret_key)
     )
     assert local.json()["status"] == "completed"
+
+
+async def test_a_rebill_records_its_fee_too(client: AsyncClient, merchant: Merchant, container: Container) -> None:
+    await update_merchant(UpdateMerchant(merchant.id, charges=[Charge("visa", "INR", 100, 0)]), uow=container.uow)
+    h = auth(merchant.test.secret_key)
+    first = (await client.post("/v1/payments", json=payment(save_card=True, identifier="cus_fee"), headers=h)).json()
+    assert first["status"] == "completed" and first["fee"] == 10
+    rebill = await client.post(f"/v1/payments/{first['id']}/rebill", json={"amount": 2500}, headers=h)
+    assert rebill.status_code == 201 and rebill.json()["fee"] == 25

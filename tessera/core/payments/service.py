@@ -430,6 +430,10 @@ async def rebill(cmd: RebillPayment, *, deps: PaymentDeps) -> Payment:
         )
     processor = deps.processors.by_name(original.processor)
     capabilities.require(processor, capabilities.needed(OperationType.RB))
+    # A rebill is charged like any payment (CHARGES_INCOMPLETE in live mode without a charge). The blocklists
+    # and velocity rules screen the shopper's own attempts; a merchant-initiated rebill has no shopper.
+    merchant = await _merchant(deps, cmd.merchant_id)
+    fee = risk.fee_for(merchant, cmd.mode, card.pan.brand.value, original.currency, amount, deps.default_test_charge)
     payment, op = Payment.start(
         now=now,
         first_operation=OperationType.RB,
@@ -448,6 +452,7 @@ async def rebill(cmd: RebillPayment, *, deps: PaymentDeps) -> Payment:
         card_token=original.card_token,
         initiator=Initiator.MERCHANT,
         network_transaction_id=original.network_transaction_id,
+        fee=fee,
     )
     async with deps.uow() as tx:
         await tx.payments.add(payment)
