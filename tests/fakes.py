@@ -533,6 +533,11 @@ class InMemoryRiskRepository:
         keys = set(match_keys)
         return self._entries.where(lambda e: (e.merchant_id, e.mode) == (merchant_id, mode) and e.match_key in keys)
 
+    async def screen(
+        self, merchant_id: str, mode: str, match_keys: Sequence[str], counters: Sequence[tuple[str, str, int]]
+    ) -> tuple[list[BlockEntry], dict[tuple[str, str, int], int]]:
+        return await self.matching_entries(merchant_id, mode, match_keys), await self.totals(counters)
+
     async def list_entries(
         self, merchant_id: str, mode: str, *, limit: int, starting_after: str | None
     ) -> tuple[list[BlockEntry], bool]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, select, tuple_, update
+from sqlalchemy import Row, bindparam, delete, literal, null, select, tuple_, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -39,6 +39,33 @@ _UNCOUNT = (
 )
 _TOTALS = select(_c.rule_id, _c.key, _c.window_start, _c.total).where(
     tuple_(_c.rule_id, _c.key, _c.window_start).in_(bindparam("counters", expanding=True))
+)
+# Entries and counters in one statement: each row says which it is (`kind`), the columns the other lacks null.
+_SCREEN = union_all(
+    select(
+        literal("e").label("kind"),
+        _b.id,
+        _b.merchant_id,
+        _b.mode,
+        _b.type,
+        _b.value,
+        _b.match_key,
+        _b.created_at,
+        null().label("window_start"),
+        null().label("total"),
+    ).where(*_OF_MERCHANT, _b.match_key.in_(bindparam("keys", expanding=True))),
+    select(
+        literal("c").label("kind"),
+        _c.rule_id,
+        null(),
+        null(),
+        null(),
+        _c.key,
+        null(),
+        null(),
+        _c.window_start,
+        _c.total,
+    ).where(tuple_(_c.rule_id, _c.key, _c.window_start).in_(bindparam("counters", expanding=True))),
 )
 _DROP_OLD = delete(t.risk_counters).where(
     _c.rule_id == bindparam("rule_id"), _c.key == bindparam("key"), _c.window_start < bindparam("window_start")
@@ -87,6 +114,23 @@ class SqlRiskRepository:
     async def matching_entries(self, merchant_id: str, mode: str, match_keys: Sequence[str]) -> list[BlockEntry]:
         params = {"merchant_id": merchant_id, "mode": mode, "keys": list(match_keys)}
         return [_entry(r) for r in await self._conn.execute(_MATCHING, params)]
+
+    async def screen(
+        self, merchant_id: str, mode: str, match_keys: Sequence[str], counters: Sequence[tuple[str, str, int]]
+    ) -> tuple[list[BlockEntry], dict[tuple[str, str, int], int]]:
+        if not match_keys:
+            return [], await self.totals(counters)
+        if not counters:
+            return await self.matching_entries(merchant_id, mode, match_keys), {}
+        params = {"merchant_id": merchant_id, "mode": mode, "keys": list(match_keys)}
+        rows = await self._conn.execute(_SCREEN, params | {"counters": [tuple(c) for c in counters]})
+        entries, totals = [], {}
+        for r in rows:
+            if r.kind == "e":
+                entries.append(_entry(r))
+            else:
+                totals[(r.id, r.value, int(r.window_start))] = int(r.total)
+        return entries, totals
 
     async def list_entries(
         self, merchant_id: str, mode: str, *, limit: int, starting_after: str | None

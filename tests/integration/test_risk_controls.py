@@ -186,6 +186,15 @@ async def test_an_amount_rule_counts_minor_units_of_its_currency_per_email(
     assert (await _pay(client, merchant, amount=5000, currency="EUR", customer=who)).json()["status"] == "completed"
 
 
+async def test_lists_and_rules_decide_together_in_one_look_up(client: AsyncClient, merchant: Merchant) -> None:
+    rule = await _rule(client, merchant, key="card", metric="count", limit=1, window_seconds=3600)
+    entry = await _block(client, merchant, "ip", "198.51.100.0/24")
+    refused = await _pay(client, merchant, browser=BROWSER | {"ip": "198.51.100.9"})
+    _refused(refused, "risk_declined", entry["id"])  # refused by the list: counted against no rule
+    assert (await _pay(client, merchant)).json()["status"] == "completed"
+    _refused(await _pay(client, merchant), "risk_declined", rule["id"])
+
+
 async def test_a_rule_body_is_checked(client: AsyncClient, merchant: Merchant) -> None:
     h = auth(merchant.test.secret_key)
     no_currency = {"key": "ip", "metric": "amount", "limit": 5, "window_seconds": 60}

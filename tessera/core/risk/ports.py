@@ -23,6 +23,12 @@ class RiskRepository(Protocol):
         """The entries whose match key is one of `match_keys`: one indexed look-up."""
         ...
 
+    async def screen(
+        self, merchant_id: str, mode: str, match_keys: Sequence[str], counters: Sequence[tuple[str, str, int]]
+    ) -> tuple[list[BlockEntry], dict[tuple[str, str, int], int]]:
+        """`matching_entries` and `totals` at once (one statement where the store can)."""
+        ...
+
     async def list_entries(
         self, merchant_id: str, mode: str, *, limit: int, starting_after: str | None
     ) -> tuple[list[BlockEntry], bool]:

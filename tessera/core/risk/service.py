@@ -265,15 +265,16 @@ async def screen(facts: AttemptFacts, merchant: Merchant, *, uow: UnitOfWorkFact
     summary = merchant.risk.get(facts.mode)
     if summary is None or summary.empty:
         return screening
+    keys = facts.block_keys(summary.ip_prefixes.keys()) if summary.entries > 0 else []
+    screening.rules = list(summary.rules)
+    wanted = [(rule.id, key, start) for rule, key, start, _ in screening.counted()]
+    if not keys and not wanted:
+        return screening
     async with uow(read_only=True) as tx:
-        if summary.entries > 0:
-            keys = facts.block_keys(summary.ip_prefixes.keys())
-            screening.decision = blocked_by(await tx.risk.matching_entries(facts.merchant_id, facts.mode, keys))
-        if summary.rules and screening.decision is None:
-            screening.rules = list(summary.rules)
-            wanted = [(rule.id, key, start) for rule, key, start, _ in screening.counted()]
-            if wanted:
-                screening.precheck(await tx.risk.totals(wanted))
+        entries, totals = await tx.risk.screen(facts.merchant_id, facts.mode, keys, wanted)
+    screening.decision = blocked_by(entries)
+    if screening.decision is None:
+        screening.precheck(totals)
     return screening
 
 
