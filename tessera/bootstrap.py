@@ -13,6 +13,8 @@ from tessera.core.idempotency import IdempotencyKeys, RecoveryPoints
 from tessera.core.identities import IdentityKind
 from tessera.core.payments.authentication import receive_rreq
 from tessera.core.payments.settle import PaymentDeps
+from tessera.core.risk.caller import parse_networks
+from tessera.core.risk.model import Charge
 from tessera.core.services import Services, build_services
 from tessera.core.threeds.flow import ThreeDSDeps
 from tessera.core.vault.crypto import Keyring, WrappedKey
@@ -139,6 +141,7 @@ def build(settings: Settings) -> Container:
         metrics=metrics,
         # The sandbox networks authenticate test-mode payments; live needs a real directory server.
         threeds={"test": threeds, **({"live": threeds} if settings.live_processor == "sandbox" else {})},
+        default_test_charge=Charge("*", "*", settings.test_fee_basis_points, settings.test_fee_fixed),
     )
     sender = Sender(timeout=settings.webhook_timeout_seconds, private_networks=settings.webhook_allow_private_networks)
     # A lease shorter than an attempt could hand a delivery still in flight to a second worker.
@@ -170,6 +173,7 @@ def build(settings: Settings) -> Container:
         public_url=public,
         private_networks=settings.webhook_allow_private_networks,
         identity_kinds=identity_kinds(),
+        trusted_proxies=tuple(parse_networks(settings.trusted_proxies, field="trusted_proxies")),
     )
     for fmt in formats.values():
         # A format that signs with a merchant's own key (core.identities) finds it through the services.

@@ -253,6 +253,24 @@ def merchant_create(
 @click.option(
     "--attempt-budget", type=click.IntRange(1, 10), default=None, help="how many cards an intent may try (1-10)"
 )
+@click.option(
+    "--allow-ip", "ips", multiple=True, help="a CIDR or address secret keys may be used from (repeatable; replaces)"
+)
+@click.option("--no-allow-ip", is_flag=True, help="remove the API IP allowlist: secret keys work from anywhere")
+@click.option(
+    "--ip-mode",
+    type=click.Choice(["test", "live"]),
+    default=None,
+    help="change only this mode's IP allowlist (default: every mode)",
+)
+@click.option(
+    "--charge",
+    "charges",
+    multiple=True,
+    help="a fee BRAND:CURRENCY:BASIS_POINTS:FIXED, * for any brand or currency, e.g. visa:EUR:290:25 "
+    "(repeatable; replaces the list)",
+)
+@click.option("--no-charges", is_flag=True, help="remove every charge (live payments are then refused)")
 @click.option("--json", "as_json", is_flag=True, help="print the merchant's settings as one JSON object")
 @_DB_OPTION
 def merchant_update(
@@ -261,15 +279,31 @@ def merchant_update(
     no_callback_url: bool,
     domains: tuple[str, ...],
     attempt_budget: int | None,
+    ips: tuple[str, ...],
+    no_allow_ip: bool,
+    ip_mode: str | None,
+    charges: tuple[str, ...],
+    no_charges: bool,
     as_json: bool,
     database_url: str | None,
 ) -> None:
-    """Change a merchant's callback URL, allowed return-URL domains or attempt budget, and print its settings."""
+    """Change a merchant's callback URL, allowed return-URL domains, attempt budget, API IP allowlist or
+    charges, and print its settings."""
     from tessera.bootstrap import build
-    from tessera.core.merchants import MerchantSettings, UpdateMerchant, update_merchant
+    from tessera.core.errors import ValidationError
+    from tessera.core.merchants import MerchantSettings, UpdateMerchant
+    from tessera.core.risk.model import parse_charge
 
     if callback_url is not None and no_callback_url:
         raise click.UsageError("use --callback-url or --no-callback-url, not both")
+    if ips and no_allow_ip:
+        raise click.UsageError("use --allow-ip or --no-allow-ip, not both")
+    if charges and no_charges:
+        raise click.UsageError("use --charge or --no-charges, not both")
+    try:
+        parsed = [parse_charge(c) for c in charges]
+    except ValidationError as exc:
+        raise click.BadParameter(exc.message, param_hint="--charge") from None
     settings = _settings(database_url)
     logs.configure("WARNING", settings.log_format)
     _migrate(settings)
@@ -279,12 +313,15 @@ def merchant_update(
         remove_callback_url=no_callback_url,
         allowed_domains=list(domains) if domains else None,
         attempt_budget=attempt_budget,
+        allowed_ips=list(ips) if ips else ([] if no_allow_ip else None),
+        allowed_ips_modes=[ip_mode] if ip_mode else None,
+        charges=parsed if charges else ([] if no_charges else None),
     )
 
     async def run() -> MerchantSettings:
         container = build(settings)
         try:
-            return await update_merchant(cmd, uow=container.uow)
+            return await container.services.merchants.update(cmd)
         finally:
             await container.close()
 
@@ -297,6 +334,11 @@ def merchant_update(
     click.echo(f"attempt_budget   {done.attempt_budget}")
     for mode, url in done.callback_urls.items():
         click.echo(f"callback_url     {url or '(none)'} ({mode} mode)")
+    for mode in ("test", "live"):
+        if done.allowed_ips.get(mode):
+            click.echo(f"allowed_ips      {', '.join(done.allowed_ips[mode])} ({mode} mode)")
+    for c in done.charges:
+        click.echo(f"charge           {c.brand}:{c.currency}:{c.percent_bp}:{c.fixed}")
 
 
 @merchant.command("revoke-key")

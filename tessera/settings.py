@@ -5,6 +5,7 @@ This is the only module that reads the environment. Build it once (`Settings()`)
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -83,6 +84,27 @@ class Settings(BaseSettings):
         default_factory=lambda: ["localhost", "127.0.0.1", "yoursite.com"],
         description="return-URL domains allowed for the demo merchant (JSON list)",
     )
+
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="comma-separated CIDRs of the reverse proxies in front of Tessera: only a call arriving "
+        "from one of them has its X-Forwarded-For believed (the rightmost address not itself a trusted proxy "
+        "is the caller's), for the API IP allowlist and the shopper-IP rule; empty: the peer address is the caller",
+    )
+    test_fee_basis_points: int = Field(
+        250, ge=0, le=10_000, description="test mode's fee when a merchant set none: basis points of the amount"
+    )
+    test_fee_fixed: int = Field(0, ge=0, description="test mode's default fee: a fixed amount, in minor units")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_trusted_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        if isinstance(value, list | tuple):
+            for item in value:
+                ipaddress.ip_network(str(item).strip(), strict=False)  # ValueError names the bad one
+        return value
 
     @field_validator("webhook_retry_delays", mode="before")
     @classmethod

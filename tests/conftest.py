@@ -19,7 +19,8 @@ import pytest
 
 from tessera.app import create_app
 from tessera.bootstrap import Container, build
-from tessera.core.merchants import Credentials, create_merchant
+from tessera.core.merchants import Credentials, UpdateMerchant, create_merchant, update_merchant
+from tessera.core.risk.model import Charge
 from tessera.logs import CardDataFilter, JsonFormatter
 from tessera.settings import Settings
 from tessera.storage.migrate import upgrade
@@ -145,6 +146,8 @@ async def merchant(container: Container) -> Merchant:
     made, creds = await create_merchant(
         "Test Shop", uow=container.uow, allowed_domains=["yoursite.com", "localhost"], modes=("test", "live")
     )
+    # Live payments need the merchant's charges (core.risk.fee_for): the shared merchant charges nothing.
+    await update_merchant(UpdateMerchant(made.id, charges=[Charge("*", "*", 0, 0)]), uow=container.uow)
     return Merchant(made.id, creds[0], creds[1])
 
 

@@ -26,6 +26,7 @@ from tessera.core.merchants import ApiKey, Merchant, MerchantStatus
 from tessera.core.payments.events import Event
 from tessera.core.payments.model import OperationStatus, Payment, PaymentStatus
 from tessera.core.ports import ConcurrentUpdateError, ReferenceTakenError, StoredCiphertext
+from tessera.core.risk.model import BlockEntry, VelocityRule
 from tessera.core.threeds.records import Authentication, ChallengeState
 from tessera.core.vault.cards import CardStatus, SavedCard, pan_context
 from tessera.core.vault.crypto import WrappedKey
@@ -107,6 +108,9 @@ class InMemoryStore:
     idempotency: dict[IdempotencyKey, dict[str, Any]] = field(default_factory=dict)
     vault_keys: dict[int, WrappedKey] = field(default_factory=dict)
     endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
+    block_entries: dict[str, BlockEntry] = field(default_factory=dict)
+    risk_rules: dict[str, VelocityRule] = field(default_factory=dict)
+    risk_counters: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
     @property
     def events(self) -> list[Event]:
@@ -534,6 +538,91 @@ class InMemoryWebhookRepository:
         raise NotImplementedError
 
 
+class InMemoryRiskRepository:
+    """The risk port over dicts; a unit of work's writes are atomic as a whole (no concurrency here)."""
+
+    def __init__(
+        self,
+        entries: _Table[str, BlockEntry],
+        rules: _Table[str, VelocityRule],
+        counters: _Table[tuple[str, str, int], int],
+    ) -> None:
+        self._entries, self._rules, self._counters = entries, rules, counters
+
+    async def add_entry(self, entry: BlockEntry) -> bool:
+        if await self.entry_by_key(entry.merchant_id, entry.mode, entry.match_key) is not None:
+            return False
+        self._entries.put(entry.id, entry)
+        return True
+
+    async def entry_by_key(self, merchant_id: str, mode: str, match_key: str) -> BlockEntry | None:
+        found = self._entries.where(lambda e: (e.merchant_id, e.mode, e.match_key) == (merchant_id, mode, match_key))
+        return found[0] if found else None
+
+    async def matching_entries(self, merchant_id: str, mode: str, match_keys: Sequence[str]) -> list[BlockEntry]:
+        keys = set(match_keys)
+        return self._entries.where(lambda e: (e.merchant_id, e.mode) == (merchant_id, mode) and e.match_key in keys)
+
+    async def screen(
+        self, merchant_id: str, mode: str, match_keys: Sequence[str], counters: Sequence[tuple[str, str, int]]
+    ) -> tuple[list[BlockEntry], dict[tuple[str, str, int], int]]:
+        return await self.matching_entries(merchant_id, mode, match_keys), await self.totals(counters)
+
+    async def list_entries(
+        self, merchant_id: str, mode: str, *, limit: int, starting_after: str | None
+    ) -> tuple[list[BlockEntry], bool]:
+        found = sorted(
+            self._entries.where(lambda e: (e.merchant_id, e.mode) == (merchant_id, mode)),
+            key=lambda e: e.id,
+            reverse=True,
+        )
+        if starting_after is not None:
+            found = [e for e in found if e.id < starting_after]
+        return found[:limit], len(found) > limit
+
+    async def delete_entry(self, merchant_id: str, mode: str, entry_id: str) -> BlockEntry | None:
+        entry = self._entries.get(entry_id)
+        if entry is None or (entry.merchant_id, entry.mode) != (merchant_id, mode):
+            return None
+        self._entries.delete(entry_id)
+        return entry
+
+    async def add_rule(self, rule: VelocityRule) -> None:
+        self._rules.put(rule.id, rule)
+
+    async def rules(self, merchant_id: str, mode: str) -> list[VelocityRule]:
+        found = self._rules.where(lambda r: (r.merchant_id, r.mode) == (merchant_id, mode))
+        return sorted(found, key=lambda r: (r.created_at, r.id))
+
+    async def delete_rule(self, merchant_id: str, mode: str, rule_id: str) -> VelocityRule | None:
+        rule = self._rules.get(rule_id)
+        if rule is None or (rule.merchant_id, rule.mode) != (merchant_id, mode):
+            return None
+        self._rules.delete(rule_id)
+        for key in [k for k in list(self._counters._committed) if k[0] == rule_id]:
+            self._counters.delete(key)
+        return rule
+
+    async def count(
+        self, rule_id: str, key: str, window_start: int, increment: int, limit: int, drop_older: bool = True
+    ) -> bool:
+        for old in [k for k in list(self._counters._committed) if k[:2] == (rule_id, key) and k[2] < window_start]:
+            self._counters.delete(old)
+        total = self._counters.get((rule_id, key, window_start)) or 0
+        if total and total + increment > limit:
+            return False
+        self._counters.put((rule_id, key, window_start), total + increment)
+        return True
+
+    async def totals(self, counters: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str, int], int]:
+        found = {c: self._counters.get(c) for c in counters}
+        return {c: n for c, n in found.items() if n is not None}
+
+    async def uncount(self, rule_id: str, key: str, window_start: int, increment: int) -> None:
+        total = self._counters.get((rule_id, key, window_start)) or 0
+        self._counters.put((rule_id, key, window_start), total - increment)
+
+
 # -------------------------------------------------------------------------------------- unit of work
 
 
@@ -549,8 +638,10 @@ class InMemoryUnitOfWork:
         merchants, keys, endpoints = _Table(s.merchants), _Table(s.api_keys), _Table(s.endpoints)
         authentications, idempotency = _Table(s.authentications), _Table(s.idempotency)
         vault_keys, identities = _Table(s.vault_keys), _Table(s.identities)
+        entries, rules, counters = _Table(s.block_entries), _Table(s.risk_rules), _Table(s.risk_counters)
         self._tables: list[_Table[Any, Any]] = [payments, events, tokens, cards, merchants, keys, endpoints]
-        self._tables += [authentications, idempotency, vault_keys, identities]
+        self._tables += [authentications, idempotency, vault_keys, identities, entries, rules, counters]
+        self.risk = InMemoryRiskRepository(entries, rules, counters)
         self.payments = InMemoryPaymentRepository(payments, events)
         self.events = InMemoryEventRepository(events)
         self.tokens = InMemoryTokenRepository(tokens)

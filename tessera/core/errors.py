@@ -57,6 +57,7 @@ class ErrorCode(StrEnum):
     IP_NOT_ALLOWED = "ip_not_allowed"  # a secret-key call from outside the merchant's API IP allowlist
     CHARGES_INCOMPLETE = "charges_incomplete"  # a live payment with no fee set for its brand and currency
     SHOPPER_IP_IS_CALLER = "shopper_ip_is_caller"  # the shopper's IP is the calling server's own address
+    ATTEMPTS_EXHAUSTED = "attempts_exhausted"  # a card for a payment whose attempt budget is spent (it failed)
 
 
 PAYMENT_ERROR_CODES: frozenset[ErrorCode] = frozenset(

@@ -43,6 +43,7 @@ from tessera.core.ports import (
     VaultKeyRepository,
     WebhookRepository,
 )
+from tessera.core.risk.ports import RiskRepository
 
 MAX_KEY_LENGTH = 255
 # Visible ASCII only: what every HTTP stack carries unchanged in a header (spaces at the ends are
@@ -265,6 +266,10 @@ class _RecordingUnitOfWork:
     @property
     def webhooks(self) -> WebhookRepository:
         return self._inner.webhooks
+
+    @property
+    def risk(self) -> RiskRepository:
+        return self._inner.risk
 
 
 class _RecordingPayments:

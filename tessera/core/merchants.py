@@ -35,6 +35,8 @@ from tessera.core.errors import (
 )
 from tessera.core.ids import new_id, random_token, webhook_secret
 from tessera.core.ports import UnitOfWork, UnitOfWorkFactory
+from tessera.core.risk.caller import parse_networks
+from tessera.core.risk.model import Charge, RiskSummary, check_charge
 from tessera.core.webhooks.endpoints import CALLBACK_FORMAT, EndpointKind, EndpointStatus
 from tessera.core.webhooks.service import callback_endpoint
 
@@ -62,6 +64,15 @@ class Merchant:
     webhook_secret: str | None = None
     threeds_policy: str = "auto"
     attempt_budget: int = 3  # how many cards an intent may try before it fails
+    # The API IP allowlist, by mode: CIDRs a secret key of that mode may be used from (none: anywhere).
+    allowed_ips: dict[str, list[str]] = field(default_factory=dict)
+    # The merchant's fees (core.risk): a live payment needs one for its card brand and currency.
+    charges: list[Charge] = field(default_factory=list)
+    # By mode: how many blocklist entries and velocity rules it has (core.risk), kept with them.
+    risk: dict[str, RiskSummary] = field(default_factory=dict)
+
+    def summary(self, mode: str) -> RiskSummary:
+        return self.risk.setdefault(mode, RiskSummary())
 
     def allows_return_url_host(self, host: str) -> bool:
         host = host.lower().rstrip(".")
@@ -187,7 +198,9 @@ class UpdateMerchant:
 
     `callback_url` sets or changes the callback URL of every mode the merchant has keys for;
     `remove_callback_url` stops callbacks (pending ones are canceled); `allowed_domains` replaces the
-    list of return-URL domains; `attempt_budget` is how many cards an intent may try (1 to 10)."""
+    list of return-URL domains; `attempt_budget` is how many cards an intent may try (1 to 10);
+    `allowed_ips` replaces the API IP allowlist of `allowed_ips_modes` (every mode when None; an empty
+    list removes it); `charges` replaces the merchant's fees."""
 
     merchant_id: str
     callback_url: str | None = None
@@ -195,6 +208,9 @@ class UpdateMerchant:
     allowed_domains: Sequence[str] | None = None
     attempt_budget: int | None = None
     callback_format: str = CALLBACK_FORMAT
+    allowed_ips: Sequence[str] | None = None
+    allowed_ips_modes: Sequence[str] | None = None
+    charges: Sequence[Charge] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +223,8 @@ class MerchantSettings:
     allowed_domains: list[str]
     callback_urls: dict[str, str | None]
     attempt_budget: int = 3
+    allowed_ips: dict[str, list[str]] = field(default_factory=dict)
+    charges: list[Charge] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -215,6 +233,8 @@ class MerchantSettings:
             "allowed_domains": self.allowed_domains,
             "callback_urls": self.callback_urls,
             "attempt_budget": self.attempt_budget,
+            "allowed_ips": self.allowed_ips,
+            "charges": [c.as_dict() for c in self.charges],
         }
 
 
@@ -228,6 +248,13 @@ async def update_merchant(cmd: UpdateMerchant, *, uow: UnitOfWorkFactory) -> Mer
     budget = cmd.attempt_budget
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or not 1 <= budget <= 10):
         raise ValidationError("attempt_budget must be a whole number from 1 to 10", field="attempt_budget")
+    ips = [n.with_prefixlen for n in parse_networks(cmd.allowed_ips, field="allowed_ips")] if cmd.allowed_ips else []
+    ip_modes = list(cmd.allowed_ips_modes or MODES)
+    if any(m not in MODES for m in ip_modes):
+        raise ValidationError("mode must be test or live", field="mode")
+    charges = [check_charge(c) for c in cmd.charges] if cmd.charges is not None else None
+    if charges is not None and len({(c.brand, c.currency) for c in charges}) != len(charges):
+        raise ValidationError("each card brand and currency may have one charge only", field="charge")
     now = utcnow()
     async with uow() as tx:
         merchant = await tx.merchants.get(cmd.merchant_id, for_update=True)
@@ -235,11 +262,19 @@ async def update_merchant(cmd: UpdateMerchant, *, uow: UnitOfWorkFactory) -> Mer
             raise NotFoundError(f"no merchant {cmd.merchant_id!r}", field="merchant_id")
         modes = await tx.merchants.key_modes(merchant.id)
         url = _check_callback_url(cmd.callback_url, live="live" in modes) if cmd.callback_url is not None else None
-        if cmd.allowed_domains is not None or budget is not None:
+        changed = (cmd.allowed_domains, budget, cmd.allowed_ips, charges)
+        if any(value is not None for value in changed):
             if cmd.allowed_domains is not None:
                 merchant.allowed_domains = _domains(cmd.allowed_domains)
             if budget is not None:
                 merchant.attempt_budget = budget
+            if cmd.allowed_ips is not None:
+                allowed = dict(merchant.allowed_ips)
+                for mode in ip_modes:
+                    allowed[mode] = sorted(set(ips))
+                merchant.allowed_ips = {m: v for m, v in allowed.items() if v}
+            if charges is not None:
+                merchant.charges = charges
             await tx.merchants.save_settings(merchant)
         for mode in modes:
             if url is not None:
@@ -295,7 +330,15 @@ async def _settings(tx: UnitOfWork, merchant: Merchant, modes: Sequence[str]) ->
         endpoint = await tx.webhooks.get_endpoint(merchant.id, mode, EndpointKind.CALLBACK.value)
         enabled = endpoint is not None and endpoint.status is EndpointStatus.ENABLED
         urls[mode] = endpoint.url if endpoint is not None and enabled else None
-    return MerchantSettings(merchant.id, merchant.name, list(merchant.allowed_domains), urls, merchant.attempt_budget)
+    return MerchantSettings(
+        merchant.id,
+        merchant.name,
+        list(merchant.allowed_domains),
+        urls,
+        merchant.attempt_budget,
+        dict(merchant.allowed_ips),
+        list(merchant.charges),
+    )
 
 
 def _check_callback_url(url: str, *, live: bool) -> str:

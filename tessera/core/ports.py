@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from tessera.core.merchants import ApiKey, Merchant
     from tessera.core.payments.events import Event
     from tessera.core.payments.model import Payment
+    from tessera.core.risk.ports import RiskRepository
     from tessera.core.threeds.records import Authentication
     from tessera.core.vault.cards import SavedCard
     from tessera.core.vault.crypto import WrappedKey
@@ -455,6 +456,8 @@ class UnitOfWork(Protocol):
     def idempotency(self) -> IdempotencyRepository: ...
     @property
     def webhooks(self) -> WebhookRepository: ...
+    @property
+    def risk(self) -> RiskRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

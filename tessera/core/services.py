@@ -34,6 +34,9 @@ from tessera.core.payments.commands import (
 from tessera.core.payments.model import Payment
 from tessera.core.payments.settle import PaymentDeps, resolve_operation
 from tessera.core.ports import ReadModel, ReportKind
+from tessera.core.risk import service as risk
+from tessera.core.risk.caller import Network
+from tessera.core.risk.model import BlockEntry, VelocityRule
 from tessera.core.vault import service as vault
 from tessera.core.vault.cards import SavedCard
 from tessera.core.vault.pan import CardData
@@ -246,9 +249,47 @@ class IdentityServices:
         return {name: (await self.get(merchant_id, mode, name)).public_id for name in self._kinds}
 
 
+class RiskServices:
+    """Blocklists and velocity rules of a merchant and mode (`core.risk`)."""
+
+    def __init__(self, deps: PaymentDeps) -> None:
+        self._uow = deps.uow
+        self._cipher = deps.cipher
+
+    async def add_block(self, merchant_id: str, mode: str, kind: str, value: str) -> tuple[BlockEntry, bool]:
+        """The entry, and whether it is new (a value already listed is returned as it was)."""
+        return await risk.add_entry(merchant_id, mode, kind, value, uow=self._uow, cipher=self._cipher, now=utcnow())
+
+    async def list_blocks(
+        self, merchant_id: str, mode: str, *, limit: int, starting_after: str | None
+    ) -> tuple[list[BlockEntry], bool]:
+        _check_cursor(starting_after, "blk")
+        return await risk.list_entries(merchant_id, mode, limit=limit, starting_after=starting_after, uow=self._uow)
+
+    async def delete_block(self, merchant_id: str, mode: str, entry_id: str) -> BlockEntry:
+        return await risk.delete_entry(merchant_id, mode, entry_id, uow=self._uow)
+
+    async def add_rule(self, cmd: risk.NewRule) -> VelocityRule:
+        return await risk.add_rule(cmd, uow=self._uow, now=utcnow())
+
+    async def list_rules(self, merchant_id: str, mode: str) -> list[VelocityRule]:
+        return await risk.list_rules(merchant_id, mode, uow=self._uow)
+
+    async def delete_rule(self, merchant_id: str, mode: str, rule_id: str) -> VelocityRule:
+        return await risk.delete_rule(merchant_id, mode, rule_id, uow=self._uow)
+
+
 class MerchantServices:
     def __init__(self, deps: PaymentDeps) -> None:
         self._uow = deps.uow
+
+    async def update(self, cmd: merchants.UpdateMerchant) -> merchants.MerchantSettings:
+        """Change a merchant's settings (the CLI and the dashboard): callback URL, return-URL domains,
+        attempt budget, API IP allowlist, charges."""
+        return await merchants.update_merchant(cmd, uow=self._uow)
+
+    async def settings(self, merchant_id: str) -> merchants.MerchantSettings:
+        return await merchants.merchant_settings(merchant_id, uow=self._uow)
 
     async def authenticate_key(self, raw: str) -> MerchantContext:
         return await merchants.authenticate_key(raw, uow=self._uow)
@@ -268,10 +309,13 @@ class Services:
     webhooks: WebhookServices
     merchants: MerchantServices
     identities: IdentityServices
+    risk: RiskServices
     queries: ReadModel  # lists for APIs and the dashboard (read-only, no rules)
     idempotency: IdempotencyKeys
     fingerprint: Callable[[bytes], str]  # a keyed hash of request bodies (idempotency): they carry card data
     public_url: str  # where shoppers' browsers reach the gateway
+    # The reverse proxies whose X-Forwarded-For is believed when working out a caller's address.
+    trusted_proxies: tuple[Network, ...] = ()
 
     async def list_events(
         self, merchant_id: str, mode: str, *, limit: int, after: int = 0, types: list[str] | None = None
@@ -298,6 +342,7 @@ def build_services(
     public_url: str,
     private_networks: bool = False,
     identity_kinds: Sequence[IdentityKind] = (),
+    trusted_proxies: tuple[Network, ...] = (),
 ) -> Services:
     return Services(
         payments=PaymentServices(deps, queries),
@@ -305,8 +350,10 @@ def build_services(
         webhooks=WebhookServices(deps, resolve, private_networks=private_networks),
         merchants=MerchantServices(deps),
         identities=IdentityServices(deps, identity_kinds),
+        risk=RiskServices(deps),
         queries=queries,
         idempotency=idempotency,
         fingerprint=deps.cipher.keyed_hash,
         public_url=public_url,
+        trusted_proxies=trusted_proxies,
     )

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tessera.core.identities import StoredIdentity
 from tessera.core.merchants import ApiKey, KeyKind, Merchant, MerchantStatus
+from tessera.core.risk.model import Charge, RiskSummary
 from tessera.storage import tables as t
 from tessera.storage.engine import Conn
 from tessera.storage.rows import attributes, columns, picked, update_by_key
@@ -21,7 +22,7 @@ from tessera.storage.rows import attributes, columns, picked, update_by_key
 # Columns holding the attribute of the same name, unchanged.
 _MERCHANT_PLAIN = ("id", "name", "webhook_secret", "threeds_policy", "attempt_budget", "created_at")
 # What a merchant may change after it is made (the callback URL lives on its callback endpoint).
-_MERCHANT_MUTABLE = ("allowed_domains", "attempt_budget")
+_MERCHANT_MUTABLE = ("allowed_domains", "attempt_budget", "allowed_ips", "charges", "risk_summary")
 _KEY_PLAIN = ("id", "merchant_id", "mode", "client_id", "key_hash", "prefix", "created_at")  # revoked_at: the store's
 
 
@@ -29,6 +30,9 @@ def _merchant_row(merchant: Merchant) -> dict[str, Any]:
     return attributes(merchant, _MERCHANT_PLAIN) | {
         "status": merchant.status.value,
         "allowed_domains": merchant.allowed_domains,
+        "allowed_ips": merchant.allowed_ips or None,
+        "charges": [c.as_dict() for c in merchant.charges] or None,
+        "risk_summary": {mode: s.as_dict() for mode, s in merchant.risk.items()} or None,
     }
 
 
@@ -38,6 +42,9 @@ def _merchant(row: Row[Any]) -> Merchant:
         **columns(row, _MERCHANT_PLAIN, of=t.merchants),
         status=MerchantStatus(row._mapping[m.status]),
         allowed_domains=list(row._mapping[m.allowed_domains] or []),
+        allowed_ips={str(k): list(v) for k, v in (row._mapping[m.allowed_ips] or {}).items()},
+        charges=[Charge.from_dict(c) for c in row._mapping[m.charges] or ()],
+        risk={str(k): RiskSummary.from_dict(v) for k, v in (row._mapping[m.risk_summary] or {}).items()},
     )
 
 
@@ -114,7 +121,7 @@ class SqlMerchantRepository:
         return [r.mode for r in await self._conn.execute(_KEY_MODES, {"merchant_id": merchant_id})]
 
     async def save_settings(self, merchant: Merchant) -> None:
-        """The settings a merchant may change: its allowed return-URL domains and attempt budget."""
+        """The settings a merchant may change: return-URL domains, attempt budget, API IP allowlist, fees."""
         params = picked(_merchant_row(merchant), _MERCHANT_MUTABLE) | {"w_key": merchant.id}
         await self._conn.execute(_SAVE_MERCHANT, params)
 

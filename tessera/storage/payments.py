@@ -67,6 +67,7 @@ _PAYMENT_PLAIN = (
     "unique_reference",
     "network_transaction_id",
     "attempt_budget",
+    "fee",
     "version",
     "created_at",
     "updated_at",
@@ -100,6 +101,7 @@ _PAYMENT_MUTABLE = (
     "return_url",
     "channel_data",
     "attempts",
+    "fee",
     "network_transaction_id",
     "updated_at",
 )

@@ -72,6 +72,9 @@ merchants = Table(
     Column("webhook_secret", String(100)),
     Column("threeds_policy", String(20), nullable=False, server_default="auto"),
     Column("attempt_budget", Integer, nullable=False, server_default="3"),
+    Column("allowed_ips", JSON),  # {mode: [CIDR, ...]}: the API IP allowlist
+    Column("charges", JSON),  # [{brand, currency, percent_bp, fixed}]: the merchant's fees
+    Column("risk_summary", JSON),  # {mode: {entries, rules, ip_prefixes}}: what core.risk must look up
     Column("created_at", Timestamp(), nullable=False),
 )
 
@@ -220,6 +223,7 @@ payments = Table(
     Column("network_transaction_id", String(40)),
     Column("attempt_budget", Integer, nullable=False, server_default="1"),
     Column("attempts", JSON),
+    Column("fee", BigInteger),  # the merchant's charge, minor units of the payment's currency
     Column("version", Integer, nullable=False, server_default="0"),
     Column("created_at", Timestamp(), nullable=False),
     Column("updated_at", Timestamp(), nullable=False),
@@ -436,4 +440,49 @@ sandbox_challenges = Table(
     Column("state", String(12), nullable=False),  # waiting, answered, expired
     Column("expires_at", Timestamp(), nullable=False),
     Column("created_at", Timestamp(), nullable=False),
+)
+
+
+# ------------------------------------------------------------------------------ risk controls (core.risk)
+
+# One row per listed value; `match_key` is `type:normalised value` (a card's: its keyed fingerprint),
+# so an attempt's every possible match is one indexed IN look-up.
+risk_blocklist = Table(
+    "risk_blocklist",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("merchant_id", String(40), ForeignKey("merchants.id"), nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("type", String(10), nullable=False),
+    Column("value", String(260), nullable=False),  # as shown: a card masked, BIN + last 4
+    Column("match_key", String(280), nullable=False),
+    Column("created_at", Timestamp(), nullable=False),
+    Index("ix_risk_blocklist_match", "merchant_id", "mode", "match_key", unique=True),
+    Index("ix_risk_blocklist_list", "merchant_id", "mode", "id"),
+)
+
+risk_rules = Table(
+    "risk_rules",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("merchant_id", String(40), ForeignKey("merchants.id"), nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("key", String(10), nullable=False),
+    Column("metric", String(10), nullable=False),
+    Column("limit", BigInteger, nullable=False),
+    Column("currency", String(3)),
+    Column("window_seconds", Integer, nullable=False),
+    Column("created_at", Timestamp(), nullable=False),
+    Index("ix_risk_rules_merchant", "merchant_id", "mode", "id"),
+)
+
+# A counter per (rule, key, fixed window): raised by one INSERT .. ON CONFLICT DO UPDATE .. WHERE that
+# refuses to pass the rule's limit, atomic in every process. `key` is a SHA-256 of the counted value.
+risk_counters = Table(
+    "risk_counters",
+    metadata,
+    Column("rule_id", String(40), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("window_start", BigInteger, primary_key=True),
+    Column("total", BigInteger, nullable=False),
 )

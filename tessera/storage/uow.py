@@ -10,6 +10,7 @@ from tessera.storage.events import SqlEventRepository
 from tessera.storage.idempotency import SqlIdempotencyRepository
 from tessera.storage.merchants import SqlMerchantRepository
 from tessera.storage.payments import SqlPaymentRepository
+from tessera.storage.risk import SqlRiskRepository
 from tessera.storage.threeds import SqlAuthenticationRepository
 from tessera.storage.vault import SqlCardRepository, SqlTokenRepository, SqlVaultKeyRepository
 from tessera.storage.webhooks import SqlWebhookRepository
@@ -40,6 +41,7 @@ class SqlUnitOfWork:
         self.events = SqlEventRepository(conn, sqlite=self._db.sqlite)
         self.authentications = SqlAuthenticationRepository(conn, for_update=not self._db.sqlite)
         self.webhooks = SqlWebhookRepository(conn, sqlite=self._db.sqlite)
+        self.risk = SqlRiskRepository(conn, sqlite=self._db.sqlite)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -57,6 +57,12 @@ BEYOND_SCHEMA: tuple[tuple[str, str, str], ...] = (
     ("", "amount must be at most", "the total of a purchase's prices"),
     ("", "^(success|failure)_callback.*(resolve|network|address|dotted|HTTPS|valid URL)", "webhook URL's host"),
     ("", "^token_reference is invalid$", "a card saved for this customer"),
+    # A blocklist value: a card number's check digit, and an address's exact syntax (the document gives its
+    # characters; whether 300.1.1.1 or 1:::2 is an address is ipaddress's to say).
+    ("value", "Luhn check failed|not of a supported card brand|wrong length for", "card number check digit/brand"),
+    ("value", "IPv4 or IPv6 address or CIDR", "IP address or CIDR syntax"),
+    # A payment refused by the blocklist entries or velocity rules the fuzzer itself made earlier in the run.
+    ("", "merchant's risk controls", "the merchant's blocklist and velocity rules"),
 )
 # The harness sends credentials on every request (`--header`), so schemathesis's "missing required
 # header" probe of a credential header still carries it and cannot be judged here; the tenant and key

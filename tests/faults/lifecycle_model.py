@@ -123,7 +123,9 @@ class Ledger:
         return self._attempt(p, card_name, save, approved_http=201, declined_http=400)
 
     def confirm(self, p: PaymentModel, card_name: str, *, save: bool) -> Answer:
-        if p.status != "requires_payment_method" or p.attempts_left <= 0:
+        if p.status == "failed" or (p.status == "requires_payment_method" and p.attempts_left <= 0):
+            return refused(409, "attempts_exhausted")  # a failed payment spent its attempt budget
+        if p.status != "requires_payment_method":
             return refused(409, INVALID_STATE)
         return self._attempt(p, card_name, save, approved_http=200, declined_http=402)
 

@@ -289,6 +289,53 @@ async def _retry(o: Owner) -> Call:
     return Call("POST", path, owned=(endpoint, delivery))
 
 
+# Risk controls: values and limits that never touch the owner's other requests (no card, BIN or IP they use).
+async def _blocked(o: Owner) -> str:
+    body = {"type": "email", "value": f"{o.unique('blocked')}@example.com"}
+    return str((await o._post("/v1/blocklist", body, status=201))["id"])
+
+
+async def _rule(o: Owner) -> str:
+    body = {"key": "email", "metric": "count", "limit": 1_000_000, "window_seconds": 60}
+    return str((await o._post("/v1/risk_rules", body, status=201))["id"])
+
+
+@factory("POST", "/v1/blocklist")
+async def _create_block(o: Owner) -> Call:
+    body = {"type": "customer", "value": o.unique("customer-blocked")}
+    return Call("POST", "/v1/blocklist", json=body, foreign=Foreign.OWN_ACCOUNT)
+
+
+@factory("GET", "/v1/blocklist")
+async def _list_blocks(o: Owner) -> Call:
+    await _blocked(o)
+    return Call("GET", "/v1/blocklist", foreign=Foreign.EMPTY_LIST)
+
+
+@factory("DELETE", "/v1/blocklist/{entry_id}")
+async def _delete_block(o: Owner) -> Call:
+    entry = await _blocked(o)
+    return Call("DELETE", f"/v1/blocklist/{entry}", owned=(entry,))
+
+
+@factory("POST", "/v1/risk_rules")
+async def _create_rule(o: Owner) -> Call:
+    body = {"key": "ip", "metric": "count", "limit": 1_000_000, "window_seconds": 60}
+    return Call("POST", "/v1/risk_rules", json=body, foreign=Foreign.OWN_ACCOUNT)
+
+
+@factory("GET", "/v1/risk_rules")
+async def _list_rules(o: Owner) -> Call:
+    await _rule(o)
+    return Call("GET", "/v1/risk_rules", foreign=Foreign.EMPTY_LIST)
+
+
+@factory("DELETE", "/v1/risk_rules/{rule_id}")
+async def _delete_rule(o: Owner) -> Call:
+    rule = await _rule(o)
+    return Call("DELETE", f"/v1/risk_rules/{rule}", owned=(rule,))
+
+
 # --- EximPe /eximpe/pg (seed 000 orders, seed 004 saved cards) ---------------------------------------------
 
 _SEED_004_CARD = {

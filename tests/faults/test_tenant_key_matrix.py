@@ -189,7 +189,7 @@ async def owner_rows(container: Container, owner_id: str) -> dict[str, list[str]
 async def owner_view(http: httpx.AsyncClient, owner_key: dict[str, str], call: Call) -> list[str]:
     """What the owner's secret key fetches: its payments (status, amounts, operations), its endpoints, and
     each resource the call names."""
-    paths = ["/v1/payments?limit=100", "/v1/webhook_endpoints"]
+    paths = ["/v1/payments?limit=100", "/v1/webhook_endpoints", "/v1/blocklist?limit=100", "/v1/risk_rules"]
     paths += [f"/v1/payments/{i}" for i in call.owned if i.startswith("pay_")]
     paths += [f"/v1/webhook_endpoints/{i}" for i in call.owned if i.startswith("we_")]
     paths += [f"/v1/cards/{i}" for i in call.owned if i.startswith("card_")]

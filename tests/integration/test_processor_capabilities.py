@@ -13,7 +13,8 @@ import pytest
 
 from tessera.app import create_app
 from tessera.bootstrap import build
-from tessera.core.merchants import create_merchant
+from tessera.core.merchants import UpdateMerchant, create_merchant, update_merchant
+from tessera.core.risk.model import Charge
 from tests.conftest import Backend, auth, make_settings
 from tests.factories import BROWSER, card
 
@@ -25,9 +26,11 @@ async def live(backend: Backend, tmp_path: Path) -> AsyncIterator[tuple[httpx.As
     container = build(make_settings(backend, tmp_path, live_processor=LIMITED))
     await container.start()
     try:
-        _, creds = await create_merchant(
+        made, creds = await create_merchant(
             "Live Shop", uow=container.uow, allowed_domains=["shop.example"], modes=("live",)
         )
+        # Live payments need the merchant's charges (core.risk.fee_for).
+        await update_merchant(UpdateMerchant(made.id, charges=[Charge("*", "*", 0, 0)]), uow=container.uow)
         app = create_app(container.settings, container=container, embedded_worker=False)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://tessera.test") as http:
             yield http, creds[0].secret_key

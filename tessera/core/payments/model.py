@@ -148,6 +148,7 @@ class Payment:
     next_action: NextAction | None = None
     attempt_budget: int = 1
     attempts: list[Attempt] = field(default_factory=list)
+    fee: int | None = None  # the merchant's charge for it, minor units of its currency (core.risk.fee_for)
     version: int = 0
     operations: list[Operation] = field(default_factory=list)
     # Changes since load, flushed by the repository.
@@ -218,7 +219,7 @@ class Payment:
         if self.status is not PaymentStatus.REQUIRES_PAYMENT_METHOD:
             raise ConflictError(f"a payment that is {self.status.value} cannot take a payment method")
         if self.attempts_left <= 0:
-            raise ConflictError("the payment has used all its attempts")
+            raise ConflictError("the payment has used all its attempts", code=ErrorCode.ATTEMPTS_EXHAUSTED)
         self.card = card
         self.attempts.append(Attempt(card, status, now, now))
         self.updated_at = now
@@ -254,6 +255,34 @@ class Payment:
         """A card for this payment that 3-D Secure refused at once: the attempt fails, no money moved."""
         self._begin_attempt(card, AttemptStatus.PROCESSING, now)
         self._fail(ErrorCode.THREEDS_FAILED, now)
+
+    def refuse_by_risk(self, card: CardSnapshot, decision: dict[str, Any], code: ErrorCode, now: datetime) -> None:
+        """A card for this payment that a risk control refused: the attempt fails like a decline, with the
+        rule or list entry that decided kept on it; nothing reached 3-D Secure or the acquirer."""
+        self._begin_attempt(card, AttemptStatus.PROCESSING, now)
+        self.attempts[-1].risk = decision
+        self._fail(code, now)
+
+    @classmethod
+    def refused_by_risk(
+        cls,
+        *,
+        payment_id: str,
+        now: datetime,
+        card: CardSnapshot,
+        decision: dict[str, Any],
+        code: ErrorCode,
+        **fields: Any,
+    ) -> Payment:
+        """A new payment whose attempt a risk control refused."""
+        payment = cls._new(payment_id=payment_id, now=now, **fields)
+        payment.refuse_by_risk(card, decision, code, now)
+        return payment
+
+    @property
+    def risk(self) -> dict[str, Any] | None:
+        """Why risk refused the last attempt, if it did."""
+        return self.attempts[-1].risk if self.attempts else None
 
     @property
     def _authorisation_type(self) -> OperationType:
@@ -561,6 +590,8 @@ class Payment:
             "authorization_id": next((op.id for op in reversed(self.operations) if op.type in AUTHORISATIONS), None),
             "card": {"bin": self.card.bin, "last4": self.card.last4, "brand": self.card.brand} if self.card else None,
             "error_code": self.error_code.value if self.error_code else None,
+            "fee": self.fee,
+            "risk": self.risk,
         }
 
     def clear_changes(self) -> None:
@@ -581,4 +612,7 @@ ERROR_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.INVALID_CVV: "The card security code is incorrect.",
     ErrorCode.THREEDS_FAILED: "3-D Secure authentication failed.",
     ErrorCode.NETWORK_ERROR: "The acquirer could not be reached; nothing was charged.",
+    ErrorCode.CARD_BLOCKED: "The card is blocked by the merchant's risk controls.",
+    ErrorCode.CUSTOMER_BLOCKED: "The customer is blocked by the merchant's risk controls.",
+    ErrorCode.RISK_DECLINED: "The payment was declined by the merchant's risk controls.",
 }

@@ -25,6 +25,18 @@ from tessera.core.ids import looks_like_id, new_id
 from tessera.core.merchants import Merchant, authenticated_merchant
 from tessera.core.money import check_amount
 from tessera.core.payments import capabilities, rules
+from tessera.core.payments.attempt import (
+    CardAttempt,
+    Confirmation,
+    NewPayment,
+    check_confirmable,
+    fee_of,
+    record_refusal,
+    refuse,
+    refused,
+    risk_facts,
+    snapshot,
+)
 from tessera.core.payments.commands import (
     CancelPayment,
     CapturePayment,
@@ -43,7 +55,6 @@ from tessera.core.payments.model import (
     AUTHORISATIONS,
     SALES,
     CaptureMethod,
-    CardSnapshot,
     Operation,
     OperationStatus,
     OperationType,
@@ -59,10 +70,11 @@ from tessera.core.ports import (
     Initiator,
     OriginalAuthorisation,
     Outcome,
-    Processor,
     ReferenceTakenError,
     UnitOfWork,
 )
+from tessera.core.risk import service as risk
+from tessera.core.risk.caller import check_shopper_ip, current_caller
 from tessera.core.threeds.flow import Authenticated, authenticate
 from tessera.core.threeds.service import Decision, Policy
 from tessera.core.vault.pan import CardData
@@ -156,10 +168,12 @@ async def _create_payment(cmd: CreatePayment, *, deps: PaymentDeps) -> Payment:
         payment.clear_changes()
         return payment
     capabilities.require(processor, capabilities.needed(_authorisation_type(cmd.capture_method)))
+    check_shopper_ip((cmd.browser or {}).get("ip"), current_caller())
     payment_id = cmd.payment_id or new_id("pay")
     card, card_token = await _resolve_card(cmd.source, cmd.merchant_id, cmd.mode, payment_id, deps, now)
-    attempt = _Attempt(card, card_token, _to_save(cmd.source, cmd.save_card), processor, merchant)
-    return await _pay(attempt, _NewPayment(payment_id, fields), deps=deps, now=now)
+    attempt = CardAttempt(card, card_token, _to_save(cmd.source, cmd.save_card), processor, merchant)
+    attempt.fee = fee_of(attempt, cmd.mode, currency, amount, deps)
+    return await _pay(attempt, NewPayment(payment_id, fields | {"fee": attempt.fee}), deps=deps, now=now)
 
 
 async def confirm_payment(cmd: ConfirmPayment, *, deps: PaymentDeps) -> Payment:
@@ -172,21 +186,17 @@ async def confirm_payment(cmd: ConfirmPayment, *, deps: PaymentDeps) -> Payment:
     if payment is None:
         raise NotFoundError("no such payment", field="id")
     rules.check_confirmation(cmd, merchant)
-    _check_confirmable(payment)  # before a single-use token is spent on it
+    check_confirmable(payment)  # before a single-use token is spent on it
     processor = deps.processors.by_name(payment.processor)
     capabilities.require(processor, capabilities.needed(_authorisation_type(payment.capture_method)))
+    browser = cmd.browser if cmd.browser is not None else payment.browser
+    check_shopper_ip((browser or {}).get("ip"), current_caller())
     card, card_token = await _resolve_card(cmd.source, cmd.merchant_id, cmd.mode, payment.id, deps, now)
-    attempt = _Attempt(card, card_token, _to_save(cmd.source, cmd.save_card), processor, merchant)
+    attempt = CardAttempt(card, card_token, _to_save(cmd.source, cmd.save_card), processor, merchant)
+    attempt.fee = fee_of(attempt, cmd.mode, payment.currency, payment.amount, deps)
     return await _pay(
-        attempt, _Confirmation(payment, cmd.browser, rules.normalise_return_url(cmd.return_url)), deps=deps, now=now
+        attempt, Confirmation(payment, cmd.browser, rules.normalise_return_url(cmd.return_url)), deps=deps, now=now
     )
-
-
-def _check_confirmable(payment: Payment) -> None:
-    if payment.status is not PaymentStatus.REQUIRES_PAYMENT_METHOD:
-        raise ConflictError(f"a payment that is {payment.status.value} cannot be confirmed")
-    if payment.attempts_left <= 0:
-        raise ConflictError("the payment has used all its attempts")
 
 
 def _authorisation_type(method: CaptureMethod) -> OperationType:
@@ -197,49 +207,15 @@ def _to_save(source: PaymentSource, save: SaveCardOnSuccess | None) -> SaveCardO
     return None if isinstance(source, SavedCardSource) else save  # a saved card is saved already
 
 
-class _Attempt:
-    """One card for a payment, with everything `_pay` needs about it."""
-
-    def __init__(
-        self,
-        card: CardData,
-        card_token: str | None,
-        save: SaveCardOnSuccess | None,
-        processor: Processor,
-        merchant: Merchant,
-    ) -> None:
-        self.card, self.card_token, self.save = card, card_token, save
-        self.processor, self.merchant = processor, merchant
-        self.snapshot = _snapshot(card)
-
-
-class _NewPayment:
-    """A payment made with its card in one call: inserted once 3-D Secure has spoken."""
-
-    def __init__(self, payment_id: str, fields: dict[str, Any]) -> None:
-        self.id, self.fields, self.mode = payment_id, fields, str(fields["mode"])
-        self.amount, self.currency, self.browser = fields["amount"], fields["currency"], fields["browser"]
-
-
-class _Confirmation:
-    """An intent taking a card: changed under its row lock once 3-D Secure has spoken."""
-
-    def __init__(self, payment: Payment, browser: dict[str, Any] | None, return_url: str | None) -> None:
-        self.id, self.payment, self.mode = payment.id, payment, payment.mode
-        self.amount, self.currency = payment.amount, payment.currency
-        self.browser = browser if browser is not None else payment.browser
-        self.return_url = return_url
-
-    def apply(self, payment: Payment, attempt: _Attempt) -> None:
-        _check_confirmable(payment)
-        payment.browser = self.browser
-        if self.return_url is not None:
-            payment.return_url = self.return_url
-        payment.card_token = attempt.card_token
-
-
-async def _pay(attempt: _Attempt, target: _NewPayment | _Confirmation, *, deps: PaymentDeps, now: datetime) -> Payment:
-    """Authenticate the shopper, then authorise: the shared story of a new payment and a confirmation."""
+async def _pay(attempt: CardAttempt, target: NewPayment | Confirmation, *, deps: PaymentDeps, now: datetime) -> Payment:
+    """Screen the attempt, authenticate the shopper, then authorise: the shared story of a new payment
+    and a confirmation."""
+    # Risk decides first, from what it can read (the lists, and counters already at their limit); the attempt
+    # is counted against the velocity rules in the transaction that records it, which refuses it after all
+    # when concurrent attempts took the last of a limit meanwhile.
+    screening = await risk.screen(risk_facts(attempt, target, deps), attempt.merchant, uow=deps.uow, now=now)
+    if screening.decision is not None:
+        return await refuse(attempt, target, screening.decision, deps=deps, now=now)
     auth = None
     threeds = deps.threeds.get(target.mode)
     if threeds is not None:
@@ -261,7 +237,15 @@ async def _pay(attempt: _Attempt, target: _NewPayment | _Confirmation, *, deps: 
     payment: Payment
     while True:
         async with deps.uow() as tx:
-            if isinstance(target, _NewPayment):
+            refusal = await screening.record(tx, now)
+            if refusal is not None:
+                try:
+                    declined = await record_refusal(tx, attempt, target, refusal, now)
+                except ConcurrentUpdateError:
+                    continue
+                await tx.commit()
+                return refused(declined, refusal, deps)
+            if isinstance(target, NewPayment):
                 payment, op = _new_payment(target, attempt, auth, now)
                 await tx.payments.add(payment)
             else:
@@ -291,7 +275,7 @@ async def _pay(attempt: _Attempt, target: _NewPayment | _Confirmation, *, deps: 
 
 
 def _new_payment(
-    target: _NewPayment, attempt: _Attempt, auth: Authenticated | None, now: datetime
+    target: NewPayment, attempt: CardAttempt, auth: Authenticated | None, now: datetime
 ) -> tuple[Payment, Operation | None]:
     fields = target.fields | {"card_token": attempt.card_token}
     if auth is not None:
@@ -319,7 +303,7 @@ def _new_payment(
     )
 
 
-def _confirm(payment: Payment, attempt: _Attempt, auth: Authenticated | None, now: datetime) -> Operation | None:
+def _confirm(payment: Payment, attempt: CardAttempt, auth: Authenticated | None, now: datetime) -> Operation | None:
     if auth is not None:
         payment.authentication = auth.record.summary()
     if auth is not None and auth.decision is Decision.CHALLENGE:
@@ -430,17 +414,6 @@ async def save_card_after(payment: Payment, card: CardData, opts: SaveCardOnSucc
         return current
 
 
-def _snapshot(card: CardData) -> CardSnapshot:
-    return CardSnapshot(
-        bin=card.pan.bin,
-        last4=card.pan.last4,
-        brand=card.pan.brand.value,
-        exp_month=card.expiry.month,
-        exp_year=card.expiry.year,
-        holder_name=card.holder_name,
-    )
-
-
 # ------------------------------------------------------------------------------ rebills
 
 
@@ -462,6 +435,10 @@ async def rebill(cmd: RebillPayment, *, deps: PaymentDeps) -> Payment:
         )
     processor = deps.processors.by_name(original.processor)
     capabilities.require(processor, capabilities.needed(OperationType.RB))
+    # A rebill is charged like any payment (CHARGES_INCOMPLETE in live mode without a charge). The blocklists
+    # and velocity rules screen the shopper's own attempts; a merchant-initiated rebill has no shopper.
+    merchant = await _merchant(deps, cmd.merchant_id)
+    fee = risk.fee_for(merchant, cmd.mode, card.pan.brand.value, original.currency, amount, deps.default_test_charge)
     payment, op = Payment.start(
         now=now,
         first_operation=OperationType.RB,
@@ -471,7 +448,7 @@ async def rebill(cmd: RebillPayment, *, deps: PaymentDeps) -> Payment:
         amount=amount,
         currency=original.currency,
         capture_method=CaptureMethod.AUTOMATIC,
-        card=_snapshot(card),
+        card=snapshot(card),
         processor=processor.name,
         channel=cmd.channel,
         reference=cmd.reference,
@@ -480,6 +457,7 @@ async def rebill(cmd: RebillPayment, *, deps: PaymentDeps) -> Payment:
         card_token=original.card_token,
         initiator=Initiator.MERCHANT,
         network_transaction_id=original.network_transaction_id,
+        fee=fee,
     )
     async with deps.uow() as tx:
         await tx.payments.add(payment)

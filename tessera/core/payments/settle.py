@@ -31,6 +31,8 @@ from tessera.core.ports import (
     ReverseRequest,
     UnitOfWorkFactory,
 )
+from tessera.core.risk.model import Charge
+from tessera.core.risk.service import DEFAULT_TEST_CHARGE
 from tessera.core.threeds.flow import ThreeDSDeps
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,8 @@ class PaymentDeps:
     processor_timeout: float = 2.0
     metrics: Metrics = field(default_factory=NoMetrics)
     threeds: dict[str, ThreeDSDeps] = field(default_factory=dict)  # by mode: where 3-D Secure runs
+    # The fee of a test payment whose merchant set none for its brand and currency (None: refuse it too).
+    default_test_charge: Charge | None = DEFAULT_TEST_CHARGE
 
 
 async def call_processor(call: Awaitable[ProcessorResult], timeout: float) -> ProcessorResult:

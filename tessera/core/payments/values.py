@@ -42,6 +42,8 @@ class Attempt:
     created_at: datetime
     updated_at: datetime
     error_code: ErrorCode | None = None
+    # Why risk refused it (core.risk's RiskDecision as a dict: code, rule_type, rule_id, reason), if it did.
+    risk: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -56,7 +58,7 @@ class Attempt:
             "error_code": self.error_code.value if self.error_code else None,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
-        }
+        } | ({"risk": self.risk} if self.risk else {})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Attempt:
@@ -67,6 +69,7 @@ class Attempt:
             created_at=datetime.fromisoformat(data["created_at"]),
             updated_at=datetime.fromisoformat(data["updated_at"]),
             error_code=ErrorCode(data["error_code"]) if data.get("error_code") else None,
+            risk=data.get("risk"),
         )
 
 

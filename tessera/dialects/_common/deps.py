@@ -9,7 +9,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tessera.core.errors import AuthenticationError, ErrorCode
 from tessera.core.idempotency import KEY_PATTERN, KEY_RULE
-from tessera.core.merchants import MerchantContext, require_secret
+from tessera.core.merchants import KeyKind, MerchantContext, require_secret
+from tessera.core.risk.caller import caller_address, check_allowlist, set_caller
 from tessera.core.services import Services
 
 
@@ -37,7 +38,19 @@ async def bearer_context(
             else "no API key given: send Authorization: Bearer <secret key>"
         )
         raise AuthenticationError(message, code=ErrorCode.AUTHENTICATION_REQUIRED)
-    return await svc.merchants.authenticate_key(credentials.credentials.strip())
+    return check_caller(request, svc, await svc.merchants.authenticate_key(credentials.credentials.strip()))
+
+
+def check_caller(request: Request, svc: Services, ctx: MerchantContext) -> MerchantContext:
+    """Work out the caller's address (believing X-Forwarded-For only from a trusted proxy) for the core's
+    rules, and refuse a secret key used from outside its merchant's API IP allowlist (IP_NOT_ALLOWED).
+    A publishable key is used by shoppers' browsers, from anywhere: the allowlist is not for it."""
+    peer = request.client.host if request.client else None
+    caller = caller_address(peer, request.headers.get("x-forwarded-for"), svc.trusted_proxies)
+    set_caller(caller)
+    if ctx.kind is KeyKind.SECRET:
+        check_allowlist(ctx.merchant.allowed_ips.get(ctx.mode, ()), caller)
+    return ctx
 
 
 async def secret_context(ctx: Annotated[MerchantContext, Depends(bearer_context)]) -> MerchantContext:

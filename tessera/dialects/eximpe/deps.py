@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 
 from tessera.core.merchants import MerchantContext, require_secret
-from tessera.dialects._common.deps import ServicesDep
+from tessera.dialects._common.deps import ServicesDep, check_caller
 
 # Security schemes rather than header parameters: OpenAPI shows them under Authorize, and reading them is a
 # plain header look-up (FastAPI's parameter validation of four headers cost ~0.2 ms a request).
@@ -20,13 +20,15 @@ _MERCHANT_ID = APIKeyHeader(name="X-Merchant-ID", auto_error=False, description=
 
 
 async def eximpe_context(
+    request: Request,
     svc: ServicesDep,
     client_id: Annotated[str | None, Depends(_CLIENT_ID)],
     client_secret: Annotated[str | None, Depends(_CLIENT_SECRET)],
     merchant_id: Annotated[str | None, Depends(_MERCHANT_ID)],
 ) -> MerchantContext:
     ctx = await svc.merchants.authenticate_client(client_id, client_secret, merchant_id)
-    return require_secret(ctx)  # a publishable key may not pay, save or read cards (403)
+    # A publishable key may not pay, save or read cards (403); a secret key only from the allowlist.
+    return check_caller(request, svc, require_secret(ctx))
 
 
 ExCtx = Annotated[MerchantContext, Depends(eximpe_context)]

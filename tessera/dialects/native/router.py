@@ -16,7 +16,7 @@ from tessera.core.ports import ReportKind
 from tessera.core.services import MAX_SEQUENCE, Services
 from tessera.dialects._common.deps import AnyKeyCtx, SecretCtx, ServicesDep, idempotency_key_header
 from tessera.dialects._common.idempotency import idempotent
-from tessera.dialects.native import translate, webhooks
+from tessera.dialects.native import risk, translate, webhooks
 from tessera.dialects.native.schemas import (
     CaptureIn,
     CardCreate,
@@ -334,3 +334,4 @@ async def get_events(
 
 
 router.include_router(webhooks.router)
+router.include_router(risk.router)

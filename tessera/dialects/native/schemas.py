@@ -381,12 +381,20 @@ class AttemptCardOut(BaseModel):
     exp_year: int
 
 
+class RiskDecisionOut(BaseModel):
+    code: str = Field(description="card_blocked, customer_blocked or risk_declined")
+    rule_type: str = Field(description="blocklist or velocity_rule")
+    rule_id: str = Field(description="the blocklist entry (blk_...) or velocity rule (rrl_...) that decided")
+    reason: str
+
+
 class AttemptOut(BaseModel):
     card: AttemptCardOut
     status: str = Field(description="requires_action, processing, succeeded, failed or expired")
     error_code: str | None
     created_at: str
     updated_at: str
+    risk: RiskDecisionOut | None = Field(None, description="why the risk controls refused this attempt, if they did")
 
 
 class AuthenticationOut(BaseModel):
@@ -425,6 +433,10 @@ class PaymentOut(BaseModel):
     last_error: ErrorOut | None = Field(None, description="why the last attempt failed")
     attempts: list[AttemptOut] = Field(default_factory=list, description="every card tried, oldest first")
     attempts_remaining: int = Field(0, description="how many more cards an intent may try")
+    fee: int | None = Field(
+        None, description="the merchant's charge for this payment, in minor units of its currency (rounded half up)"
+    )
+    risk: RiskDecisionOut | None = Field(None, description="why the risk controls refused the last attempt, if so")
 
 
 class PaymentList(BaseModel):

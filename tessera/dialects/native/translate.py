@@ -73,6 +73,7 @@ ERRORS: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.IP_NOT_ALLOWED: (403, "permission_error"),
     ErrorCode.CHARGES_INCOMPLETE: (400, "invalid_request_error"),
     ErrorCode.SHOPPER_IP_IS_CALLER: (400, "invalid_request_error"),
+    ErrorCode.ATTEMPTS_EXHAUSTED: (409, "invalid_request_error"),
     ErrorCode.PARAMETER_INVALID: (400, "invalid_request_error"),
     ErrorCode.PARAMETER_MISSING: (400, "invalid_request_error"),
     ErrorCode.AUTHENTICATION_REQUIRED: (401, "authentication_error"),
@@ -241,9 +242,12 @@ def render_payment(p: Payment, base_url: str = "") -> dict[str, Any]:
                 "error_code": a.error_code.value if a.error_code else None,
                 "created_at": iso_utc(a.created_at),
                 "updated_at": iso_utc(a.updated_at),
+                "risk": a.risk,
             }
             for a in p.attempts
         ],
+        "fee": p.fee,
+        "risk": p.risk,
         "attempts_remaining": p.attempts_left if p.status is PaymentStatus.REQUIRES_PAYMENT_METHOD else 0,
         "livemode": p.mode == "live",
         "created_at": iso_utc(p.created_at),

@@ -87,6 +87,7 @@ ERRORS: dict[ErrorCode, tuple[int, str, str | None]] = {
     ErrorCode.IP_NOT_ALLOWED: (401, NOT_WHITELISTED, "IP is not whitelisted"),
     ErrorCode.CHARGES_INCOMPLETE: (400, TRANSACTION_ERROR, CHARGES),
     ErrorCode.SHOPPER_IP_IS_CALLER: (400, TRANSACTION_ERROR, CLIENT_IP),
+    ErrorCode.ATTEMPTS_EXHAUSTED: (400, TRANSACTION_ERROR, ATTEMPTS),
 }
 
 # A failed attempt's reason, as `errorMsg` and the attempt's `error` say it (P1's after-callback texts).

@@ -1,0 +1,63 @@
+"""The risk controls' storage port: blocklist entries, velocity rules and their counters.
+
+`storage.risk` implements it on SQL; `tests.fakes` in memory. Counting is the one write that must be
+right under concurrency: `count` adds to a window's counter and admits the attempt in one atomic step,
+so two processes can never both take the last unit of a limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from tessera.core.risk.model import BlockEntry, VelocityRule
+
+
+class RiskRepository(Protocol):
+    async def add_entry(self, entry: BlockEntry) -> bool:
+        """Insert; False (nothing written) when the merchant and mode already list its match key."""
+        ...
+
+    async def entry_by_key(self, merchant_id: str, mode: str, match_key: str) -> BlockEntry | None: ...
+    async def matching_entries(self, merchant_id: str, mode: str, match_keys: Sequence[str]) -> list[BlockEntry]:
+        """The entries whose match key is one of `match_keys`: one indexed look-up."""
+        ...
+
+    async def screen(
+        self, merchant_id: str, mode: str, match_keys: Sequence[str], counters: Sequence[tuple[str, str, int]]
+    ) -> tuple[list[BlockEntry], dict[tuple[str, str, int], int]]:
+        """`matching_entries` and `totals` at once (one statement where the store can)."""
+        ...
+
+    async def list_entries(
+        self, merchant_id: str, mode: str, *, limit: int, starting_after: str | None
+    ) -> tuple[list[BlockEntry], bool]:
+        """Newest first (by id), and whether more follow."""
+        ...
+
+    async def delete_entry(self, merchant_id: str, mode: str, entry_id: str) -> BlockEntry | None: ...
+
+    async def add_rule(self, rule: VelocityRule) -> None: ...
+    async def rules(self, merchant_id: str, mode: str) -> list[VelocityRule]:
+        """Every rule of the merchant and mode, oldest first."""
+        ...
+
+    async def delete_rule(self, merchant_id: str, mode: str, rule_id: str) -> VelocityRule | None:
+        """Delete the rule and its counters."""
+        ...
+
+    async def count(
+        self, rule_id: str, key: str, window_start: int, increment: int, limit: int, drop_older: bool = True
+    ) -> bool:
+        """Add `increment` to the counter of (rule, key, window) if the total stays within `limit`, in one
+        atomic statement; False (nothing added) when it would not. With `drop_older`, counters of earlier
+        windows of the same rule and key are dropped."""
+        ...
+
+    async def totals(self, counters: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str, int], int]:
+        """The current totals of these (rule, key, window start) counters (those that exist)."""
+        ...
+
+    async def uncount(self, rule_id: str, key: str, window_start: int, increment: int) -> None:
+        """Take back an increment of this transaction (another rule refused the attempt)."""
+        ...
