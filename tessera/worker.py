@@ -1,5 +1,6 @@
 """The background worker: webhook deliveries, recovery of unknown outcomes, expiries, erasing expired
-tokens' CVVs, and purging expired idempotency keys. `tessera worker` runs it alone; `tessera serve` embeds it."""
+tokens' CVVs, purging expired idempotency keys and ended velocity counters. `tessera worker` runs it alone;
+`tessera serve` embeds it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tessera.core.clock import utcnow
 from tessera.core.payments.acquirer import expire_authorizations
 from tessera.core.payments.authentication import expire_challenges
 from tessera.core.payments.recovery import recover_open_operations
+from tessera.core.risk import service as risk
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,7 @@ async def run_once(container: Container) -> dict[str, int]:
         await tx.commit()
     purged = await container.idempotency.purge_expired(now)
     purged += await container.deliveries.purge_now_and_then(now, timedelta(days=settings.webhook_retention_days))
+    purged += await risk.purge_counters(uow=container.uow, now=now)
     if recovered or erased or purged or expired:
         logger.info(
             "worker tick recovered=%d expired=%d erased_cvvs=%d purged_keys=%d",

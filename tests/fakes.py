@@ -622,6 +622,16 @@ class InMemoryRiskRepository:
         total = self._counters.get((rule_id, key, window_start)) or 0
         self._counters.put((rule_id, key, window_start), total - increment)
 
+    async def purge_counters(self, now_epoch: int) -> int:
+        ended = []
+        for rule_id, key, start in list(self._counters._committed):
+            rule = self._rules.get(rule_id)
+            if start + (rule.window_seconds if rule is not None else 0) <= now_epoch:
+                ended.append((rule_id, key, start))
+        for counter in ended:
+            self._counters.delete(counter)
+        return len(ended)
+
 
 # -------------------------------------------------------------------------------------- unit of work
 

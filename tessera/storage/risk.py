@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, literal, null, select, tuple_, union_all, update
+from sqlalchemy import Row, bindparam, delete, func, literal, null, select, tuple_, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -173,6 +173,15 @@ class SqlRiskRepository:
             await self._conn.execute(_DROP_OLD, params)
         result = await self._conn.execute(self._count, params | {"n": increment, "limit": limit})
         return result.first() is not None
+
+    async def purge_counters(self, now_epoch: int) -> int:
+        # A counter's window ends window_seconds after its start; a counter whose rule is gone counts as
+        # ended (its window taken as 0). One statement, so it never races a count of a live window.
+        window = select(_r.window_seconds).where(_r.id == _c.rule_id).scalar_subquery()
+        done = await self._conn.execute(
+            delete(t.risk_counters).where(_c.window_start + func.coalesce(window, 0) <= now_epoch)
+        )
+        return int(done.rowcount or 0)
 
     async def totals(self, counters: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str, int], int]:
         rows = await self._conn.execute(_TOTALS, {"counters": [tuple(c) for c in counters]})

@@ -61,3 +61,7 @@ class RiskRepository(Protocol):
     async def uncount(self, rule_id: str, key: str, window_start: int, increment: int) -> None:
         """Take back an increment of this transaction (another rule refused the attempt)."""
         ...
+
+    async def purge_counters(self, now_epoch: int) -> int:
+        """Delete the counters whose window has ended by `now_epoch` (and any whose rule is gone); how many."""
+        ...

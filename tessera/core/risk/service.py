@@ -179,6 +179,16 @@ async def delete_rule(merchant_id: str, mode: str, rule_id: str, *, uow: UnitOfW
     return rule
 
 
+async def purge_counters(*, uow: UnitOfWorkFactory, now: datetime) -> int:
+    """Drop velocity counters whose window has ended (the worker's housekeeping): a counter is only read
+    for the window `now` falls in, so an ended one decides nothing, and a key never seen again would
+    otherwise keep its rows for ever."""
+    async with uow() as tx:
+        purged = await tx.risk.purge_counters(int(now.timestamp()))
+        await tx.commit()
+    return purged
+
+
 # ------------------------------------------------------------------------------ fees
 
 
