@@ -5,20 +5,16 @@ Secure and the acquirer, and is recorded on the payment's attempt with the entry
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from httpx import AsyncClient
 from sqlalchemy import text
 
-from tessera.app import create_app
-from tessera.bootstrap import Container, build
+from tessera.bootstrap import Container
 from tessera.core.merchants import UpdateMerchant, create_merchant, update_merchant
 from tessera.core.risk.model import Charge
-from tests.conftest import Backend, Merchant, auth, make_settings
+from tests.conftest import Merchant, auth
 from tests.factories import BROWSER, card, payment
 
 MASTERCARD = "5555555555554444"
@@ -235,19 +231,6 @@ async def test_a_live_payment_without_charges_for_its_brand_and_currency_is_refu
 
 
 # ------------------------------------------------------------------------------ who calls
-
-
-@pytest.fixture
-async def proxied(backend: Backend, tmp_path: Path) -> AsyncIterator[tuple[Container, AsyncClient]]:
-    """Tessera behind a trusted proxy at 127.0.0.1 (the in-process client's address)."""
-    c = build(make_settings(backend, tmp_path, trusted_proxies="127.0.0.1/32,10.9.0.0/16"))
-    await c.start()
-    app = create_app(c.settings, container=c, embedded_worker=False)
-    try:
-        async with AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://tessera.test") as http:
-            yield c, http
-    finally:
-        await c.close()
 
 
 async def test_a_secret_key_is_refused_from_outside_the_allowlist_in_each_dialect(

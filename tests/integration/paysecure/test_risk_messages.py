@@ -4,18 +4,15 @@ A refusal is made before 3-D Secure and the acquirer: the S2S post itself answer
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from httpx import AsyncClient
 
-from tessera.app import create_app
-from tessera.bootstrap import Container, build
+from tessera.bootstrap import Container
 from tessera.core.merchants import UpdateMerchant, create_merchant, update_merchant
-from tests.conftest import Backend, Merchant, auth, make_settings
+from tests.conftest import Merchant, auth
 from tests.integration.paysecure.helpers import BASE, create, post_card, purchase_body, s2s, status
 
 CARD = "4444333322221111"  # the seed's card
@@ -85,19 +82,6 @@ async def test_a_call_from_outside_the_ip_allowlist_is_ip_not_whitelisted(
     await update_merchant(UpdateMerchant(merchant.id, allowed_ips=["10.0.0.0/8"]), uow=container.uow)
     found = await client.get(f"{BASE}/listSavedCards", headers=auth(merchant.test.secret_key))
     assert found.status_code == 401 and found.json()["code"] == "IP_not_whitelisted", found.text
-
-
-@pytest.fixture
-async def proxied(backend: Backend, tmp_path: Path) -> AsyncIterator[tuple[Container, AsyncClient]]:
-    """Tessera behind a trusted proxy at 127.0.0.1, so a request can come from the shopper's own address."""
-    c = build(make_settings(backend, tmp_path, trusted_proxies="127.0.0.1/32"))
-    await c.start()
-    app = create_app(c.settings, container=c, embedded_worker=False)
-    try:
-        async with AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://tessera.test") as http:
-            yield c, http
-    finally:
-        await c.close()
 
 
 async def test_a_remote_ip_equal_to_the_calling_servers_is_client_ip_could_not_be_matched(
