@@ -15,14 +15,12 @@ from __future__ import annotations
 import http.client
 import json
 import secrets
-import subprocess
-import sys
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bench.config import BenchError
 from bench.flows import CARD, UNIQUE_PLACEHOLDER, Call, Flow
-from bench.servers import Server, tessera_env
+from bench.servers import Server, create_merchant
 
 PAYSECURE_PURCHASE = "paysecure_purchase"
 TITLES = {PAYSECURE_PURCHASE: "Paysecure purchase (seed 001), 3-D Secure frictionless"}
@@ -32,7 +30,6 @@ ALLOWED_DOMAIN = "yoursite.com"  # the redirects' domain, allowed for the bench'
 SUCCESS_REDIRECT = f"https://{ALLOWED_DOMAIN}/payment/success/"
 FAILURE_REDIRECT = f"https://{ALLOWED_DOMAIN}/payment/failure/"
 PAID = "PAID"
-_CREATE_TIMEOUT_S = 120
 _PURCHASE = {
     "client": {"email": "user@example.com", "full_name": "Test User", "phone": "+15555550123",
                "street_address": "1 Test Street", "city": "London", "zip_code": "10001", "country": "GB",
@@ -127,38 +124,15 @@ def _walk(base_url: str, flow: PaysecureFlow, reference: str) -> str:
     return pid
 
 
-def _merchant(server: Server) -> dict[str, str]:
-    """A new merchant on the server's store, by `tessera merchant create --json` run from its work folder
-    (where the vault's key file is, which seals the merchant's signing key): its test credentials and
-    `brand_id`."""
-    argv = [sys.executable, "-m", "tessera", "merchant", "create", "--name", "Bench Paysecure"]
-    argv += ["--allow-domain", ALLOWED_DOMAIN, "--json"]
-    if server.database_url:
-        argv += ["--database-url", server.database_url]
-    try:
-        done = subprocess.run(
-            argv, cwd=server.workdir, env=tessera_env(), capture_output=True, text=True, timeout=_CREATE_TIMEOUT_S
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise BenchError(f"tessera merchant create did not finish within {_CREATE_TIMEOUT_S} s") from exc
-    if done.returncode:
-        raise BenchError(f"tessera merchant create failed ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
-    try:
-        creds: dict[str, str] = json.loads(done.stdout.splitlines()[0])
-    except (IndexError, ValueError) as exc:
-        raise BenchError(f"tessera merchant create --json printed no JSON:\n{done.stdout[-3000:]}") from exc
-    if not creds.get("brand_id") or not creds.get("secret_key"):
-        raise BenchError(f"tessera merchant create --json printed no brand_id or secret_key: {sorted(creds)}")
-    return creds
-
-
 def _json(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
 def paysecure_flows(server: Server) -> list[Flow]:
     """The purchase flow, for a merchant made now on `server`'s store."""
-    creds = _merchant(server)
+    creds = create_merchant(server, "Bench Paysecure", allow_domain=ALLOWED_DOMAIN)
+    if not creds.get("brand_id"):
+        raise BenchError(f"tessera merchant create --json printed no brand_id: {sorted(creds)}")
     create = Call(
         f"{BASE}/purchases/", f"Bearer {creds['secret_key']}", _json({**_PURCHASE, "brand_id": creds["brand_id"]})
     )

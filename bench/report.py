@@ -8,6 +8,7 @@ from bench.config import CPU_CONCURRENCY
 from bench.flows import CHALLENGE, NO_3DS, ONE_CALL, SAVE_CARD, SAVED_CARD_PAYMENT, TITLES, TOKEN_THEN_PAYMENT
 from bench.paysecure import PAYSECURE_PURCHASE
 from bench.paysecure import REQUESTS as PURCHASE_REQUESTS
+from bench.risk import ONE_CALL_EMAIL, ONE_CALL_RISK
 
 BACKEND_TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 TARGET_RATE = 800.0
@@ -23,6 +24,7 @@ TARGET_DELIVERY_RATE = 1000.0  # webhook deliveries per second, one worker, Post
 TARGET_WEBHOOK_PCT = 15.0  # payments/s with webhooks on, below webhooks off
 TARGET_ORDER_PCT = 15.0  # a seed 000 order against the native one-call payment (throughput and server CPU)
 ORDER_FLOWS = ("eximpe_order", "eximpe_saved_card_order")  # bench/eximpe.py
+TARGET_RISK_PCT = 10.0  # a one-call payment screened by 10,000 list entries and velocity rules, above one unscreened
 TARGET_PURCHASE_PCT = 25.0  # a Paysecure purchase's server CPU, above that of PURCHASE_NATIVE_CALLS one-call payments
 PURCHASE_NATIVE_CALLS = 2  # the issue's "two native calls": a purchase does an intent's creation and confirmation
 CHALLENGE_CONCURRENCY = 64
@@ -409,6 +411,19 @@ def _purchase(matrix: dict[str, list[Row]] | None) -> tuple[str, bool | None]:
     return measured, mine <= native * (1 + TARGET_PURCHASE_PCT / 100)
 
 
+def _risk(matrix: dict[str, list[Row]] | None) -> tuple[str, bool | None]:
+    """The risk controls' target, measured: the screened merchant's payment against the same payment of a
+    merchant with nothing set up (bench/risk.py), server CPU per payment at CPU_CONCURRENCY."""
+    ratio = _cpu_ratio(matrix, ONE_CALL_RISK, ONE_CALL_EMAIL)
+    if not ratio:
+        return "not measured", None
+    measured = f"server CPU {ratio[0]:.2f} vs {ratio[1]:.2f} ms per payment ({(ratio[2] - 1) * 100:+.1f}%)"
+    busiest = _shared(matrix, ONE_CALL_RISK, ONE_CALL_EMAIL)
+    if busiest is not None:
+        measured += f"; unreliable: the machine was shared (other CPU up to {busiest:.0f}%)"
+    return measured, ratio[2] <= 1 + TARGET_RISK_PCT / 100
+
+
 def _challenge(matrix: dict[str, list[Row]] | None) -> tuple[str, bool | None]:
     run = _find(matrix, CHALLENGE, CHALLENGE_CONCURRENCY)
     if not run:
@@ -676,6 +691,11 @@ def targets(results: Row) -> list[tuple[str, str, bool | None]]:
             f"payments (c={CPU_CONCURRENCY})"
         )
         found.append((goal, *_purchase(b.get("matrix"))))
+        goal = (
+            f"{title}: blocklist (10,000 entries) and velocity checks add ≤ {TARGET_RISK_PCT:.0f}% to a one-call "
+            f"payment's server CPU (c={CPU_CONCURRENCY})"
+        )
+        found.append((goal, *_risk(b.get("matrix"))))
         r = b.get("rotation")
         goal = f"{title}: key rotation re-encrypts ≥ {TARGET_ROTATION_RATE:,.0f} cards/s"
         if r:

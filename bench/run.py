@@ -3,8 +3,9 @@
 For SQLite (one worker) and PostgreSQL (two workers, throwaway cluster), a fresh `tessera serve` is driven by
 wrk (bench/lua/*.lua) at concurrency 1, 16 and 64 for one-call card payments without 3-D Secure and with a
 frictionless 3-D Secure authentication, token-then-payment, full 3-D Secure challenges (five requests each),
-saving a card in the vault and paying with a saved card, seed 000's EximPe orders (bench/eximpe.py) and seed 001's
-Paysecure purchase (bench/paysecure.py), with the server's CPU time per request; then the store is
+saving a card in the vault and paying with a saved card, a payment screened by 10,000 blocklist entries and
+velocity rules against the same one unscreened (bench/risk.py), seed 000's EximPe orders (bench/eximpe.py) and
+seed 001's Paysecure purchase (bench/paysecure.py), with the server's CPU time per request; then the store is
 topped up to BENCH_ROTATION_CARDS saved cards, the server stopped and `tessera vault rotate` timed on it;
 then a growth check makes 100,000 one-call payments in 10 segments, watching throughput and the server's
 RSS; then the webhook benchmark (bench/webhooks.py) measures deliveries per second and payments with webhooks on and
@@ -35,7 +36,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import eximpe, flows, machine, paysecure, pg, report, scenarios, servers
+from bench import eximpe, flows, machine, paysecure, pg, report, risk, scenarios, servers
 from bench.config import BenchError, Config
 from bench.flows import ONE_CALL, SAVE_CARD, Flow, localstripe_flows, save_card, tessera_flows
 from bench.procs import log
@@ -46,6 +47,7 @@ DOCS = REPO / "docs" / "benchmarks.md"
 WORKERS = {"sqlite": 1, "postgresql": 2}
 flows.TITLES.update(eximpe.TITLES)  # seed 000's orders (bench/eximpe.py)
 flows.TITLES.update(paysecure.TITLES)  # seed 001's purchases (bench/paysecure.py)
+flows.TITLES.update(risk.TITLES)  # the risk controls' cost (bench/risk.py)
 
 Results = dict[str, Any]
 
@@ -69,6 +71,8 @@ def _tessera_phase(
         every = tessera_flows(server.credentials, saved_card=save_card(server.url, server.credentials))
         every += eximpe.eximpe_flows(server.url, server.credentials)
         every += paysecure.paysecure_flows(server)
+        if not config.flows or set(config.flows) & set(risk.TITLES):  # filling the list takes a while
+            every += risk.risk_flows(server)
         out["matrix"] = scenarios.matrix(server, _selected(every, config), config, backend)
         save = next(f for f in every if f.key == SAVE_CARD)
 

@@ -23,6 +23,7 @@ LOCALSTRIPE_REQUIREMENT = "localstripe>=1.15,<1.16"
 LOCALSTRIPE_KEY = "sk_test_12345"
 LOCALSTRIPE_STORE = Path("/tmp/localstripe.pickle")  # where localstripe dumps its store after every write
 READY_TIMEOUT = 90.0
+_CREATE_TIMEOUT_S = 120
 
 
 @dataclass
@@ -121,3 +122,28 @@ def localstripe() -> Iterator[Server]:
     finally:
         process.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def create_merchant(server: Server, name: str, allow_domain: str | None = None) -> dict[str, str]:
+    """A new merchant on the server's store, by `tessera merchant create --json` run from its work folder
+    (where the vault's key file is, which seals the merchant's signing key): its test credentials and
+    dialect identities (`brand_id`)."""
+    argv = [sys.executable, "-m", "tessera", "merchant", "create", "--name", name]
+    argv += ["--allow-domain", allow_domain, "--json"] if allow_domain else ["--json"]
+    if server.database_url:
+        argv += ["--database-url", server.database_url]
+    try:
+        done = subprocess.run(
+            argv, cwd=server.workdir, env=tessera_env(), capture_output=True, text=True, timeout=_CREATE_TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BenchError(f"tessera merchant create did not finish within {_CREATE_TIMEOUT_S} s") from exc
+    if done.returncode:
+        raise BenchError(f"tessera merchant create failed ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
+    try:
+        creds: dict[str, str] = json.loads(done.stdout.splitlines()[0])
+    except (IndexError, ValueError) as exc:
+        raise BenchError(f"tessera merchant create --json printed no JSON:\n{done.stdout[-3000:]}") from exc
+    if not creds.get("secret_key"):
+        raise BenchError(f"tessera merchant create --json printed no secret_key: {sorted(creds)}")
+    return creds

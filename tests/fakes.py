@@ -603,11 +603,7 @@ class InMemoryRiskRepository:
             self._counters.delete(key)
         return rule
 
-    async def count(
-        self, rule_id: str, key: str, window_start: int, increment: int, limit: int, drop_older: bool = True
-    ) -> bool:
-        for old in [k for k in list(self._counters._committed) if k[:2] == (rule_id, key) and k[2] < window_start]:
-            self._counters.delete(old)
+    async def count(self, rule_id: str, key: str, window_start: int, increment: int, limit: int) -> bool:
         total = self._counters.get((rule_id, key, window_start)) or 0
         if total and total + increment > limit:
             return False

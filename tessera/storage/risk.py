@@ -3,15 +3,24 @@
 A counter is raised by one `INSERT .. ON CONFLICT DO UPDATE SET total = total + :n WHERE total + :n <=
 :limit RETURNING total`: on PostgreSQL the conflicting row is locked for the update, so concurrent
 attempts in any number of processes are serialised on that row and the limit is never passed; SQLite
-serialises writers. No row back means the limit would have been passed, and nothing was added.
+serialises writers. No row back means the limit would have been passed, and nothing was added. Counters of
+ended windows are never read; the worker's `purge_counters` drops them.
+
+An entry's match key is stored scoped, `merchant_id:mode:` before the core's `type:value`, and unique by
+itself (migration 0013 says why); the repository adds and strips the scope, the core never sees it.
+
+Counters are looked up by their whole key as `(rule_id = ? AND key = ? AND window_start = ?) OR ...`, not as
+a row value `IN (VALUES ...)`, which SQLite answers by scanning the whole counter table (a cost that grew
+with every shopper of the window); PostgreSQL uses the primary key for either.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, literal, null, select, tuple_, union_all, update
+from sqlalchemy import ColumnElement, Row, and_, bindparam, delete, func, literal, null, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -24,9 +33,8 @@ _ENTRY_PLAIN = ("id", "merchant_id", "mode", "value", "match_key", "created_at")
 _RULE_PLAIN = ("id", "merchant_id", "mode", "limit", "currency", "window_seconds", "created_at")
 
 _b, _r, _c = t.risk_blocklist.c, t.risk_rules.c, t.risk_counters.c
-_OF_MERCHANT = (_b.merchant_id == bindparam("merchant_id"), _b.mode == bindparam("mode"))
-_ENTRY_BY_KEY = select(t.risk_blocklist).where(*_OF_MERCHANT, _b.match_key == bindparam("match_key"))
-_MATCHING = select(t.risk_blocklist).where(*_OF_MERCHANT, _b.match_key.in_(bindparam("keys", expanding=True)))
+_ENTRY_BY_KEY = select(t.risk_blocklist).where(_b.match_key == bindparam("match_key"))
+_MATCHING = select(t.risk_blocklist).where(_b.match_key.in_(bindparam("keys", expanding=True)))
 _RULES = (
     select(t.risk_rules)
     .where(_r.merchant_id == bindparam("merchant_id"), _r.mode == bindparam("mode"))
@@ -37,43 +45,73 @@ _UNCOUNT = (
     .where(_c.rule_id == bindparam("w_rule"), _c.key == bindparam("w_key"), _c.window_start == bindparam("w_start"))
     .values(total=_c.total - bindparam("n"))
 )
-_TOTALS = select(_c.rule_id, _c.key, _c.window_start, _c.total).where(
-    tuple_(_c.rule_id, _c.key, _c.window_start).in_(bindparam("counters", expanding=True))
-)
+
+
+def _counters_where(n: int) -> ColumnElement[bool]:
+    """The counters of `n` whole keys, bound as c0_rule, c0_key, c0_start, c1_rule, ..."""
+    return or_(
+        *(
+            and_(
+                _c.rule_id == bindparam(f"c{i}_rule"),
+                _c.key == bindparam(f"c{i}_key"),
+                _c.window_start == bindparam(f"c{i}_start"),
+            )
+            for i in range(n)
+        )
+    )
+
+
+def _counter_params(counters: Sequence[tuple[str, str, int]]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for i, (rule_id, key, start) in enumerate(counters):
+        params |= {f"c{i}_rule": rule_id, f"c{i}_key": key, f"c{i}_start": start}
+    return params
+
+
+@lru_cache(maxsize=64)
+def _totals(n: int) -> Any:
+    return select(_c.rule_id, _c.key, _c.window_start, _c.total).where(_counters_where(n))
+
+
 # Entries and counters in one statement: each row says which it is (`kind`), the columns the other lacks null.
-_SCREEN = union_all(
-    select(
-        literal("e").label("kind"),
-        _b.id,
-        _b.merchant_id,
-        _b.mode,
-        _b.type,
-        _b.value,
-        _b.match_key,
-        _b.created_at,
-        null().label("window_start"),
-        null().label("total"),
-    ).where(*_OF_MERCHANT, _b.match_key.in_(bindparam("keys", expanding=True))),
-    select(
-        literal("c").label("kind"),
-        _c.rule_id,
-        null(),
-        null(),
-        null(),
-        _c.key,
-        null(),
-        null(),
-        _c.window_start,
-        _c.total,
-    ).where(tuple_(_c.rule_id, _c.key, _c.window_start).in_(bindparam("counters", expanding=True))),
-)
-_DROP_OLD = delete(t.risk_counters).where(
-    _c.rule_id == bindparam("rule_id"), _c.key == bindparam("key"), _c.window_start < bindparam("window_start")
-)
+@lru_cache(maxsize=64)
+def _screen(counters: int) -> Any:
+    return union_all(
+        select(
+            literal("e").label("kind"),
+            _b.id,
+            _b.merchant_id,
+            _b.mode,
+            _b.type,
+            _b.value,
+            _b.match_key,
+            _b.created_at,
+            null().label("window_start"),
+            null().label("total"),
+        ).where(_b.match_key.in_(bindparam("keys", expanding=True))),
+        select(
+            literal("c").label("kind"),
+            _c.rule_id,
+            null(),
+            null(),
+            null(),
+            _c.key,
+            null(),
+            null(),
+            _c.window_start,
+            _c.total,
+        ).where(_counters_where(counters)),
+    )
+
+
+def _scoped(merchant_id: str, mode: str, match_key: str) -> str:
+    return f"{merchant_id}:{mode}:{match_key}"
 
 
 def _entry(row: Row[Any]) -> BlockEntry:
-    return BlockEntry(**columns(row, _ENTRY_PLAIN), type=BlockType(row.type))
+    found = columns(row, _ENTRY_PLAIN)
+    found["match_key"] = found["match_key"].split(":", 2)[2]  # the core's key, without its scope
+    return BlockEntry(**found, type=BlockType(row.type))
 
 
 def _rule(row: Row[Any]) -> VelocityRule:
@@ -103,17 +141,17 @@ class SqlRiskRepository:
 
     async def add_entry(self, entry: BlockEntry) -> bool:
         row = attributes(entry, _ENTRY_PLAIN) | {"type": entry.type.value}
+        row["match_key"] = _scoped(entry.merchant_id, entry.mode, entry.match_key)
         statement = self._insert(t.risk_blocklist).values(row).on_conflict_do_nothing()
         return bool((await self._conn.execute(statement)).rowcount == 1)
 
     async def entry_by_key(self, merchant_id: str, mode: str, match_key: str) -> BlockEntry | None:
-        params = {"merchant_id": merchant_id, "mode": mode, "match_key": match_key}
-        row = (await self._conn.execute(_ENTRY_BY_KEY, params)).first()
+        row = (await self._conn.execute(_ENTRY_BY_KEY, {"match_key": _scoped(merchant_id, mode, match_key)})).first()
         return _entry(row) if row else None
 
     async def matching_entries(self, merchant_id: str, mode: str, match_keys: Sequence[str]) -> list[BlockEntry]:
-        params = {"merchant_id": merchant_id, "mode": mode, "keys": list(match_keys)}
-        return [_entry(r) for r in await self._conn.execute(_MATCHING, params)]
+        keys = [_scoped(merchant_id, mode, key) for key in match_keys]
+        return [_entry(r) for r in await self._conn.execute(_MATCHING, {"keys": keys})]
 
     async def screen(
         self, merchant_id: str, mode: str, match_keys: Sequence[str], counters: Sequence[tuple[str, str, int]]
@@ -122,8 +160,8 @@ class SqlRiskRepository:
             return [], await self.totals(counters)
         if not counters:
             return await self.matching_entries(merchant_id, mode, match_keys), {}
-        params = {"merchant_id": merchant_id, "mode": mode, "keys": list(match_keys)}
-        rows = await self._conn.execute(_SCREEN, params | {"counters": [tuple(c) for c in counters]})
+        params = {"keys": [_scoped(merchant_id, mode, key) for key in match_keys]} | _counter_params(counters)
+        rows = await self._conn.execute(_screen(len(counters)), params)
         entries, totals = [], {}
         for r in rows:
             if r.kind == "e":
@@ -165,12 +203,8 @@ class SqlRiskRepository:
         await self._conn.execute(delete(t.risk_rules).where(_r.id == rule_id))
         return _rule(row)
 
-    async def count(
-        self, rule_id: str, key: str, window_start: int, increment: int, limit: int, drop_older: bool = True
-    ) -> bool:
+    async def count(self, rule_id: str, key: str, window_start: int, increment: int, limit: int) -> bool:
         params = {"rule_id": rule_id, "key": key, "window_start": window_start}
-        if drop_older:
-            await self._conn.execute(_DROP_OLD, params)
         result = await self._conn.execute(self._count, params | {"n": increment, "limit": limit})
         return result.first() is not None
 
@@ -184,7 +218,9 @@ class SqlRiskRepository:
         return int(done.rowcount or 0)
 
     async def totals(self, counters: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str, int], int]:
-        rows = await self._conn.execute(_TOTALS, {"counters": [tuple(c) for c in counters]})
+        if not counters:
+            return {}
+        rows = await self._conn.execute(_totals(len(counters)), _counter_params(counters))
         return {(r.rule_id, r.key, r.window_start): r.total for r in rows}
 
     async def uncount(self, rule_id: str, key: str, window_start: int, increment: int) -> None:

@@ -445,8 +445,9 @@ sandbox_challenges = Table(
 
 # ------------------------------------------------------------------------------ risk controls (core.risk)
 
-# One row per listed value; `match_key` is `type:normalised value` (a card's: its keyed fingerprint),
-# so an attempt's every possible match is one indexed IN look-up.
+# One row per listed value; `match_key` is `merchant_id:mode:type:normalised value` (a card's value: its keyed
+# fingerprint), unique by itself, so an attempt's every possible match is one `match_key IN (...)` that only
+# its own index answers (migration 0013 says why the merchant and mode are in it).
 risk_blocklist = Table(
     "risk_blocklist",
     metadata,
@@ -455,9 +456,9 @@ risk_blocklist = Table(
     Column("mode", String(4), nullable=False),
     Column("type", String(10), nullable=False),
     Column("value", String(260), nullable=False),  # as shown: a card masked, BIN + last 4
-    Column("match_key", String(280), nullable=False),
+    Column("match_key", String(320), nullable=False),
     Column("created_at", Timestamp(), nullable=False),
-    Index("ix_risk_blocklist_match", "merchant_id", "mode", "match_key", unique=True),
+    Index("ix_risk_blocklist_match", "match_key", unique=True),
     Index("ix_risk_blocklist_list", "merchant_id", "mode", "id"),
 )
 

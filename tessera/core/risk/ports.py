@@ -46,12 +46,10 @@ class RiskRepository(Protocol):
         """Delete the rule and its counters."""
         ...
 
-    async def count(
-        self, rule_id: str, key: str, window_start: int, increment: int, limit: int, drop_older: bool = True
-    ) -> bool:
+    async def count(self, rule_id: str, key: str, window_start: int, increment: int, limit: int) -> bool:
         """Add `increment` to the counter of (rule, key, window) if the total stays within `limit`, in one
-        atomic statement; False (nothing added) when it would not. With `drop_older`, counters of earlier
-        windows of the same rule and key are dropped."""
+        atomic statement; False (nothing added) when it would not. Counters of ended windows are left to
+        `purge_counters`."""
         ...
 
     async def totals(self, counters: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str, int], int]:

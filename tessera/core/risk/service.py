@@ -251,9 +251,7 @@ class Screening:
             return self.decision
         done: list[tuple[str, str, int, int]] = []
         for rule, key, start, increment in self.counted():
-            # Only the first attempt of a window drops the counters of the windows before it.
-            fresh = (rule.id, key, start) not in self.totals
-            if increment > rule.limit or not await tx.risk.count(rule.id, key, start, increment, rule.limit, fresh):
+            if increment > rule.limit or not await tx.risk.count(rule.id, key, start, increment, rule.limit):
                 for taken in done:
                     await tx.risk.uncount(*taken)
                 self.decision = _exceeded(rule)

@@ -1,0 +1,77 @@
+"""Screening a payment reads the blocklist and the velocity counters through their unique indexes, on SQLite
+and PostgreSQL: a scan would make every payment cost more as the list and the window's shoppers grow
+(SQLite scanned the whole counter table for a row-value `IN (VALUES ...)`; PostgreSQL, without statistics
+yet, read `match_key IN (...)` through the listing index and filtered the merchant's whole list)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from httpx import AsyncClient
+from sqlalchemy import event
+
+from tessera.bootstrap import Container
+from tests.conftest import Merchant, auth
+from tests.factories import payment
+
+# The unique index each table is to be read through, as each database names it.
+_UNIQUE = {
+    "risk_blocklist": ("ix_risk_blocklist_match", "ix_risk_blocklist_match"),
+    "risk_counters": ("sqlite_autoindex_risk_counters_1", "pk_risk_counters"),
+}
+_RISK_TABLES = tuple(_UNIQUE)
+
+
+def _engine(container: Container) -> Any:
+    db = container.db
+    return db.sync_engine if db.sync_engine is not None else db.async_engine.sync_engine  # type: ignore[union-attr]
+
+
+async def _plan(container: Container, statement: str, parameters: Any) -> str:
+    async with container.db.connect() as conn:
+        if container.db.sqlite:
+            rows = await conn.run_sync(lambda c: c.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all())
+            return "\n".join(str(row[-1]) for row in rows)
+
+        def explain(c: Any) -> list[Any]:
+            # With sequential scans priced out, a plan that still scans has no index to use.
+            c.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            return list(c.exec_driver_sql("EXPLAIN " + statement, parameters).all())
+
+        return "\n".join(str(row[0]) for row in await conn.run_sync(explain))
+
+
+async def test_screening_a_payment_reads_the_lists_and_counters_through_indexes(
+    client: AsyncClient, merchant: Merchant, container: Container
+) -> None:
+    h = auth(merchant.test.secret_key)
+    for entry in ({"type": "email", "value": "fraud@example.com"}, {"type": "ip", "value": "198.51.100.0/24"}):
+        assert (await client.post("/v1/blocklist", json=entry, headers=h)).status_code == 201
+    for rule in (
+        {"key": "email", "metric": "count", "limit": 5, "window_seconds": 60},
+        {"key": "card", "metric": "amount", "currency": "INR", "limit": 10**7, "window_seconds": 3600},
+    ):
+        assert (await client.post("/v1/risk_rules", json=rule, headers=h)).status_code == 201
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and any(t in statement for t in _RISK_TABLES):
+            seen.append((statement, parameters))
+
+    engine = _engine(container)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        body = payment() | {"customer": {"email": "shopper@example.com"}}
+        assert (await client.post("/v1/payments", json=body, headers=h)).json()["status"] == "completed"
+        assert (await client.post("/v1/payments", json=body, headers=h)).json()["status"] == "completed"
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert seen, "no risk statement was run: the payment was not screened"
+    assert any("risk_counters" in s for s, _ in seen)
+    for statement, parameters in seen:
+        plan = await _plan(container, statement, parameters)
+        for table, (on_sqlite, on_postgres) in _UNIQUE.items():
+            if f" {table}" not in statement:
+                continue
+            assert f"SCAN {table}" not in plan and f"Seq Scan on {table}" not in plan, f"{statement}\n{plan}"
+            assert (on_sqlite if container.db.sqlite else on_postgres) in plan, f"{statement}\n{plan}"
