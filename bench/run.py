@@ -17,7 +17,8 @@ BENCH_CONCURRENCY (1,16,64), BENCH_GROWTH_PAYMENTS (100000; 0 skips), BENCH_GROW
 BENCH_ROTATION_CARDS (20000; 0 skips the rotation), BENCH_BACKENDS (sqlite,postgresql), BENCH_LOCALSTRIPE (1),
 BENCH_PG_DURABLE (1; 0 turns fsync off), BENCH_WEBHOOKS (1; 0 skips the webhook benchmark, whose own settings are
 in bench/webhooks.py), BENCH_FLOWS (flow keys to measure, comma-separated; default all, and
-the rotation runs only with save_card among them).
+the rotation runs only with save_card among them), BENCH_OPPWA (0; 1 adds seed 003's OPPWA debit, `oppwa_db`,
+bench/oppwa.py).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import eximpe, flows, machine, paysecure, pg, report, risk, scenarios, servers
+from bench import eximpe, flows, machine, oppwa, paysecure, pg, report, risk, scenarios, servers
 from bench.config import BenchError, Config
 from bench.flows import ONE_CALL, SAVE_CARD, Flow, localstripe_flows, save_card, tessera_flows
 from bench.procs import log
@@ -48,6 +49,7 @@ WORKERS = {"sqlite": 1, "postgresql": 2}
 flows.TITLES.update(eximpe.TITLES)  # seed 000's orders (bench/eximpe.py)
 flows.TITLES.update(paysecure.TITLES)  # seed 001's purchases (bench/paysecure.py)
 flows.TITLES.update(risk.TITLES)  # the risk controls' cost (bench/risk.py)
+flows.TITLES.update(oppwa.TITLES)  # seed 003's debit (bench/oppwa.py), measured with BENCH_OPPWA=1
 
 Results = dict[str, Any]
 
@@ -73,6 +75,7 @@ def _tessera_phase(
         every += paysecure.paysecure_flows(server)
         if not config.flows or set(config.flows) & set(risk.TITLES):  # filling the list takes a while
             every += risk.risk_flows(server)
+        every += oppwa.oppwa_flows(server)  # empty unless BENCH_OPPWA=1 (until the OPPWA dialect is merged)
         out["matrix"] = scenarios.matrix(server, _selected(every, config), config, backend)
         save = next(f for f in every if f.key == SAVE_CARD)
 

@@ -19,7 +19,7 @@ from tessera.core.services import Services, build_services
 from tessera.core.threeds.flow import ThreeDSDeps
 from tessera.core.vault.crypto import Keyring, WrappedKey
 from tessera.core.vault.keys import load_data_keys
-from tessera.core.webhooks.formats import ChannelFormat, WebhookFormat
+from tessera.core.webhooks.formats import ChannelFormat, EndpointFormat, WebhookFormat
 from tessera.delivery.sender import Sender
 from tessera.delivery.worker import DeliveryWorker
 from tessera.keys import KeyMaterial, load_key_material
@@ -174,6 +174,7 @@ def build(settings: Settings) -> Container:
         private_networks=settings.webhook_allow_private_networks,
         identity_kinds=identity_kinds(),
         trusted_proxies=tuple(parse_networks(settings.trusted_proxies, field="trusted_proxies")),
+        endpoint_formats={f.name: f.new_secret for f in formats.values() if isinstance(f, EndpointFormat)},
     )
     for fmt in formats.values():
         # A format that signs with a merchant's own key (core.identities) finds it through the services.

@@ -134,6 +134,8 @@ class AuthorizeRequest:
     # For a merchant-initiated authorisation: the network's id of the first, cardholder-present one.
     network_transaction_id: str | None = None
     data: ProcessorData = NO_PROCESSOR_DATA
+    # The payment's mode: a test acquirer honours its test conventions only for test-mode payments.
+    mode: str = "live"
 
 
 @dataclass(frozen=True, slots=True)

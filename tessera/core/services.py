@@ -8,7 +8,7 @@ and the dialects know only this class, the core's commands and its values.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -18,7 +18,7 @@ from tessera.core.clock import utcnow
 from tessera.core.errors import ValidationError
 from tessera.core.idempotency import IdempotencyKeys, current_claim
 from tessera.core.identities import Identity, IdentityKind
-from tessera.core.ids import looks_like_id
+from tessera.core.ids import looks_like_id, webhook_secret
 from tessera.core.merchants import MerchantContext
 from tessera.core.payments import service as payments
 from tessera.core.payments.acquirer import report_for_payment
@@ -45,6 +45,7 @@ from tessera.core.vault.tokens import CardToken, create_token
 from tessera.core.webhooks import service as webhooks
 from tessera.core.webhooks.deliveries import Delivery
 from tessera.core.webhooks.endpoints import EVENT_TYPES, EndpointChanges, Resolver, WebhookEndpoint, check_url
+from tessera.core.webhooks.formats import DEFAULT_FORMAT
 
 # The largest sequence number a database column holds (a signed 64-bit integer).
 MAX_SEQUENCE = 2**63 - 1
@@ -153,14 +154,39 @@ class VaultServices:
 
 
 class WebhookServices:
-    def __init__(self, deps: PaymentDeps, resolve: Resolver, *, private_networks: bool = False) -> None:
+    def __init__(
+        self,
+        deps: PaymentDeps,
+        resolve: Resolver,
+        *,
+        private_networks: bool = False,
+        endpoint_formats: Mapping[str, Callable[[], str]] | None = None,
+    ) -> None:
         self._uow = deps.uow
         self._resolve = resolve
         self._private = private_networks  # the operator lets test-mode endpoints aim at private networks
+        # The formats a merchant may choose for an endpoint, each with how its secrets are made.
+        self._formats: dict[str, Callable[[], str]] = {DEFAULT_FORMAT: webhook_secret, **(endpoint_formats or {})}
+
+    @property
+    def endpoint_formats(self) -> list[str]:
+        return sorted(self._formats)
 
     async def create_endpoint(
-        self, merchant_id: str, mode: str, url: str, enabled_events: list[str], description: str | None
+        self,
+        merchant_id: str,
+        mode: str,
+        url: str,
+        enabled_events: list[str],
+        description: str | None,
+        format_name: str = DEFAULT_FORMAT,
     ) -> WebhookEndpoint:
+        new_secret = self._formats.get(format_name)
+        if new_secret is None:
+            raise ValidationError(
+                f"no webhook format {format_name!r} in this build; known: {', '.join(self.endpoint_formats)}",
+                field="format",
+            )
         return await webhooks.create_endpoint(
             merchant_id,
             mode,
@@ -171,6 +197,8 @@ class WebhookServices:
             resolve=self._resolve,
             now=utcnow(),
             private_networks=self._private,
+            format_name=format_name,
+            new_secret=new_secret,
         )
 
     async def list_endpoints(self, merchant_id: str, mode: str) -> list[WebhookEndpoint]:
@@ -206,7 +234,12 @@ class WebhookServices:
         return await webhooks.delete_endpoint(merchant_id, mode, endpoint_id, uow=self._uow, now=utcnow())
 
     async def rotate_secret(self, merchant_id: str, mode: str, endpoint_id: str, grace: timedelta) -> WebhookEndpoint:
-        return await webhooks.rotate_secret(merchant_id, mode, endpoint_id, grace=grace, uow=self._uow, now=utcnow())
+        return await webhooks.rotate_secret(
+            merchant_id, mode, endpoint_id, grace=grace, uow=self._uow, now=utcnow(), secret_for=self._new_secret
+        )
+
+    def _new_secret(self, format_name: str) -> str:
+        return self._formats.get(format_name, webhook_secret)()
 
     async def list_deliveries(
         self, merchant_id: str, mode: str, endpoint_id: str, *, limit: int, before: str | None
@@ -343,11 +376,12 @@ def build_services(
     private_networks: bool = False,
     identity_kinds: Sequence[IdentityKind] = (),
     trusted_proxies: tuple[Network, ...] = (),
+    endpoint_formats: Mapping[str, Callable[[], str]] | None = None,
 ) -> Services:
     return Services(
         payments=PaymentServices(deps, queries),
         vault=VaultServices(deps, token_ttl),
-        webhooks=WebhookServices(deps, resolve, private_networks=private_networks),
+        webhooks=WebhookServices(deps, resolve, private_networks=private_networks, endpoint_formats=endpoint_formats),
         merchants=MerchantServices(deps),
         identities=IdentityServices(deps, identity_kinds),
         risk=RiskServices(deps),

@@ -47,6 +47,7 @@ BEYOND_SCHEMA: tuple[tuple[str, str, str], ...] = (
     ("card.exp_year", "plausible card expiry year|expired", "expiry relative to today"),
     ("card.exp_month", "expired", "expiry relative to today"),
     ("url", "does not resolve|not a valid URL|dotted form|network|address|HTTPS in live mode", "webhook URL's host"),
+    ("format", "^no webhook format", "the webhook formats the build's dialects provide"),
     ("return_url", "allowed domains", "the merchant's allowed return-URL domains"),
     # Paysecure's refusals name no field (`{"message", "code"}`): its messages say what they are about.
     ("", "^Invalid Card Information$", "card number check digit/brand"),

@@ -227,7 +227,8 @@ def _differences(old: Any, new: Any, path: str, out: list[str]) -> None:
         if not isinstance(new, dict):
             out.append(f"{path}: no longer an object")
             return
-        out.extend(f"{path}/{key}: tightened" for key in sorted(CONSTRAINTS & new.keys() - old.keys()))
+        if not path.endswith("/properties"):  # there, keys are property names (a new `format` property, say)
+            out.extend(f"{path}/{key}: tightened" for key in sorted(CONSTRAINTS & new.keys() - old.keys()))
         for key, value in old.items():
             if key in PROSE:
                 continue

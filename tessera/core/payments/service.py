@@ -361,6 +361,7 @@ async def authorise(
         initiator=payment.initiator,
         network_transaction_id=payment.network_transaction_id if payment.initiator is Initiator.MERCHANT else None,
         data=op.processor_data,
+        mode=payment.mode,
     )
     started = time.perf_counter()
     result = await call_processor(processor.authorize(request), deps.processor_timeout)

@@ -62,6 +62,15 @@ class ChannelFormat(WebhookFormat, Protocol):
     async def signing_secrets(self, event: OutgoingEvent) -> Sequence[str]: ...
 
 
+@runtime_checkable
+class EndpointFormat(WebhookFormat, Protocol):
+    """A format a merchant may choose for an endpoint it makes through the API, instead of the default.
+    It says how its secrets look (a vendor's receivers may expect a key of their own shape, not a Standard
+    Webhooks secret), and the endpoint's secret, made and rotated by `new_secret`, is what it renders with."""
+
+    def new_secret(self) -> str: ...
+
+
 class UnknownFormatError(LookupError):
     """An endpoint wants a format no dialect of this build provides."""
 

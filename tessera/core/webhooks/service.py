@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from tessera.core.errors import ConflictError, NotFoundError, ValidationError
@@ -21,6 +22,7 @@ from tessera.core.webhooks.endpoints import (
     check_event_types,
     check_url,
 )
+from tessera.core.webhooks.formats import DEFAULT_FORMAT
 
 DEFAULT_GRACE = timedelta(hours=24)
 MAX_ENDPOINTS = 16  # per merchant and mode, as a guard against a runaway integration
@@ -37,7 +39,10 @@ async def create_endpoint(
     resolve: Resolver,
     now: datetime,
     private_networks: bool = False,
+    format_name: str = DEFAULT_FORMAT,
+    new_secret: Callable[[], str] = webhook_secret,
 ) -> WebhookEndpoint:
+    """An endpoint sent `format_name`, with a secret of that format's shape (`new_secret`)."""
     events = check_event_types(enabled_events)  # before the URL's DNS look-up: the cheap checks first
     checked_url = await check_url(url, mode=mode, resolve=resolve, private_networks=private_networks)
     endpoint = WebhookEndpoint(
@@ -47,11 +52,12 @@ async def create_endpoint(
         kind=EndpointKind.ENDPOINT,
         url=checked_url,
         enabled_events=events,
-        secret=webhook_secret(),
+        secret=new_secret(),
         status=EndpointStatus.ENABLED,
         created_at=now,
         updated_at=now,
         description=description,
+        format=format_name,
     )
     async with uow() as tx:
         if len(await tx.webhooks.list_endpoints(merchant_id, mode)) >= MAX_ENDPOINTS:
@@ -192,8 +198,10 @@ async def rotate_secret(
     grace: timedelta,
     uow: UnitOfWorkFactory,
     now: datetime,
+    secret_for: Callable[[str], str] = lambda _format: webhook_secret(),
 ) -> WebhookEndpoint:
-    """A new secret signs from now on; the old one signs too until `grace` has passed."""
+    """A new secret signs from now on; the old one signs too until `grace` has passed. `secret_for` makes
+    a new secret of the shape the endpoint's format wants, given the format's name."""
     if grace < timedelta(0) or grace > MAX_GRACE:
         raise ValidationError(
             f"the grace period must be between 0 and {MAX_GRACE.days * 24 * 3600} seconds", field="grace_period"
@@ -204,7 +212,7 @@ async def rotate_secret(
             raise ValidationError("the callback is signed with the merchant's webhook secret", field="id")
         endpoint.previous_secret = endpoint.secret if grace else None
         endpoint.previous_secret_expires_at = now + grace if grace else None
-        endpoint.secret = webhook_secret()
+        endpoint.secret = secret_for(endpoint.format)
         endpoint.updated_at = now
         await tx.webhooks.save_endpoint(endpoint)
         await tx.commit()

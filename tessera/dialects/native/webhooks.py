@@ -45,6 +45,18 @@ class EndpointCreate(BaseModel):
     url: Annotated[str, Field(min_length=1, max_length=2048, json_schema_extra=URL_SCHEMA)]
     enabled_events: Annotated[list[EventType], Field(min_length=1, max_length=64, description=_EVENTS_HELP)]
     description: Annotated[str | None, Field(max_length=500)] = None
+    format: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=40,
+            pattern=r"^[a-z][a-z0-9_]*$",
+            description="the wire format deliveries are sent in: `native` (Standard Webhooks, signed with a "
+            "`whsec_` secret), or another format a dialect of this build provides for endpoints (`oppwa`: "
+            "OPPWA's AES-256-GCM encrypted notification, keyed by a 64-hex-character secret); a name this "
+            "build does not provide is refused",
+        ),
+    ] = "native"
 
 
 class EndpointUpdate(BaseModel):
@@ -79,6 +91,7 @@ def render_endpoint(endpoint: WebhookEndpoint, *, with_secret: bool = False) -> 
         "status": endpoint.status.value,
         "disabled_reason": endpoint.disabled_reason,
         "livemode": endpoint.mode == "live",
+        "format": endpoint.format,
         "previous_secret_expires_at": _iso(endpoint.previous_secret_expires_at),
         "created_at": _iso(endpoint.created_at),
     }
@@ -127,7 +140,7 @@ def render_delivery(d: Delivery) -> dict[str, Any]:
 async def create_endpoint(body: EndpointCreate, request: Request, ctx: SecretCtx, svc: ServicesDep) -> Response:
     async def run() -> Response:
         endpoint = await svc.webhooks.create_endpoint(
-            ctx.merchant_id, ctx.mode, body.url, body.enabled_events, body.description
+            ctx.merchant_id, ctx.mode, body.url, body.enabled_events, body.description, body.format
         )
         return JSONResponse(render_endpoint(endpoint, with_secret=True), status_code=201)
 

@@ -2,7 +2,9 @@
 
 The authorisation column is what the sandbox acquirer and issuer answer; the 3-D Secure column is
 what the sandbox directory server and ACS do with the card. Any other valid card is approved with a
-frictionless authentication. README's test-card table is printed from this table.
+frictionless authentication. README's test-card tables are printed from this table: Tessera's own
+cards, then the cards OPPWA's test system documents (seed 003's vendor; `docs/vendors/oppwa.md` 5.2),
+which behave here as they do there, so an OPPWA client's test suite runs unchanged.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tessera.core.errors import ErrorCode
+from tessera.core.vault.brands import detect
 
 
 class Behaviour(StrEnum):
@@ -38,6 +41,7 @@ class TestCard:
     response_code: str = "00"
     # Whether the card's range takes part in 3-D Secure; under the "auto" policy only these authenticate.
     enrolled: bool = True
+    table: str = "tessera"  # which of README's tables lists it: Tessera's own, or a vendor's test system's
 
 
 _A = Behaviour.APPROVE
@@ -107,6 +111,84 @@ TEST_CARDS: dict[str, TestCard] = {
     )
 }
 
+# OPPWA's test cards, by scenario of its 3-D Secure 2 simulator (oppwa.md 5.2). Its "method data"
+# variants (a 3DS method step first, or not) behave alike here: the sandbox has no method step. Cards
+# whose number is already Tessera's (4242424242424242, 4111111111111111, 3530111333300000) keep
+# Tessera's entry; Maestro numbers outside the vault's Maestro ranges (67xx but 6759/6761-6763, 6007)
+# are not valid cards in Tessera and are left out.
+_OPPWA_3DS2: tuple[tuple[str, ThreeDS, bool, tuple[str, ...]], ...] = (
+    (
+        "frictionless (Y)",
+        ThreeDS.FRICTIONLESS,
+        True,
+        ("4200000000000091", "5200000000000007", "374500262001008", "6761301000993772")
+        + ("4200000000000026", "5200000000000056", "375987000000062")
+        + ("36177580677072", "6250947000000014"),
+    ),
+    (
+        "attempted (A)",
+        ThreeDS.ATTEMPTED,
+        True,
+        ("4200000000000109", "5200000000000023", "377277081382243")
+        + ("4200000000000059", "5200000000000106", "373953192351004"),
+    ),
+    (
+        "technical error (U)",
+        ThreeDS.UNAVAILABLE,
+        True,
+        ("4012001037461114", "5434580000000006", "375987000169875", "6761301000941201"),
+    ),
+    (
+        "cardholder not enrolled (N): 3DS_FAILED",
+        ThreeDS.REJECTED,
+        True,
+        ("4012001037141112", "5457350076543210", "375987000169883", "6761301000946341"),
+    ),
+    (
+        "card not participating: no authentication under `auto`, U under `required`",
+        ThreeDS.FRICTIONLESS,
+        False,
+        ("4532497088771651", "5497260847316287", "343923092050144", "6761257707836567"),
+    ),
+    (
+        "challenge; approved after the one-time password",
+        ThreeDS.CHALLENGE,
+        True,
+        ("4200000000000042", "4200000000000067", "5200000000000015", "5200000000000049")
+        + ("343434343434343", "375987000000021")
+        + ("4200000000000018", "4200000000000075", "5200000000000064", "5200000000000072")
+        + ("375987000169867", "371449635398431", "6759888888888888"),
+    ),
+)
+# OPPWA's plain sample cards (PAY.ON's own S2S samples and ActiveMerchant's), approved without 3-D Secure.
+_OPPWA_PLAIN = (
+    ("4200000000000000", "Visa: approved (OPPWA's default sample card)"),
+    ("4917300800000000", "Visa Electron: approved"),
+    ("5454545454545454", "Mastercard: approved"),
+    ("5105105105105100", "Mastercard: approved"),
+    ("377777777777770", "Amex: approved"),
+    ("30082246403846", "Diners Club: approved"),
+)
+
+
+def _brand_name(number: str) -> str:
+    brand = detect(number)
+    return {"unionpay": "UnionPay", "diners": "Diners Club"}.get(str(brand), str(brand).title())
+
+
+def _oppwa_cards() -> tuple[TestCard, ...]:
+    plain = tuple(TestCard(n, _A, d, enrolled=False, table="oppwa") for n, d in _OPPWA_PLAIN)
+    threeds = tuple(
+        TestCard(n, _A, f"{_brand_name(n)}: 3-D Secure 2 {scenario}", status, enrolled=enrolled, table="oppwa")
+        for scenario, status, enrolled, numbers in _OPPWA_3DS2
+        for n in numbers
+    )
+    return plain + threeds
+
+
+# A number Tessera already has keeps Tessera's behaviour.
+TEST_CARDS.update({card.number: card for card in _oppwa_cards() if card.number not in TEST_CARDS})
+
 _DEFAULT = TestCard("", _A, "any other valid card: approved", enrolled=False)
 
 # Captures and refunds fault by amount (in minor units), as the two cards above do for authorisations:
@@ -124,10 +206,13 @@ def follow_up_fault(amount: int) -> Behaviour | None:
     return FOLLOW_UP_FAULTS.get(amount)
 
 
-def markdown_table() -> str:
-    """The test-card table as README prints it (a unit test keeps the two in step)."""
+def markdown_table(table: str = "tessera") -> str:
+    """A test-card table as README prints it (a unit test keeps the two in step): Tessera's own cards,
+    or those of a vendor's test system (`"oppwa"`)."""
     rows = ["| number | 3-D Secure | authorisation | behaviour |", "|---|---|---|---|"]
     for card in TEST_CARDS.values():
+        if card.table != table:
+            continue
         outcome = card.error.value if card.error else "approved"
         threeds = card.threeds.value if card.enrolled else "not enrolled"
         rows.append(f"| `{card.number}` | {threeds} | {outcome} | {card.description} |")

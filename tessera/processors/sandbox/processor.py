@@ -1,4 +1,5 @@
-"""The sandbox acquirer: answers like a real one, deciding every outcome from `cards.py`.
+"""The sandbox acquirer: answers like a real one, deciding every outcome from `cards.py` (and, in test
+mode, from a rejection code written as the card holder: `holder_codes.py`).
 
 It keeps a ledger of recent operations, as a real acquirer does, so `inquire` can say what became of
 an operation whose answer was lost, and a reversed authorisation cannot be captured. The ledger lives
@@ -33,6 +34,7 @@ from tessera.core.ports import (
 )
 from tessera.processors.base import BaseProcessor
 from tessera.processors.sandbox.cards import Behaviour, follow_up_fault, lookup
+from tessera.processors.sandbox.holder_codes import rejection
 from tessera.sandbox.directory import is_genuine
 
 logger = logging.getLogger(__name__)
@@ -113,6 +115,17 @@ class SandboxProcessor(BaseProcessor):
             )
             if not genuine:
                 return ProcessorResult(Outcome.DECLINED, response_code="N7", error_code=ErrorCode.THREEDS_FAILED)
+        forced = rejection(req.holder_name) if req.mode == "test" else None
+        if forced is not None:
+            # OPPWA's test convention: the holder names the rejection, which is answered as it stands.
+            result = ProcessorResult(
+                Outcome.DECLINED,
+                processor_ref=f"sbx_{secrets.token_hex(8)}",
+                response_code=req.holder_name,
+                error_code=forced,
+            )
+            self._remember(req.operation_id, result)
+            return result
         if card.behaviour is Behaviour.REFUSE_CONNECTION:
             return ProcessorResult(Outcome.UNAVAILABLE, error_code=ErrorCode.NETWORK_ERROR)
         if card.behaviour is Behaviour.DECLINE:

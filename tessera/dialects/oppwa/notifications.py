@@ -1,0 +1,137 @@
+"""OPPWA's notifications: each payment change sent as `{"type": "PAYMENT", "payload": <payment object>}`,
+encrypted (`crypto.py`) under the listener's 64-hex-character key, as OPPWA's webhooks are.
+
+A merchant registers a listener as a webhook endpoint of format `oppwa` (`POST /v1/webhook_endpoints`
+with `"format": "oppwa"`); its `secret` is then the listener's key, 64 hex characters, which is what
+`new_secret` makes (and makes again on a rotation: OPPWA has one key per listener, so a rotated endpoint
+encrypts with its new key at once). Deliveries go through the delivery log like any webhook: retried
+until a 2xx, in order per payment. The body is the uppercase hex ciphertext, `Content-Type: text/plain`,
+with the `X-Initialization-Vector` and `X-Authentication-Tag` headers.
+
+The payload is rendered by a `PayloadRenderer` over the event's card-free data. The default renders the
+fields a receiver reconciles on from the core's payment facts; the dialect hands its own renderer (the
+payment object its API answers) to `OppwaNotificationFormat` when it provides the format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from tessera.core.money import to_major_string
+from tessera.core.payments import events as ev
+from tessera.core.webhooks.formats import OutgoingEvent, RenderedWebhook
+from tessera.dialects.oppwa import crypto
+
+FORMAT = "oppwa"
+# The events that change a payment: each is a PAYMENT notification. Card events (saved, deleted) are not.
+PAYMENT_EVENTS = frozenset(
+    {
+        ev.PAYMENT_CREATED,
+        ev.PAYMENT_ATTEMPT_FAILED,
+        ev.PAYMENT_AUTHORIZED,
+        ev.PAYMENT_COMPLETED,
+        ev.PAYMENT_FAILED,
+        ev.PAYMENT_REQUIRES_ACTION,
+        ev.PAYMENT_VOIDED,
+        ev.PAYMENT_EXPIRED,
+        ev.PAYMENT_CANCELED,
+        ev.PAYMENT_CAPTURE_FAILED,
+        ev.PAYMENT_VOID_FAILED,
+        ev.REFUND_SUCCEEDED,
+        ev.REFUND_FAILED,
+        ev.CHARGEBACK_CREATED,
+        ev.CHARGEBACK_REVERSED,
+    }
+)
+
+# Renders the OPPWA payment object an event is about, from its card-free data.
+PayloadRenderer = Callable[[OutgoingEvent], dict[str, Any]]
+
+# The default renderer's result codes (oppwa.md 4.2): the dialect's renderer has the full table.
+_TEST_SUCCESS = ("000.100.110", "Request successfully processed in 'Merchant in Integrator Test Mode'")
+_LIVE_SUCCESS = ("000.000.000", "Transaction succeeded")
+_PENDING = ("000.200.000", "transaction pending")
+_DECLINED = ("800.100.152", "transaction declined by authorization system")
+_DECLINES: dict[str, tuple[str, str]] = {
+    "INSUFFICIENT_FUNDS": ("800.100.155", "transaction declined (amount exceeds credit)"),
+    "EXPIRED_CARD": ("800.100.157", "transaction declined (wrong expiry date)"),
+    "INVALID_CVV": ("800.100.153", "transaction declined (invalid CVV)"),
+    "3DS_FAILED": ("100.380.401", "User Authentication Failed"),
+    "NETWORK_ERROR": ("900.100.300", "timeout, uncertain result"),
+}
+_EXPIRED = ("100.396.103", "Previously pending transaction timed out")
+_FOLLOW_UPS = frozenset({"CP", "RV", "RF", "CB", "CR", "RC"})
+
+
+def timestamp(moment: datetime) -> str:
+    """OPPWA's `yyyy-MM-dd HH:mm:ss+0000`."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S+0000")
+
+
+def _result(event: OutgoingEvent, operation: Mapping[str, Any] | None) -> tuple[str, str]:
+    status = str(event.data.get("status") or "")
+    failed = (operation is not None and operation.get("status") == "failed") or status == "failed"
+    if failed or event.type == ev.PAYMENT_ATTEMPT_FAILED:
+        return _DECLINES.get(str(event.data.get("error_code") or ""), _DECLINED)
+    if event.type == ev.PAYMENT_EXPIRED:
+        return _EXPIRED
+    if operation is None or operation.get("status") != "succeeded":
+        return _PENDING
+    return _TEST_SUCCESS if event.mode == "test" else _LIVE_SUCCESS
+
+
+def minimal_payload(event: OutgoingEvent) -> dict[str, Any]:
+    """The payment object from the core's facts alone: `id` and `paymentType` are the operation's (a
+    back-office operation is its own payment in OPPWA, naming the original in `referencedId`)."""
+    data = event.data
+    operation: Mapping[str, Any] | None = data.get("operation")
+    currency = str(data.get("currency") or "")
+    payment_id = str(data.get("payment_id") or event.payment_id or "")
+    amount = int(operation["amount"] if operation else data.get("amount") or 0)
+    code, description = _result(event, operation)
+    payload: dict[str, Any] = {"id": str(operation["id"]) if operation else payment_id}
+    if operation:
+        payload["paymentType"] = str(operation["type"])
+        if operation["type"] in _FOLLOW_UPS:
+            payload["referencedId"] = payment_id
+    payload.update(amount=to_major_string(amount, currency), currency=currency)
+    payload["result"] = {"code": code, "description": description}
+    card = data.get("card")
+    if card:
+        payload["card"] = {"bin": card.get("bin"), "last4Digits": card.get("last4")}
+    if data.get("reference"):
+        payload["merchantTransactionId"] = data["reference"]
+    payload["timestamp"] = timestamp(event.created_at)
+    return payload
+
+
+class OppwaNotificationFormat:
+    """The `oppwa` webhook format: an endpoint format (`core.webhooks.formats.EndpointFormat`)."""
+
+    name = FORMAT
+
+    def __init__(self, payload: PayloadRenderer = minimal_payload) -> None:
+        self._payload = payload
+
+    def accepts(self, event_type: str) -> bool:
+        return event_type in PAYMENT_EVENTS
+
+    def new_secret(self) -> str:
+        return crypto.new_key()
+
+    def envelope(self, event: OutgoingEvent) -> bytes:
+        return orjson.dumps({"type": "PAYMENT", "payload": self._payload(event)})
+
+    def render(self, event: OutgoingEvent, *, secrets: Sequence[str], attempted_at: datetime) -> RenderedWebhook:
+        # One key per listener: the current one (a rotation's previous key has nothing to sign here).
+        sealed = crypto.encrypt(secrets[0], self.envelope(event))
+        headers = {
+            "Content-Type": "text/plain",
+            "X-Initialization-Vector": sealed.iv,
+            "X-Authentication-Tag": sealed.tag,
+        }
+        return RenderedWebhook(sealed.body.encode(), headers)
