@@ -26,7 +26,7 @@ from tessera.core.merchants import ApiKey, Merchant, MerchantStatus
 from tessera.core.payments.events import Event
 from tessera.core.payments.model import OperationStatus, Payment, PaymentStatus
 from tessera.core.ports import ConcurrentUpdateError, ReferenceTakenError, StoredCiphertext
-from tessera.core.risk.model import BlockEntry, VelocityRule
+from tessera.core.risk.model import BlockEntry, Count, VelocityRule
 from tessera.core.threeds.records import Authentication, ChallengeState
 from tessera.core.vault.cards import CardStatus, SavedCard, pan_context
 from tessera.core.vault.crypto import WrappedKey
@@ -603,12 +603,15 @@ class InMemoryRiskRepository:
             self._counters.delete(key)
         return rule
 
-    async def count(self, rule_id: str, key: str, window_start: int, increment: int, limit: int) -> bool:
-        total = self._counters.get((rule_id, key, window_start)) or 0
-        if total and total + increment > limit:
-            return False
-        self._counters.put((rule_id, key, window_start), total + increment)
-        return True
+    async def count(self, counts: Sequence[Count]) -> set[str]:
+        added = set()
+        for c in counts:
+            total = self._counters.get((c.rule_id, c.key, c.window_start)) or 0
+            if total and total + c.increment > c.limit:
+                continue
+            self._counters.put((c.rule_id, c.key, c.window_start), total + c.increment)
+            added.add(c.rule_id)
+        return added
 
     async def totals(self, counters: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str, int], int]:
         found = {c: self._counters.get(c) for c in counters}

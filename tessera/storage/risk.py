@@ -1,10 +1,11 @@
 """The risk controls in SQL: blocklist entries, velocity rules, and the counters that enforce them.
 
-A counter is raised by one `INSERT .. ON CONFLICT DO UPDATE SET total = total + :n WHERE total + :n <=
-:limit RETURNING total`: on PostgreSQL the conflicting row is locked for the update, so concurrent
-attempts in any number of processes are serialised on that row and the limit is never passed; SQLite
-serialises writers. No row back means the limit would have been passed, and nothing was added. Counters of
-ended windows are never read; the worker's `purge_counters` drops them.
+An attempt's counters are raised by one `INSERT .. VALUES (..), (..) ON CONFLICT DO UPDATE SET total =
+total + excluded.total WHERE total + excluded.total <= <the row's limit> RETURNING rule_id`: on PostgreSQL
+the conflicting rows are locked for the update, so concurrent attempts in any number of processes are
+serialised on them and no limit is ever passed; SQLite serialises writers. A rule missing from what comes
+back would have passed its limit, and nothing was added to it. Counters of ended windows are never read;
+the worker's `purge_counters` drops them.
 
 An entry's match key is stored scoped, `merchant_id:mode:` before the core's `type:value`, and unique by
 itself (migration 0013 says why); the repository adds and strips the scope, the core never sees it.
@@ -20,11 +21,26 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, bindparam, delete, func, literal, null, or_, select, union_all, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Row,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from tessera.core.risk.model import BlockEntry, BlockType, VelocityKey, VelocityMetric, VelocityRule
+from tessera.core.risk.model import BlockEntry, BlockType, Count, VelocityKey, VelocityMetric, VelocityRule
 from tessera.storage import tables as t
 from tessera.storage.engine import Conn
 from tessera.storage.rows import attributes, columns
@@ -34,7 +50,6 @@ _RULE_PLAIN = ("id", "merchant_id", "mode", "limit", "currency", "window_seconds
 
 _b, _r, _c = t.risk_blocklist.c, t.risk_rules.c, t.risk_counters.c
 _ENTRY_BY_KEY = select(t.risk_blocklist).where(_b.match_key == bindparam("match_key"))
-_MATCHING = select(t.risk_blocklist).where(_b.match_key.in_(bindparam("keys", expanding=True)))
 _RULES = (
     select(t.risk_rules)
     .where(_r.merchant_id == bindparam("merchant_id"), _r.mode == bindparam("mode"))
@@ -45,6 +60,24 @@ _UNCOUNT = (
     .where(_c.rule_id == bindparam("w_rule"), _c.key == bindparam("w_key"), _c.window_start == bindparam("w_start"))
     .values(total=_c.total - bindparam("n"))
 )
+
+
+def _scoped(merchant_id: str, mode: str, match_key: str) -> str:
+    return f"{merchant_id}:{mode}:{match_key}"
+
+
+def _keys_in(n: int) -> ColumnElement[bool]:
+    # A parameter per key, not an expanding IN: SQLAlchemy re-renders an expanding IN on every execution.
+    return _b.match_key.in_([bindparam(f"k{i}") for i in range(n)])
+
+
+def _key_params(merchant_id: str, mode: str, match_keys: Sequence[str]) -> dict[str, str]:
+    return {f"k{i}": _scoped(merchant_id, mode, key) for i, key in enumerate(match_keys)}
+
+
+@lru_cache(maxsize=32)
+def _matching(n: int) -> Any:
+    return select(t.risk_blocklist).where(_keys_in(n))
 
 
 def _counters_where(n: int) -> ColumnElement[bool]:
@@ -74,8 +107,8 @@ def _totals(n: int) -> Any:
 
 
 # Entries and counters in one statement: each row says which it is (`kind`), the columns the other lacks null.
-@lru_cache(maxsize=64)
-def _screen(counters: int) -> Any:
+@lru_cache(maxsize=256)
+def _screen(keys: int, counters: int) -> Any:
     return union_all(
         select(
             literal("e").label("kind"),
@@ -88,7 +121,7 @@ def _screen(counters: int) -> Any:
             _b.created_at,
             null().label("window_start"),
             null().label("total"),
-        ).where(_b.match_key.in_(bindparam("keys", expanding=True))),
+        ).where(_keys_in(keys)),
         select(
             literal("c").label("kind"),
             _c.rule_id,
@@ -104,10 +137,6 @@ def _screen(counters: int) -> Any:
     )
 
 
-def _scoped(merchant_id: str, mode: str, match_key: str) -> str:
-    return f"{merchant_id}:{mode}:{match_key}"
-
-
 def _entry(row: Row[Any]) -> BlockEntry:
     found = columns(row, _ENTRY_PLAIN)
     found["match_key"] = found["match_key"].split(":", 2)[2]  # the core's key, without its scope
@@ -118,26 +147,39 @@ def _rule(row: Row[Any]) -> VelocityRule:
     return VelocityRule(**columns(row, _RULE_PLAIN), key=VelocityKey(row.key), metric=VelocityMetric(row.metric))
 
 
-def _counting(insert: Any) -> Any:
-    counter = insert(t.risk_counters).values(
-        rule_id=bindparam("rule_id"), key=bindparam("key"), window_start=bindparam("window_start"), total=bindparam("n")
-    )
+def _counting(insert: Any, n: int) -> Any:
+    """`n` counts in one upsert: each row's limit is picked by its rule (one count per rule) in the
+    conflict's WHERE; the rules whose counter moved come back."""
+    rows = [
+        {
+            "rule_id": bindparam(f"c{i}_rule"),
+            "key": bindparam(f"c{i}_key"),
+            "window_start": bindparam(f"c{i}_start"),
+            "total": bindparam(f"c{i}_n", type_=BigInteger),
+        }
+        for i in range(n)
+    ]
+    counter = insert(t.risk_counters).values(rows)
+    arms = [(_c.rule_id == bindparam(f"c{i}_rule"), bindparam(f"c{i}_limit", type_=BigInteger)) for i in range(n)]
     return counter.on_conflict_do_update(
         index_elements=[_c.rule_id, _c.key, _c.window_start],
         set_={"total": _c.total + counter.excluded.total},
-        where=_c.total + counter.excluded.total <= bindparam("limit"),
-    ).returning(_c.total)
+        where=_c.total + counter.excluded.total <= case(*arms),
+    ).returning(_c.rule_id)
 
 
-# Built once (a unit of work makes a repository per transaction; building a statement costs more than running it).
-_COUNT = {True: _counting(sqlite_insert), False: _counting(pg_insert)}
+# Built once per number of counts (a unit of work makes a repository per transaction; building a statement costs
+# more than running it).
+@lru_cache(maxsize=32)
+def _count(sqlite: bool, n: int) -> Any:
+    return _counting(sqlite_insert if sqlite else pg_insert, n)
 
 
 class SqlRiskRepository:
     def __init__(self, conn: Conn, *, sqlite: bool) -> None:
         self._conn = conn
+        self._sqlite = sqlite
         self._insert = sqlite_insert if sqlite else pg_insert
-        self._count = _COUNT[sqlite]
 
     async def add_entry(self, entry: BlockEntry) -> bool:
         row = attributes(entry, _ENTRY_PLAIN) | {"type": entry.type.value}
@@ -150,8 +192,10 @@ class SqlRiskRepository:
         return _entry(row) if row else None
 
     async def matching_entries(self, merchant_id: str, mode: str, match_keys: Sequence[str]) -> list[BlockEntry]:
-        keys = [_scoped(merchant_id, mode, key) for key in match_keys]
-        return [_entry(r) for r in await self._conn.execute(_MATCHING, {"keys": keys})]
+        if not match_keys:
+            return []
+        params = _key_params(merchant_id, mode, match_keys)
+        return [_entry(r) for r in await self._conn.execute(_matching(len(match_keys)), params)]
 
     async def screen(
         self, merchant_id: str, mode: str, match_keys: Sequence[str], counters: Sequence[tuple[str, str, int]]
@@ -160,8 +204,8 @@ class SqlRiskRepository:
             return [], await self.totals(counters)
         if not counters:
             return await self.matching_entries(merchant_id, mode, match_keys), {}
-        params = {"keys": [_scoped(merchant_id, mode, key) for key in match_keys]} | _counter_params(counters)
-        rows = await self._conn.execute(_screen(len(counters)), params)
+        params = _key_params(merchant_id, mode, match_keys) | _counter_params(counters)
+        rows = await self._conn.execute(_screen(len(match_keys), len(counters)), params)
         entries, totals = [], {}
         for r in rows:
             if r.kind == "e":
@@ -203,10 +247,12 @@ class SqlRiskRepository:
         await self._conn.execute(delete(t.risk_rules).where(_r.id == rule_id))
         return _rule(row)
 
-    async def count(self, rule_id: str, key: str, window_start: int, increment: int, limit: int) -> bool:
-        params = {"rule_id": rule_id, "key": key, "window_start": window_start}
-        result = await self._conn.execute(self._count, params | {"n": increment, "limit": limit})
-        return result.first() is not None
+    async def count(self, counts: Sequence[Count]) -> set[str]:
+        params: dict[str, Any] = {}
+        for i, c in enumerate(counts):
+            params |= {f"c{i}_rule": c.rule_id, f"c{i}_key": c.key, f"c{i}_start": c.window_start}
+            params |= {f"c{i}_n": c.increment, f"c{i}_limit": c.limit}
+        return {row.rule_id for row in await self._conn.execute(_count(self._sqlite, len(counts)), params)}
 
     async def purge_counters(self, now_epoch: int) -> int:
         # A counter's window ends window_seconds after its start; a counter whose rule is gone counts as

@@ -18,7 +18,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from tessera.core.errors import ErrorCode, ValidationError
 
@@ -310,6 +310,16 @@ def blocked_by(entries: list[BlockEntry]) -> RiskDecision | None:
                 what = "card" if kind is BlockType.CARD else f"{kind.value} {entry.value}"
                 return RiskDecision(BLOCK_CODES[kind], "blocklist", entry.id, f"the {what} is on the blocklist")
     return None
+
+
+class Count(NamedTuple):
+    """One increment of an attempt: to the counter of (rule, key, window), allowed up to `limit`."""
+
+    rule_id: str
+    key: str
+    window_start: int
+    increment: int
+    limit: int
 
 
 def window_start(now_epoch: int, window_seconds: int) -> int:

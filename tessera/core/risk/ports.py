@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from tessera.core.risk.model import BlockEntry, VelocityRule
+from tessera.core.risk.model import BlockEntry, Count, VelocityRule
 
 
 class RiskRepository(Protocol):
@@ -46,10 +46,10 @@ class RiskRepository(Protocol):
         """Delete the rule and its counters."""
         ...
 
-    async def count(self, rule_id: str, key: str, window_start: int, increment: int, limit: int) -> bool:
-        """Add `increment` to the counter of (rule, key, window) if the total stays within `limit`, in one
-        atomic statement; False (nothing added) when it would not. Counters of ended windows are left to
-        `purge_counters`."""
+    async def count(self, counts: Sequence[Count]) -> set[str]:
+        """Add each increment to its (rule, key, window) counter where the total stays within its limit,
+        all in one atomic statement (at most one count per rule); the rule ids of those added (nothing was
+        added to the others). Counters of ended windows are left to `purge_counters`."""
         ...
 
     async def totals(self, counters: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str, int], int]:

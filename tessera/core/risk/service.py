@@ -31,6 +31,7 @@ from tessera.core.risk.model import (
     BlockEntry,
     BlockType,
     Charge,
+    Count,
     RiskDecision,
     VelocityKey,
     VelocityMetric,
@@ -249,15 +250,21 @@ class Screening:
         (and count it against none) when one would pass its limit."""
         if self.decision is not None or not self.rules:
             return self.decision
-        done: list[tuple[str, str, int, int]] = []
-        for rule, key, start, increment in self.counted():
-            if increment > rule.limit or not await tx.risk.count(rule.id, key, start, increment, rule.limit):
-                for taken in done:
-                    await tx.risk.uncount(*taken)
+        counted = self.counted()
+        for rule, _key, _start, increment in counted:
+            if increment > rule.limit:  # a first count of a window is not held to the limit by the store
                 self.decision = _exceeded(rule)
                 return self.decision
-            done.append((rule.id, key, start, increment))
-        return None
+        counts = [Count(rule.id, key, start, increment, rule.limit) for rule, key, start, increment in counted]
+        added = await tx.risk.count(counts) if counts else set()
+        if len(added) == len(counts):
+            return None
+        # Concurrent attempts took the last of a limit meanwhile: take back what was added, refuse.
+        for count in counts:
+            if count.rule_id in added:
+                await tx.risk.uncount(count.rule_id, count.key, count.window_start, count.increment)
+        self.decision = _exceeded(next(rule for rule, *_ in counted if rule.id not in added))
+        return self.decision
 
 
 def _exceeded(rule: VelocityRule) -> RiskDecision:
