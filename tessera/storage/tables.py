@@ -486,4 +486,6 @@ risk_counters = Table(
     Column("key", String(64), primary_key=True),
     Column("window_start", BigInteger, primary_key=True),
     Column("total", BigInteger, nullable=False),
+    Column("ends_at", BigInteger, nullable=False),  # window_start + the rule's window: what the purge reads
+    Index("ix_risk_counters_ends", "ends_at"),
 )

@@ -29,7 +29,7 @@ async def _count(container: Container, counts: list[Count]) -> set[str]:
 async def test_each_counter_moves_within_its_own_limit_and_the_moved_rules_come_back(
     container: Container, merchant: Merchant
 ) -> None:
-    tight, loose = Count("rrl_tight", "k" * 64, 60, 1, 2), Count("rrl_loose", "k" * 64, 60, 400, 10_000)
+    tight, loose = Count("rrl_tight", "k" * 64, 60, 1, 2, 60), Count("rrl_loose", "k" * 64, 60, 400, 10_000, 60)
     assert await _count(container, [tight, loose]) == {"rrl_tight", "rrl_loose"}  # both new
     assert await _count(container, [tight, loose]) == {"rrl_tight", "rrl_loose"}
     assert await _totals(container) == {"rrl_tight": 2, "rrl_loose": 800}

@@ -11,6 +11,8 @@ from httpx import AsyncClient
 from sqlalchemy import event
 
 from tessera.bootstrap import Container
+from tessera.core.clock import utcnow
+from tessera.core.risk.service import purge_counters
 from tests.conftest import Merchant, auth
 from tests.factories import payment
 
@@ -75,3 +77,23 @@ async def test_screening_a_payment_reads_the_lists_and_counters_through_indexes(
                 continue
             assert f"SCAN {table}" not in plan and f"Seq Scan on {table}" not in plan, f"{statement}\n{plan}"
             assert (on_sqlite if container.db.sqlite else on_postgres) in plan, f"{statement}\n{plan}"
+
+
+async def test_the_workers_purge_reads_only_the_counters_whose_window_has_ended(
+    client: AsyncClient, merchant: Merchant, container: Container
+) -> None:
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if statement.lstrip().upper().startswith("DELETE") and "risk_counters" in statement:
+            seen.append((statement, parameters))
+
+    engine = _engine(container)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        await purge_counters(uow=container.uow, now=utcnow())
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(seen) == 1
+    plan = await _plan(container, *seen[0])
+    assert "ix_risk_counters_ends" in plan, plan

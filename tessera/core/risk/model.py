@@ -320,6 +320,7 @@ class Count(NamedTuple):
     window_start: int
     increment: int
     limit: int
+    window: int  # the rule's window in seconds: the counter ends at window_start + window
 
 
 def window_start(now_epoch: int, window_seconds: int) -> int:

@@ -61,5 +61,5 @@ class RiskRepository(Protocol):
         ...
 
     async def purge_counters(self, now_epoch: int) -> int:
-        """Delete the counters whose window has ended by `now_epoch` (and any whose rule is gone); how many."""
+        """Delete the counters whose window has ended by `now_epoch` (a rule's go with it); how many."""
         ...

@@ -255,7 +255,10 @@ class Screening:
             if increment > rule.limit:  # a first count of a window is not held to the limit by the store
                 self.decision = _exceeded(rule)
                 return self.decision
-        counts = [Count(rule.id, key, start, increment, rule.limit) for rule, key, start, increment in counted]
+        counts = [
+            Count(rule.id, key, start, increment, rule.limit, rule.window_seconds)
+            for rule, key, start, increment in counted
+        ]
         added = await tx.risk.count(counts) if counts else set()
         if len(added) == len(counts):
             return None
