@@ -23,30 +23,14 @@ import orjson
 
 from tessera.core.money import to_major_string
 from tessera.core.payments import events as ev
+from tessera.core.vault.service import CARD_DELETED, CARD_SAVED
+from tessera.core.webhooks.endpoints import EVENT_TYPES
 from tessera.core.webhooks.formats import OutgoingEvent, RenderedWebhook
 from tessera.dialects.oppwa import crypto
 
 FORMAT = "oppwa"
 # The events that change a payment: each is a PAYMENT notification. Card events (saved, deleted) are not.
-PAYMENT_EVENTS = frozenset(
-    {
-        ev.PAYMENT_CREATED,
-        ev.PAYMENT_ATTEMPT_FAILED,
-        ev.PAYMENT_AUTHORIZED,
-        ev.PAYMENT_COMPLETED,
-        ev.PAYMENT_FAILED,
-        ev.PAYMENT_REQUIRES_ACTION,
-        ev.PAYMENT_VOIDED,
-        ev.PAYMENT_EXPIRED,
-        ev.PAYMENT_CANCELED,
-        ev.PAYMENT_CAPTURE_FAILED,
-        ev.PAYMENT_VOID_FAILED,
-        ev.REFUND_SUCCEEDED,
-        ev.REFUND_FAILED,
-        ev.CHARGEBACK_CREATED,
-        ev.CHARGEBACK_REVERSED,
-    }
-)
+PAYMENT_EVENTS = EVENT_TYPES - {CARD_SAVED, CARD_DELETED}
 
 # Renders the OPPWA payment object an event is about, from its card-free data.
 PayloadRenderer = Callable[[OutgoingEvent], dict[str, Any]]
