@@ -559,6 +559,9 @@ class InMemoryRiskRepository:
         found = self._entries.where(lambda e: (e.merchant_id, e.mode, e.match_key) == (merchant_id, mode, match_key))
         return found[0] if found else None
 
+    async def entry_keys(self, merchant_id: str, mode: str) -> list[str]:
+        return [e.match_key for e in self._entries.where(lambda e: (e.merchant_id, e.mode) == (merchant_id, mode))]
+
     async def matching_entries(self, merchant_id: str, mode: str, match_keys: Sequence[str]) -> list[BlockEntry]:
         keys = set(match_keys)
         return self._entries.where(lambda e: (e.merchant_id, e.mode) == (merchant_id, mode) and e.match_key in keys)

@@ -47,6 +47,7 @@ _ENTRY_PLAIN = ("id", "merchant_id", "mode", "value", "match_key", "created_at")
 _RULE_PLAIN = ("id", "merchant_id", "mode", "limit", "currency", "window_seconds", "created_at")
 
 _b, _r, _c = t.risk_blocklist.c, t.risk_rules.c, t.risk_counters.c
+_ENTRY_KEYS = select(_b.match_key).where(_b.merchant_id == bindparam("merchant_id"), _b.mode == bindparam("mode"))
 _ENTRY_BY_KEY = select(t.risk_blocklist).where(_b.match_key == bindparam("match_key"))
 _RULES = (
     select(t.risk_rules)
@@ -181,6 +182,10 @@ class SqlRiskRepository:
             return []
         params = _key_params(merchant_id, mode, match_keys)
         return [_entry(r) for r in await self._conn.execute(_matching(len(match_keys)), params)]
+
+    async def entry_keys(self, merchant_id: str, mode: str) -> list[str]:
+        rows = await self._conn.execute(_ENTRY_KEYS, {"merchant_id": merchant_id, "mode": mode})
+        return [key.split(":", 2)[2] for key in rows.scalars()]  # the core's keys, without their scope
 
     async def screen(
         self, merchant_id: str, mode: str, match_keys: Sequence[str], counters: Sequence[tuple[str, str, int]]

@@ -15,6 +15,7 @@ from tessera.core.payments.commands import CardSource, ConfirmPayment
 from tessera.core.payments.model import PaymentStatus
 from tessera.core.risk import service as risk
 from tessera.core.risk.caller import caller_address, check_allowlist, check_shopper_ip, parse_networks, set_caller
+from tessera.core.risk.lists import ListCache
 from tessera.core.risk.model import (
     AttemptFacts,
     BlockType,
@@ -214,3 +215,10 @@ async def test_counting_that_passes_one_limit_takes_back_what_it_counted_on_the_
         assert (decision.rule_id if decision else None) == expected
     totals = {rule: n for (rule, _key, _start), n in world.uow.store.risk_counters.items()}
     assert totals == {loose.id: 1, tight.id: 1}
+
+
+async def test_a_list_too_long_to_hold_in_memory_is_looked_up_per_attempt(world: World) -> None:
+    world.deps = replace(world.deps, lists=ListCache(max_entries=0))  # any list is too long: read per attempt
+    entry = await _block(world, "card", "4242424242424242")
+    paid = await service.create_payment(_create(), deps=world.deps)
+    assert paid.error_code is ErrorCode.CARD_BLOCKED and paid.risk is not None and paid.risk["rule_id"] == entry

@@ -213,7 +213,8 @@ async def _pay(attempt: CardAttempt, target: NewPayment | Confirmation, *, deps:
     # Risk decides first, from what it can read (the lists, and counters already at their limit); the attempt
     # is counted against the velocity rules in the transaction that records it, which refuses it after all
     # when concurrent attempts took the last of a limit meanwhile.
-    screening = await risk.screen(risk_facts(attempt, target, deps), attempt.merchant, uow=deps.uow, now=now)
+    facts = risk_facts(attempt, target, deps)
+    screening = await risk.screen(facts, attempt.merchant, uow=deps.uow, now=now, lists=deps.lists)
     if screening.decision is not None:
         return await refuse(attempt, target, screening.decision, deps=deps, now=now)
     auth = None

@@ -31,6 +31,7 @@ from tessera.core.ports import (
     ReverseRequest,
     UnitOfWorkFactory,
 )
+from tessera.core.risk.lists import ListCache
 from tessera.core.risk.model import Charge
 from tessera.core.risk.service import DEFAULT_TEST_CHARGE
 from tessera.core.threeds.flow import ThreeDSDeps
@@ -50,6 +51,7 @@ class PaymentDeps:
     threeds: dict[str, ThreeDSDeps] = field(default_factory=dict)  # by mode: where 3-D Secure runs
     # The fee of a test payment whose merchant set none for its brand and currency (None: refuse it too).
     default_test_charge: Charge | None = DEFAULT_TEST_CHARGE
+    lists: ListCache = field(default_factory=ListCache)  # this process's copy of the merchants' blocklists
 
 
 async def call_processor(call: Awaitable[ProcessorResult], timeout: float) -> ProcessorResult:

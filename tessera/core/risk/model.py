@@ -115,6 +115,9 @@ class RiskSummary:
     # The velocity rules themselves (a handful): screening reads them from here, with no query.
     rules: list[VelocityRule] = field(default_factory=list)
     ip_prefixes: dict[int, int] = field(default_factory=dict)  # prefix length -> entries of that length
+    # Raised by every entry added or removed: a process's copy of the list (core.risk.lists) of another
+    # version is read again.
+    version: int = 0
 
     @property
     def empty(self) -> bool:
@@ -122,6 +125,7 @@ class RiskSummary:
 
     def count_entry(self, entry: BlockEntry, change: int) -> None:
         self.entries += change
+        self.version += 1
         if entry.type is BlockType.IP:
             prefix = int(entry.value.rsplit("/", 1)[1])
             left = self.ip_prefixes.get(prefix, 0) + change
@@ -133,13 +137,13 @@ class RiskSummary:
     def as_dict(self) -> dict[str, Any]:
         prefixes = {str(k): v for k, v in sorted(self.ip_prefixes.items())}
         rules = [rule.as_dict() for rule in self.rules]
-        return {"entries": self.entries, "rules": rules, "ip_prefixes": prefixes}
+        return {"entries": self.entries, "rules": rules, "ip_prefixes": prefixes, "version": self.version}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RiskSummary:
         prefixes = {int(k): int(v) for k, v in (data.get("ip_prefixes") or {}).items()}
         rules = [VelocityRule.from_dict(rule) for rule in data.get("rules") or ()]
-        return cls(int(data.get("entries", 0)), rules, prefixes)
+        return cls(int(data.get("entries", 0)), rules, prefixes, int(data.get("version", 0)))
 
 
 def normalise_email(value: str) -> str:

@@ -23,6 +23,10 @@ class RiskRepository(Protocol):
         """The entries whose match key is one of `match_keys`: one indexed look-up."""
         ...
 
+    async def entry_keys(self, merchant_id: str, mode: str) -> list[str]:
+        """The match key of every entry of the merchant's list in this mode."""
+        ...
+
     async def screen(
         self, merchant_id: str, mode: str, match_keys: Sequence[str], counters: Sequence[tuple[str, str, int]]
     ) -> tuple[list[BlockEntry], dict[tuple[str, str, int], int]]:

@@ -25,6 +25,7 @@ from tessera.core.errors import ConflictError, ErrorCode, NotFoundError, Payment
 from tessera.core.ids import new_id
 from tessera.core.merchants import Merchant
 from tessera.core.ports import Cipher, UnitOfWork, UnitOfWorkFactory
+from tessera.core.risk.lists import ListCache
 from tessera.core.risk.model import (
     MAX_WINDOW_SECONDS,
     AttemptFacts,
@@ -276,14 +277,20 @@ def _exceeded(rule: VelocityRule) -> RiskDecision:
     return RiskDecision(ErrorCode.RISK_DECLINED, "velocity_rule", rule.id, reason)
 
 
-async def screen(facts: AttemptFacts, merchant: Merchant, *, uow: UnitOfWorkFactory, now: datetime) -> Screening:
+async def screen(
+    facts: AttemptFacts, merchant: Merchant, *, uow: UnitOfWorkFactory, now: datetime, lists: ListCache | None = None
+) -> Screening:
     """Every list entry the attempt matches, the rules it must be counted against and their counters: no
-    query at all when the merchant has nothing set up in this mode (its row says so), indexed ones else."""
+    query at all when the merchant has nothing set up in this mode (its row says so), indexed ones else.
+    With `lists`, the keys the attempt could match are first looked for in this process's copy of the list,
+    and only those found are read (for the entry that decides)."""
     screening = Screening(facts, None, [], int(now.timestamp()))
     summary = merchant.risk.get(facts.mode)
     if summary is None or summary.empty:
         return screening
     keys = facts.block_keys(summary.ip_prefixes.keys()) if summary.entries > 0 else []
+    if keys and lists is not None and lists.holds(summary.entries):
+        keys = await lists.listed(facts.merchant_id, facts.mode, summary.version, keys, uow=uow)
     screening.rules = list(summary.rules)
     wanted = [(rule.id, key, start) for rule, key, start, _ in screening.counted()]
     if not keys and not wanted:
