@@ -59,6 +59,10 @@ class Oppwa:
     async def get(self, path: str, **params: str) -> Response:
         return await self.client.get(f"{BASE}{path}", params={"entityId": self.entity} | params, headers=auth(self.key))
 
+    async def resource(self, resource_path: str) -> Response:
+        """`GET {base URL}{resourcePath}`, as a client does with the path the shopper brought back."""
+        return await self.client.get(f"/oppwa{resource_path}", params={"entityId": self.entity}, headers=auth(self.key))
+
     async def delete(self, path: str) -> Response:
         return await self.client.delete(f"{BASE}{path}", params={"entityId": self.entity}, headers=auth(self.key))
 
