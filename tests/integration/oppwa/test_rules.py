@@ -7,7 +7,7 @@ from __future__ import annotations
 from httpx import AsyncClient
 
 from tests.conftest import Merchant, auth
-from tests.integration.oppwa.helpers import BASE, APPROVED, card_form, code, oppwa
+from tests.integration.oppwa.helpers import APPROVED, BASE, card_form, code, oppwa
 
 
 async def test_a_wrong_token_or_entity_is_refused_as_oppwa_says(client: AsyncClient, merchant: Merchant) -> None:
