@@ -3,6 +3,7 @@ clients send them (httpx `data=`)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from httpx import AsyncClient, Response
@@ -75,3 +76,11 @@ async def oppwa(client: AsyncClient, merchant: Merchant, mode: str = "test") -> 
 def code(response: Response) -> str:
     body: dict[str, Any] = response.json()
     return str(body["result"]["code"])
+
+
+def clear_of_a_minute_boundary(margin: float = 15.0) -> None:
+    """Wait, if needed, so that the next `margin` seconds fall in one clock minute: the status call is
+    limited per fixed minute, and calls straddling two minutes would be counted in both."""
+    into = time.time() % 60
+    if into > 60 - margin:
+        time.sleep(60.5 - into)

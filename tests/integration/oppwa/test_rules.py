@@ -7,7 +7,7 @@ from __future__ import annotations
 from httpx import AsyncClient
 
 from tests.conftest import Merchant, auth
-from tests.integration.oppwa.helpers import APPROVED, BASE, card_form, code, oppwa
+from tests.integration.oppwa.helpers import APPROVED, BASE, card_form, clear_of_a_minute_boundary, code, oppwa
 
 
 async def test_a_wrong_token_or_entity_is_refused_as_oppwa_says(client: AsyncClient, merchant: Merchant) -> None:
@@ -119,6 +119,7 @@ async def test_the_third_status_call_in_a_minute_is_throttled_while_query_answer
     client: AsyncClient, merchant: Merchant
 ) -> None:
     api = await oppwa(client, merchant)
+    clear_of_a_minute_boundary()
     pid = (await api.post("/payments", card_form(merchantTransactionId="order-1001"))).json()["id"]
     first, second, third = [await api.get(f"/payments/{pid}") for _ in range(3)]
     assert [first.status_code, second.status_code] == [200, 200] and code(first) == "000.100.110"
