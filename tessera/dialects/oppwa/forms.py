@@ -81,7 +81,12 @@ BROWSER: tuple[Field, ...] = (
     _f("customer.browser.language", "^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$", 35),
     _f("customer.browser.screenHeight", "^[0-9]{1,6}$", 6),
     _f("customer.browser.screenWidth", "^[0-9]{1,6}$", 6),
-    _f("customer.browser.timezone", "^(-?[0-9]{1,3})$", 4),
+    # getTimezoneOffset() minutes, -840 to 720 (what the core's 3-D Secure rules take), spelt as a pattern.
+    _f(
+        "customer.browser.timezone",
+        "^(([0-9]|[1-9][0-9]|[1-6][0-9]{2}|7[01][0-9]|720)|-([0-9]|[1-9][0-9]|[1-7][0-9]{2}|8[0-3][0-9]|840))$",
+        4,
+    ),
     _f("customer.browser.javaEnabled", BOOL, 5),
     _f("customer.browser.javascriptEnabled", BOOL, 5),
     Field("customer.browser.screenColorDepth", enum=("1", "4", "8", "15", "16", "24", "30", "32", "48")),
