@@ -118,6 +118,7 @@ DESCRIPTIONS: dict[str, str] = {
     "800.100.153": "transaction declined (invalid CVV)",
     "800.100.155": "transaction declined (amount exceeds credit)",
     "800.100.157": "transaction declined (wrong expiry date)",
+    "900.100.301": "Transaction timed out without response from connector/acquirer. It was reversed.",
     "800.100.159": "transaction declined (stolen card)",
     "800.100.160": "transaction declined (card blocked)",
     "800.100.162": "transaction declined (limit exceeded)",
@@ -167,7 +168,7 @@ DESCRIPTIONS: dict[str, str] = {
 ERRORS: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.CARD_DECLINED: (400, "800.100.152"),
     ErrorCode.INSUFFICIENT_FUNDS: (400, "800.100.155"),
-    ErrorCode.EXPIRED_CARD: (400, CARD_EXPIRED),
+    ErrorCode.EXPIRED_CARD: (400, "800.100.157"),  # the issuer's; before the acquirer it is 100.100.303
     ErrorCode.INVALID_CVV: (400, "800.100.153"),
     ErrorCode.THREEDS_FAILED: (400, "100.380.401"),
     ErrorCode.NETWORK_ERROR: (400, "900.100.600"),
@@ -219,3 +220,11 @@ def success(mode: str) -> str:
 
 def is_success(code: str) -> bool:
     return re.match(r"^(000\.000\.|000\.100\.1|000\.[36])", code) is not None
+
+
+def markdown_table() -> str:
+    """The README's table: each Tessera ErrorCode, its HTTP status and result code."""
+    lines = ["| Tessera error | HTTP | result.code | description |", "|---|---|---|---|"]
+    for error, (status, code) in ERRORS.items():
+        lines.append(f"| `{error.value}` | {status} | `{code}` | {describe(code)} |")
+    return "\n".join(lines)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from tessera.core.clock import utcnow
+from tessera.core.errors import ErrorCode
 from tessera.core.money import to_major_string
 from tessera.core.payments.model import (
     AUTHORISATIONS,
@@ -61,6 +62,10 @@ def _failure_code(p: Payment, op: Operation | None) -> str:
         return op.response_code
     if p.error_code is None:
         return c.TIMED_OUT if p.status is PaymentStatus.EXPIRED else "800.100.100"
+    if p.error_code is ErrorCode.NETWORK_ERROR and any(
+        o.type is OperationType.RV and o.status is OperationStatus.SUCCEEDED for o in p.operations
+    ):
+        return "900.100.301"  # sent, never answered, then reversed
     reason = str((p.risk or {}).get("reason") or "")
     for kind, code in c.BLOCKED_BY.items():
         if reason.startswith(f"the {kind}"):
