@@ -110,3 +110,10 @@ def test_an_acquirers_own_oppwa_code_is_answered_as_is_else_the_error_codes() ->
     body = r.render_payment(_declined("800.100.162"), "0" * 32)
     assert body["result"] == {"code": "800.100.162", "description": "transaction declined (limit exceeded)"}
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\+0000", body["timestamp"])
+
+
+def test_the_readme_shows_each_errors_result_code_from_the_code() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert c.markdown_table() in readme

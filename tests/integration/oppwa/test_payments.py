@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from httpx import AsyncClient
 
 from tests.conftest import Merchant
@@ -122,3 +123,24 @@ async def test_live_success_is_000_000_000(client: AsyncClient, merchant: Mercha
     api = await oppwa(client, merchant, "live")
     found = await api.post("/payments", card_form(payment_type="DB"))
     assert (found.status_code, code(found)) == (200, "000.000.000")
+
+
+@pytest.mark.parametrize(
+    ("number", "expected"),
+    [
+        ("4000000000003089", "100.380.401"),
+        ("4000000000003097", "000.100.110"),
+        ("4000000000003105", "000.100.110"),
+        ("4000000000009995", "800.100.155"),
+        ("4000000000000069", "800.100.157"),
+        ("4000000000000127", "800.100.153"),
+        ("4000000000000119", "900.100.600"),
+        ("4000000000000259", "900.100.301"),
+    ],
+)
+async def test_each_test_card_answers_the_readmes_code(
+    client: AsyncClient, merchant: Merchant, number: str, expected: str
+) -> None:
+    api = await oppwa(client, merchant)
+    found = await api.post("/payments", card_form(number, "DB"))
+    assert (code(found), found.status_code) == (expected, 200 if expected.startswith("000.") else 400)
