@@ -12,13 +12,11 @@ key and requires no unique reference).
 The demo merchant's credentials file holds no `entity_id`, so a merchant of its own is made with
 `tessera merchant create --json` on the server's store, which prints it, as an OPPWA integrator gets it.
 
-Not measured by default until the OPPWA dialect is in the build: `BENCH_OPPWA=1` adds the flow to the
-matrix (and `BENCH_FLOWS=oppwa_db` measures it alone).
+`BENCH_FLOWS=oppwa_db,one_call_no_3ds` measures it alone, with the payment it is held against.
 """
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlencode
 
 from bench.config import BenchError
@@ -29,7 +27,6 @@ OPPWA_DB = "oppwa_db"
 TITLES = {OPPWA_DB: "OPPWA debit (seed 003), form-encoded, no 3-D Secure"}
 PATH = "/oppwa/v1/payments"
 SUCCESS = '"000.100.110"'  # result.code of a test-mode success ("Merchant in Integrator Test Mode")
-ENABLED = "BENCH_OPPWA"  # 1: measure the flow; off until the dialect is merged
 # OPPWA's sample debit, field for field as its clients send it (oppwa.md 2.1, 2.2; PAY.ON's samples).
 _DEBIT = {
     "paymentType": "DB",
@@ -44,19 +41,13 @@ _DEBIT = {
 }
 
 
-def enabled() -> bool:
-    return os.environ.get(ENABLED, "0").strip() not in ("", "0")
-
-
 def debit_body(entity_id: str) -> str:
     """The form body; `card.number` and the other dotted names are percent-encoded as clients do."""
     return urlencode({"entityId": entity_id, **_DEBIT})
 
 
 def oppwa_flows(server: Server) -> list[Flow]:
-    """The debit flow, for a merchant made now on `server`'s store; none unless BENCH_OPPWA is on."""
-    if not enabled():
-        return []
+    """The debit flow, for a merchant made now on `server`'s store."""
     creds = create_merchant(server, "Bench OPPWA")
     if not creds.get("entity_id"):
         raise BenchError(f"tessera merchant create --json printed no entity_id: {sorted(creds)}")

@@ -1,15 +1,15 @@
 """Tessera's benchmark: `make bench`, or `.venv/bin/python -m bench.run` from the repository root.
 
-For SQLite (one worker) and PostgreSQL (two workers, throwaway cluster), a fresh `tessera serve` is driven by
-wrk (bench/lua/*.lua) at concurrency 1, 16 and 64 for one-call card payments without 3-D Secure and with a
-frictionless 3-D Secure authentication, token-then-payment, full 3-D Secure challenges (five requests each),
-saving a card in the vault and paying with a saved card, a payment screened by 10,000 blocklist entries and
-velocity rules against the same one unscreened (bench/risk.py), seed 000's EximPe orders (bench/eximpe.py) and
-seed 001's Paysecure purchase (bench/paysecure.py), with the server's CPU time per request; then the store is
-topped up to BENCH_ROTATION_CARDS saved cards, the server stopped and `tessera vault rotate` timed on it;
-then a growth check makes 100,000 one-call payments in 10 segments, watching throughput and the server's
-RSS; then the webhook benchmark (bench/webhooks.py) measures deliveries per second and payments with webhooks on and
-off; then localstripe runs the equivalent Stripe flows for comparison. Raw results go to
+For SQLite (one worker) and PostgreSQL (two workers, throwaway cluster), a fresh `tessera serve` is driven by wrk
+(bench/lua/*.lua) at concurrency 1, 16 and 64 for one-call card payments without 3-D Secure and with a frictionless
+3-D Secure authentication, token-then-payment, full 3-D Secure challenges (five requests each), saving a card in
+the vault and paying with a saved card, a payment screened by 10,000 blocklist entries and velocity rules against
+the same one unscreened (bench/risk.py), seed 000's EximPe orders (bench/eximpe.py) and seed 001's Paysecure
+purchase (bench/paysecure.py), seed 003's OPPWA debit (bench/oppwa.py), with the server's CPU time per request;
+then the store is topped up to BENCH_ROTATION_CARDS saved cards, the server stopped and `tessera vault rotate`
+timed on it; then a growth check makes 100,000 one-call payments in 10 segments, watching throughput and the
+server's RSS; then the webhook benchmark (bench/webhooks.py) measures deliveries per second and payments with
+webhooks on and off; then localstripe runs the equivalent Stripe flows for comparison. Raw results go to
 bench/results/<time>.json and the report to docs/benchmarks.md.
 
 Settings (environment): BENCH_DURATION (s per run, 10), BENCH_WARMUP (s, 2), BENCH_TIMEOUT (wrk's, s, 5),
@@ -17,8 +17,7 @@ BENCH_CONCURRENCY (1,16,64), BENCH_GROWTH_PAYMENTS (100000; 0 skips), BENCH_GROW
 BENCH_ROTATION_CARDS (20000; 0 skips the rotation), BENCH_BACKENDS (sqlite,postgresql), BENCH_LOCALSTRIPE (1),
 BENCH_PG_DURABLE (1; 0 turns fsync off), BENCH_WEBHOOKS (1; 0 skips the webhook benchmark, whose own settings are
 in bench/webhooks.py), BENCH_FLOWS (flow keys to measure, comma-separated; default all, and
-the rotation runs only with save_card among them), BENCH_OPPWA (0; 1 adds seed 003's OPPWA debit, `oppwa_db`,
-bench/oppwa.py).
+the rotation runs only with save_card among them).
 """
 
 from __future__ import annotations
@@ -49,7 +48,7 @@ WORKERS = {"sqlite": 1, "postgresql": 2}
 flows.TITLES.update(eximpe.TITLES)  # seed 000's orders (bench/eximpe.py)
 flows.TITLES.update(paysecure.TITLES)  # seed 001's purchases (bench/paysecure.py)
 flows.TITLES.update(risk.TITLES)  # the risk controls' cost (bench/risk.py)
-flows.TITLES.update(oppwa.TITLES)  # seed 003's debit (bench/oppwa.py), measured with BENCH_OPPWA=1
+flows.TITLES.update(oppwa.TITLES)  # seed 003's debit (bench/oppwa.py)
 
 Results = dict[str, Any]
 
@@ -75,7 +74,7 @@ def _tessera_phase(
         every += paysecure.paysecure_flows(server)
         if not config.flows or set(config.flows) & set(risk.TITLES):  # filling the list takes a while
             every += risk.risk_flows(server)
-        every += oppwa.oppwa_flows(server)  # empty unless BENCH_OPPWA=1 (until the OPPWA dialect is merged)
+        every += oppwa.oppwa_flows(server)
         out["matrix"] = scenarios.matrix(server, _selected(every, config), config, backend)
         save = next(f for f in every if f.key == SAVE_CARD)
 

@@ -624,9 +624,21 @@ class InMemoryRiskRepository:
         total = self._counters.get((rule_id, key, window_start)) or 0
         self._counters.put((rule_id, key, window_start), total - increment)
 
+    async def admit(self, key: str, window_start: int, ends_at: int, limit: int) -> bool:
+        counter = ("rate:" + key, str(ends_at), window_start)
+        total = self._counters.get(counter) or 0
+        if total + 1 > limit:
+            return False
+        self._counters.put(counter, total + 1)
+        return True
+
     async def purge_counters(self, now_epoch: int) -> int:
         ended = []
         for rule_id, key, start in list(self._counters._committed):
+            if rule_id.startswith("rate:"):  # a rate counter keeps its end in `key`
+                if int(key) <= now_epoch:
+                    ended.append((rule_id, key, start))
+                continue
             rule = self._rules.get(rule_id)
             if start + (rule.window_seconds if rule is not None else 0) <= now_epoch:
                 ended.append((rule_id, key, start))

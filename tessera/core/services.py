@@ -311,6 +311,10 @@ class RiskServices:
     async def delete_rule(self, merchant_id: str, mode: str, rule_id: str) -> VelocityRule:
         return await risk.delete_rule(merchant_id, mode, rule_id, uow=self._uow)
 
+    async def admit(self, key: str, *, limit: int, window_seconds: int) -> bool:
+        """A request under `key` within a rate limit of `limit` per fixed window (counted across processes)."""
+        return await risk.admit(key, limit=limit, window_seconds=window_seconds, uow=self._uow, now=utcnow())
+
 
 class MerchantServices:
     def __init__(self, deps: PaymentDeps) -> None:

@@ -86,9 +86,10 @@ class ModuleDialect:
 def _dialects() -> list[Dialect]:
     from tessera.dialects.eximpe import EximpeDialect
     from tessera.dialects.native import NativeDialect
+    from tessera.dialects.oppwa import OppwaDialect
     from tessera.dialects.paysecure import PaysecureDialect
 
-    return [NativeDialect(), EximpeDialect(), PaysecureDialect()]
+    return [NativeDialect(), EximpeDialect(), PaysecureDialect(), OppwaDialect()]
 
 
 DIALECTS: list[Dialect] = _dialects()

@@ -162,10 +162,29 @@ def _count(n: int) -> Any:
     )
 
 
+_a = t.rate_counters.c
+
+
+def _admitting(insert: Any) -> Any:
+    counter = insert(t.rate_counters).values(
+        key=bindparam("key"), window_start=bindparam("window_start"), ends_at=bindparam("ends_at"), total=1
+    )
+    return counter.on_conflict_do_update(
+        index_elements=[_a.key, _a.window_start],
+        set_={"total": _a.total + 1},
+        where=_a.total + 1 <= bindparam("limit"),
+    ).returning(_a.total)
+
+
+# Built once (a unit of work makes a repository per transaction; building a statement costs more than running it).
+_ADMIT = {True: _admitting(sqlite_insert), False: _admitting(pg_insert)}
+
+
 class SqlRiskRepository:
     def __init__(self, conn: Conn, *, sqlite: bool) -> None:
         self._conn = conn
         self._insert = sqlite_insert if sqlite else pg_insert
+        self._admit = _ADMIT[sqlite]
 
     async def add_entry(self, entry: BlockEntry) -> bool:
         row = attributes(entry, _ENTRY_PLAIN) | {"type": entry.type.value}
@@ -246,7 +265,14 @@ class SqlRiskRepository:
 
     async def purge_counters(self, now_epoch: int) -> int:
         done = await self._conn.execute(delete(t.risk_counters).where(_c.ends_at <= now_epoch))
-        return int(done.rowcount or 0)
+        rates = await self._conn.execute(delete(t.rate_counters).where(_a.ends_at <= now_epoch))
+        return int(done.rowcount or 0) + int(rates.rowcount or 0)
+
+    async def admit(self, key: str, window_start: int, ends_at: int, limit: int) -> bool:
+        if limit < 1:
+            return False
+        params = {"key": key, "window_start": window_start, "ends_at": ends_at, "limit": limit}
+        return (await self._conn.execute(self._admit, params)).first() is not None
 
     async def totals(self, counters: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str, int], int]:
         if not counters:

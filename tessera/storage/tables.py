@@ -489,3 +489,15 @@ risk_counters = Table(
     Column("ends_at", BigInteger, nullable=False),  # window_start + the rule's window: what the purge reads
     Index("ix_risk_counters_ends", "ends_at"),
 )
+
+# A request counter per (key, fixed window) for a dialect's rate limits (OPPWA's two status calls a
+# minute per payment): raised like a velocity counter, in one atomic statement; purged once `ends_at`
+# (epoch seconds) has passed.
+rate_counters = Table(
+    "rate_counters",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("window_start", BigInteger, primary_key=True),
+    Column("ends_at", BigInteger, nullable=False),
+    Column("total", BigInteger, nullable=False),
+)

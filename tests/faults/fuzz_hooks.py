@@ -64,6 +64,13 @@ BEYOND_SCHEMA: tuple[tuple[str, str, str], ...] = (
     ("value", "IPv4 or IPv6 address or CIDR", "IP address or CIDR syntax"),
     # A payment refused by the blocklist entries or velocity rules the fuzzer itself made earlier in the run.
     ("", "merchant's risk controls", "the merchant's blocklist and velocity rules"),
+    # OPPWA names its fields in `parameterErrors`, in its own words.
+    ("card.cvv", "digits for this card", "CVV length of the card's brand"),
+    ("card.expiryYear", "card expired|plausible card expiry year", "expiry relative to today"),
+    ("card.expiryMonth", "card expired", "expiry relative to today"),
+    ("paymentBrand", "does not match the card number's brand", "network of the card number's brand"),
+    ("amount", "more decimals than|greater than zero|amount too large", "decimals and limits of the currency"),
+    ("shopperResultUrl", "allowed domains", "the merchant's allowed return-URL domains"),
 )
 # The harness sends credentials on every request (`--header`), so schemathesis's "missing required
 # header" probe of a credential header still carries it and cannot be judged here; the tenant and key
@@ -85,6 +92,11 @@ def _refusals(body: Any) -> list[tuple[str, str]]:
         return [(str(error.get("param") or ""), str(error.get("message", "")))]
     if set(body) == {"message", "code"}:  # Paysecure
         return [("", str(body["message"]))]
+    result = body.get("result")
+    if isinstance(result, dict):  # OPPWA
+        errors = result.get("parameterErrors") or []
+        found = [(str(e.get("name", "")), str(e.get("message", ""))) for e in errors if isinstance(e, dict)]
+        return found or [("", str(result.get("description", "")))]
     return []
 
 
@@ -106,8 +118,22 @@ def _count(reason: str) -> None:
             out.write(json.dumps({"beyond_schema": reason}) + "\n")
 
 
+ENTITY = re.compile(r"[0-9a-f]{32}")
+
+
+def _own_entity(values: Any) -> None:
+    """OPPWA: a well-formed entityId becomes the merchant's own (a malformed one stays, to be refused), so
+    that cases reach past the credential check."""
+    entity = os.environ.get("TESSERA_FUZZ_ENTITY_ID")
+    if entity and isinstance(values, dict) and isinstance(values.get("entityId"), str):
+        if ENTITY.fullmatch(values["entityId"]):
+            values["entityId"] = entity
+
+
 @schemathesis.hook
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    for values in (case.query, kwargs.get("params"), case.body, kwargs.get("data")):
+        _own_entity(values)
     for headers in (case.headers, kwargs.get("headers")):
         for name in list(headers or {}):
             value = headers[name]

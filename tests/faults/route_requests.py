@@ -28,6 +28,7 @@ class Foreign(enum.Enum):
     REFUSED = "refused, as for an id that does not exist"  # the body names an owner's resource
     EMPTY_LIST = "200 with none of the owner's items"  # a list
     OWN_ACCOUNT = "acts, if at all, in the caller's own account"  # names nothing of the owner's
+    OTHER_ENTITY = "403, the entityId sent is not the caller's"  # OPPWA: the owner's entityId with another key
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Call:
     # The owner's key of the other mode may be told the purchase was made in the other mode (seed 001's
     # "Different Type of key"): both keys are the owner's, so this is no leak to compare away.
     other_mode_named: bool = False
+    data: dict[str, str] | None = None  # a form body (OPPWA), sent as application/x-www-form-urlencoded
 
 
 @dataclass
@@ -57,6 +59,7 @@ class Owner:
     publishable_key: str
     dispatch: Callable[[], Awaitable[object]]  # turns committed events into deliveries, as the worker does
     brand: Callable[[], Awaitable[str]] | None = None  # the owner's Paysecure brand_id (test mode)
+    entity: Callable[[], Awaitable[str]] | None = None  # the owner's OPPWA entity_id (test mode)
     ids: set[str] = field(default_factory=set)  # every id of the owner's made here: none may reach another
     _n: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -564,3 +567,102 @@ async def _ps_delete_token(o: Owner) -> Call:
 @factory("GET", f"{PAYSECURE}/public_key/")
 async def _ps_public_key(o: Owner) -> Call:
     return _ps_call("GET", "/public_key/", foreign=Foreign.OWN_ACCOUNT)
+
+
+# --- OPPWA /oppwa/v1 (seed 003) ---------------------------------------------------------------------------
+
+OPPWA = "/oppwa/v1"
+_OP_CARD = {
+    "card.number": "4242424242424242",
+    "card.holder": "Jane Jones",
+    "card.expiryMonth": "05",
+    "card.expiryYear": "2034",
+    "card.cvv": "123",
+}
+_OP_PAYMENT = _OP_CARD | {
+    "amount": "92.00",
+    "currency": "EUR",
+    "paymentBrand": "VISA",
+    "customer.ip": "203.0.113.7",
+    "customer.browser.userAgent": "Mozilla/5.0",
+}
+
+
+async def _op_entity(o: Owner) -> str:
+    assert o.entity is not None
+    return await o.entity()
+
+
+async def _op_post(o: Owner, path: str, form: dict[str, str]) -> dict[str, Any]:
+    data = {"entityId": await _op_entity(o)} | form
+    r = await o.http.post(f"{OPPWA}{path}", data=data, headers={"Authorization": f"Bearer {o.secret_key}"})
+    assert r.status_code == 200, (path, r.status_code, r.text)
+    made: dict[str, Any] = r.json()
+    o.ids.add(str(made["id"]))
+    return made
+
+
+async def _op_paid(o: Owner, payment_type: str = "PA", **changes: str) -> str:
+    form = _OP_PAYMENT | {"paymentType": payment_type, "merchantTransactionId": o.unique("op-order")} | changes
+    return str((await _op_post(o, "/payments", form))["id"])
+
+
+async def _op_call(o: Owner, method: str, path: str, form: dict[str, str] | None = None, **kwargs: Any) -> Call:
+    """Every OPPWA call names the owner's entityId (body for a POST, query for GET and DELETE): another key
+    with it is refused (403) before any id is looked at, the owner's live key too."""
+    entity = await _op_entity(o)
+    owned = (entity, *kwargs.pop("owned", ()))
+    if method == "POST":
+        kwargs["data"] = {"entityId": entity} | (form or {})
+    else:
+        kwargs["params"] = {"entityId": entity} | kwargs.get("params", {})
+    return Call(method, f"{OPPWA}{path}", owned=owned, foreign=Foreign.OTHER_ENTITY, other_mode_status=403, **kwargs)
+
+
+@factory("POST", f"{OPPWA}/payments")
+async def _op_create(o: Owner) -> Call:
+    return await _op_call(o, "POST", "/payments", _OP_PAYMENT | {"paymentType": "DB"})
+
+
+@factory("POST", f"{OPPWA}/payments/{{id}}")
+async def _op_back_office(o: Owner) -> Call:
+    pid = await _op_paid(o)
+    form = {"paymentType": "CP", "amount": "10.00", "currency": "EUR"}
+    return await _op_call(o, "POST", f"/payments/{pid}", form, owned=(pid,))
+
+
+@factory("GET", f"{OPPWA}/payments/{{id}}")
+async def _op_status(o: Owner) -> Call:
+    pid = await _op_paid(o)
+    return await _op_call(o, "GET", f"/payments/{pid}", owned=(pid,))
+
+
+@factory("GET", f"{OPPWA}/query/{{id}}")
+async def _op_query_one(o: Owner) -> Call:
+    pid = await _op_paid(o)
+    return await _op_call(o, "GET", f"/query/{pid}", owned=(pid,))
+
+
+@factory("GET", f"{OPPWA}/query")
+async def _op_query(o: Owner) -> Call:
+    reference = o.unique("op-listed")
+    await _op_paid(o, merchantTransactionId=reference)
+    return await _op_call(o, "GET", "/query", params={"merchantTransactionId": reference})
+
+
+@factory("POST", f"{OPPWA}/registrations")
+async def _op_register(o: Owner) -> Call:
+    return await _op_call(o, "POST", "/registrations", _OP_CARD)
+
+
+@factory("POST", f"{OPPWA}/registrations/{{id}}/payments")
+async def _op_registration_payment(o: Owner) -> Call:
+    rid = str((await _op_post(o, "/registrations", _OP_CARD))["id"])
+    form = {"paymentType": "DB", "amount": "5.00", "currency": "EUR"}
+    return await _op_call(o, "POST", f"/registrations/{rid}/payments", form, owned=(rid,))
+
+
+@factory("DELETE", f"{OPPWA}/registrations/{{id}}")
+async def _op_deregister(o: Owner) -> Call:
+    rid = str((await _op_post(o, "/registrations", _OP_CARD))["id"])
+    return await _op_call(o, "DELETE", f"/registrations/{rid}", owned=(rid,))

@@ -1,5 +1,5 @@
-"""Every test card through the API, then a search of the logs, the raw database and every response
-for full card numbers and CVVs: none may be found."""
+"""Every test card through the API (native, EximPe and OPPWA), then a search of the logs, the raw
+database and every response for full card numbers and CVVs: none may be found."""
 
 from __future__ import annotations
 
@@ -71,6 +71,7 @@ async def test_no_card_number_or_cvv_in_logs_database_or_responses(
         "X-Client-Secret": merchant.test.secret_key,
         "X-Merchant-ID": merchant.id,
     }
+    entity = (await container.services.identities.get(merchant.id, "test", "entity_id")).public_id
     for index, number in enumerate(TEST_CARDS):
         direct = await client.post(
             "/v1/payments",
@@ -164,10 +165,45 @@ async def test_no_card_number_or_cvv_in_logs_database_or_responses(
             "/v1/payments", json={"amount": "x", "currency": "INR", "card": _card(number)}, headers=sk
         )
         responses.append(bad.text)
+        # Seed 003's form-encoded payment (with a registration), the registration's payment, a registration
+        # on its own, the status and report calls, and a refused form carrying the card (parameterErrors).
+        oppwa_card = {
+            "entityId": entity,
+            "card.number": number,
+            "card.holder": "Leak Test",
+            "card.expiryMonth": "12",
+            "card.expiryYear": "2031",
+            "card.cvv": _cvv(number),
+        }
+        oppwa_payment = oppwa_card | {
+            "paymentType": "DB",
+            "amount": "12.34",
+            "currency": "EUR",
+            "createRegistration": "true",
+            "customer.ip": "203.0.113.7",
+            "customer.browser.userAgent": "Mozilla/5.0",
+        }
+        paid_oppwa = await client.post("/oppwa/v1/payments", data=oppwa_payment, headers=sk)
+        responses.append(paid_oppwa.text)
+        if "id" in paid_oppwa.json():
+            oid = paid_oppwa.json()["id"]
+            for path in (f"/oppwa/v1/payments/{oid}", f"/oppwa/v1/query/{oid}"):
+                responses.append((await client.get(path, params={"entityId": entity}, headers=sk)).text)
+        registered = await client.post("/oppwa/v1/registrations", data=oppwa_card, headers=sk)
+        responses.append(registered.text)
+        if registered.status_code == 200:
+            rid = registered.json()["id"]
+            on_token = {"entityId": entity, "paymentType": "DB", "amount": "1.00", "currency": "EUR"}
+            responses.append(
+                (await client.post(f"/oppwa/v1/registrations/{rid}/payments", data=on_token, headers=sk)).text
+            )
+        refused = await client.post("/oppwa/v1/payments", data=oppwa_payment | {"amount": "x"}, headers=sk)
+        responses.append(refused.text)
     raw, production = (s.getvalue() for s in captured_logs)
     assert "authorize outcome" in raw  # the capture really saw the payments' logs
     assert sum('"card_token"' in r for r in responses) > len(TEST_CARDS)  # cards really were saved
     assert sum('"ERR_DUPLICATE_REFERENCE"' in r for r in responses) == len(TEST_CARDS)  # orders really were made
+    assert sum('"registrationId"' in r for r in responses) > 0  # OPPWA payments really saved their cards
 
     if backend.sqlite_path is not None:
         await container.db.dispose()  # flush nothing is kept back; read the file and its WAL as they are

@@ -16,7 +16,7 @@ from httpx import AsyncClient
 
 from tessera.bootstrap import Container
 from tessera.core.clock import utcnow
-from tessera.dialects.oppwa import crypto
+from tessera.dialects.oppwa import crypto, ids
 from tests.conftest import Merchant, auth
 from tests.factories import BROWSER
 from tests.receiver import Received, Receiver
@@ -86,7 +86,7 @@ async def test_a_native_payment_reaches_an_oppwa_listener_encrypted_under_its_ke
     assert payload["merchantTransactionId"] == "order-1001"
     second = _open(listener["secret"], refund)["payload"]
     assert (second["paymentType"], second["amount"]) == ("RF", "15.00")
-    assert second["referencedId"] == paid.json()["id"]
+    assert second["referencedId"] == ids.to_hex(paid.json()["id"])  # the payment's id as /oppwa answers it
     with pytest.raises(InvalidTag):
         _open(crypto.new_key(), completed)  # only the listener's key opens it
 

@@ -569,6 +569,7 @@ class Payment:
                 "type": operation.type.value,
                 "amount": operation.amount,
                 "status": operation.status.value,
+                "response_code": operation.response_code,  # the acquirer's own answer (field 39's, or its vendor's)
             }
         self.events.append(Event(self.merchant_id, self.mode, kind, self.id, data, now))
 

@@ -65,5 +65,11 @@ class RiskRepository(Protocol):
         ...
 
     async def purge_counters(self, now_epoch: int) -> int:
-        """Delete the counters whose window has ended by `now_epoch` (a rule's go with it); how many."""
+        """Delete the counters whose window has ended by `now_epoch` (a rule's go with it), rate counters
+        included; how many."""
+        ...
+
+    async def admit(self, key: str, window_start: int, ends_at: int, limit: int) -> bool:
+        """Count one request against the rate counter of (key, window) if the total stays within `limit`, in
+        one atomic statement; False (nothing added) when it would not."""
         ...

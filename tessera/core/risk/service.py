@@ -191,6 +191,18 @@ async def purge_counters(*, uow: UnitOfWorkFactory, now: datetime) -> int:
     return purged
 
 
+async def admit(key: str, *, limit: int, window_seconds: int, uow: UnitOfWorkFactory, now: datetime) -> bool:
+    """Whether one more request under `key` stays within `limit` for the fixed window `now` falls in (a
+    dialect's rate limit, such as OPPWA's two status calls a minute per payment); counted in the
+    database, so every process sees the same count."""
+    epoch = int(now.timestamp())
+    start = window_start(epoch, window_seconds)
+    async with uow() as tx:
+        admitted = await tx.risk.admit(key, start, start + window_seconds, limit)
+        await tx.commit()
+    return admitted
+
+
 # ------------------------------------------------------------------------------ fees
 
 

@@ -26,7 +26,7 @@ from tessera.core.payments import events as ev
 from tessera.core.vault.service import CARD_DELETED, CARD_SAVED
 from tessera.core.webhooks.endpoints import EVENT_TYPES
 from tessera.core.webhooks.formats import OutgoingEvent, RenderedWebhook
-from tessera.dialects.oppwa import crypto
+from tessera.dialects.oppwa import codes, crypto, ids, render
 
 FORMAT = "oppwa"
 # The events that change a payment: each is a PAYMENT notification. Card events (saved, deleted) are not.
@@ -35,37 +35,25 @@ PAYMENT_EVENTS = EVENT_TYPES - {CARD_SAVED, CARD_DELETED}
 # Renders the OPPWA payment object an event is about, from its card-free data.
 PayloadRenderer = Callable[[OutgoingEvent], dict[str, Any]]
 
-# The default renderer's result codes (oppwa.md 4.2): the dialect's renderer has the full table.
-_TEST_SUCCESS = ("000.100.110", "Request successfully processed in 'Merchant in Integrator Test Mode'")
-_LIVE_SUCCESS = ("000.000.000", "Transaction succeeded")
-_PENDING = ("000.200.000", "transaction pending")
-_DECLINED = ("800.100.152", "transaction declined by authorization system")
-_DECLINES: dict[str, tuple[str, str]] = {
-    "INSUFFICIENT_FUNDS": ("800.100.155", "transaction declined (amount exceeds credit)"),
-    "EXPIRED_CARD": ("800.100.157", "transaction declined (wrong expiry date)"),
-    "INVALID_CVV": ("800.100.153", "transaction declined (invalid CVV)"),
-    "3DS_FAILED": ("100.380.401", "User Authentication Failed"),
-    "NETWORK_ERROR": ("900.100.300", "timeout, uncertain result"),
-}
-_EXPIRED = ("100.396.103", "Previously pending transaction timed out")
 _FOLLOW_UPS = frozenset({"CP", "RV", "RF", "CB", "CR", "RC"})
 
 
-def timestamp(moment: datetime) -> str:
-    """OPPWA's `yyyy-MM-dd HH:mm:ss+0000`."""
-    return moment.strftime("%Y-%m-%d %H:%M:%S+0000")
-
-
-def _result(event: OutgoingEvent, operation: Mapping[str, Any] | None) -> tuple[str, str]:
+def _result(event: OutgoingEvent, operation: Mapping[str, Any] | None) -> str:
+    """The result code of the payment object the event is about, as the API answers it (`codes`): an
+    acquirer's own OPPWA code first (the sandbox's test convention), then the core's error."""
     status = str(event.data.get("status") or "")
     failed = (operation is not None and operation.get("status") == "failed") or status == "failed"
     if failed or event.type == ev.PAYMENT_ATTEMPT_FAILED:
-        return _DECLINES.get(str(event.data.get("error_code") or ""), _DECLINED)
+        answered = str((operation or {}).get("response_code") or "")
+        if codes.RESULT_CODE.match(answered):
+            return answered
+        known = {e.value: e for e in codes.ERRORS}.get(str(event.data.get("error_code") or ""))
+        return codes.ERRORS[known][1] if known else "800.100.100"
     if event.type == ev.PAYMENT_EXPIRED:
-        return _EXPIRED
+        return codes.TIMED_OUT
     if operation is None or operation.get("status") != "succeeded":
-        return _PENDING
-    return _TEST_SUCCESS if event.mode == "test" else _LIVE_SUCCESS
+        return codes.PENDING
+    return codes.success(event.mode)
 
 
 def minimal_payload(event: OutgoingEvent) -> dict[str, Any]:
@@ -76,20 +64,20 @@ def minimal_payload(event: OutgoingEvent) -> dict[str, Any]:
     currency = str(data.get("currency") or "")
     payment_id = str(data.get("payment_id") or event.payment_id or "")
     amount = int(operation["amount"] if operation else data.get("amount") or 0)
-    code, description = _result(event, operation)
-    payload: dict[str, Any] = {"id": str(operation["id"]) if operation else payment_id}
+    code = _result(event, operation)
+    payload: dict[str, Any] = {"id": ids.to_hex(str(operation["id"]) if operation else payment_id)}
     if operation:
         payload["paymentType"] = str(operation["type"])
         if operation["type"] in _FOLLOW_UPS:
-            payload["referencedId"] = payment_id
+            payload["referencedId"] = ids.to_hex(payment_id)
     payload.update(amount=to_major_string(amount, currency), currency=currency)
-    payload["result"] = {"code": code, "description": description}
+    payload["result"] = {"code": code, "description": codes.describe(code)}
     card = data.get("card")
     if card:
         payload["card"] = {"bin": card.get("bin"), "last4Digits": card.get("last4")}
     if data.get("reference"):
         payload["merchantTransactionId"] = data["reference"]
-    payload["timestamp"] = timestamp(event.created_at)
+    payload["timestamp"] = render.timestamp(event.created_at)
     return payload
 
 
