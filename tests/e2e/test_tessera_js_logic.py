@@ -108,11 +108,13 @@ def test_the_checks_before_a_request_name_the_field_at_fault(page: Page) -> None
         {"number": "378282246310005", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
         {"number": "", "exp_month": 12, "exp_year": 2030},
         {"number": "4242424242424242", "exp_month": None, "exp_year": None},
+        {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": ""},
     ]
     found = _js(page, "args[0].map(c => Tessera.card.validate(c))", cards)
     assert found[0] is None
-    assert [f["param"] for f in found[1:]] == ["card.number", "card.cvc", "card.cvc", "card.number", "card.exp_month"]
-    assert found[4]["code"] == "parameter_missing"
+    params = [f["param"] for f in found[1:]]
+    assert params == ["card.number", "card.cvc", "card.cvc", "card.number", "card.exp_month", "card.cvc"]
+    assert found[4]["code"] == found[6]["code"] == "parameter_missing"
 
 
 def test_tessera_is_callable_without_new_and_refuses_a_secret_key(page: Page) -> None:

@@ -146,11 +146,11 @@
     }
     var expiry = expiryProblem(card.exp_month, card.exp_year, now);
     if (expiry) return expiry;
-    if (card.cvc != null && card.cvc !== "") {
-      var cvc = String(card.cvc);
-      if (!/^\d+$/.test(cvc) || cvc.length !== RULES[brand].cvc) {
-        return problem("card.cvc", "The security code must be " + RULES[brand].cvc + " digits for this card.");
-      }
+    // A token is made in the shopper's presence: the gateway requires its security code.
+    if (card.cvc == null || card.cvc === "") return problem("card.cvc", "Enter the security code.", "parameter_missing");
+    var cvc = String(card.cvc);
+    if (!/^\d+$/.test(cvc) || cvc.length !== RULES[brand].cvc) {
+      return problem("card.cvc", "The security code must be " + RULES[brand].cvc + " digits for this card.");
     }
     return null;
   }
