@@ -159,6 +159,21 @@ def test_a_challenge_card_is_paid_through_the_3ds_helpers_modal(server: Server, 
     assert isinstance(payment["authentication"], dict) and payment["authentication"]["status"] == "Y"
 
 
+def test_the_3ds_helpers_redirect_mode_returns_the_whole_window_to_the_shop(
+    server: Server, shop: Shop, checkout: Checkout
+) -> None:
+    checkout.page.goto(f"{shop.url}/?3ds=redirect")
+    checkout.pay("4000002500003155")
+    otp = checkout.page.get_by_label("One-time password")
+    otp.wait_for(timeout=15000)
+    assert checkout.page.url.startswith(server.base_url)
+    otp.fill("123456")
+    checkout.page.get_by_role("button", name="Submit").click()
+    checkout.page.wait_for_url(f"{shop.url}/3ds-return?**", timeout=15000)
+    text = checkout.outcome("Payment successful")
+    assert _payment(server, text.rsplit(" ", 1)[-1])["status"] == "completed"
+
+
 def test_a_declined_card_is_shown_with_its_message(server: Server, checkout: Checkout) -> None:
     checkout.pay("4000000000000002")
     text = checkout.outcome("Payment declined")
