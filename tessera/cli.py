@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -477,6 +478,37 @@ def _demo_merchant_id(settings: Settings) -> str | None:
     except (OSError, ValueError, AttributeError):
         return None
     return str(found) if found else None
+
+
+@main.command("demo-shop")
+@click.option("--host", default="127.0.0.1", show_default=True, help="interface to listen on")
+@click.option("--port", default=8100, show_default=True, type=int, help="port (another origin than Tessera's)")
+@click.option("--tessera-url", default=None, help="where browsers and the shop reach Tessera (default: its public URL)")
+@click.option(
+    "--credentials",
+    "credentials_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="the merchant's credentials JSON (default: the demo merchant's, written by `tessera serve`)",
+)
+def demo_shop(host: str, port: int, tessera_url: str | None, credentials_path: str | None) -> None:
+    """Serve a sample checkout (seed 002 in the browser): tessera.js tokenizes the card in the page and the
+    shop's backend pays with the token and its secret key. Start `tessera serve` first."""
+    import uvicorn
+
+    from tessera.demo_shop import ShopConfig, create_shop_app
+
+    settings = _settings()
+    path = Path(credentials_path) if credentials_path else settings.data_dir / "demo-credentials.json"
+    try:
+        creds = json.loads(path.read_text())
+        config = ShopConfig(tessera_url or settings.resolved_public_url, creds["publishable_key"], creds["secret_key"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise click.ClickException(f"no merchant credentials in {path}: run `tessera serve` once first") from exc
+    logs.configure(settings.log_level, settings.log_format)
+    click.echo(f"Demo shop on http://localhost:{port}/ (Tessera at {config.tessera_url})")
+    sys.stdout.flush()
+    uvicorn.run(create_shop_app(config), host=host, port=port, log_config=None, access_log=False)
 
 
 @main.group()

@@ -285,6 +285,13 @@ class InMemoryMerchantRepository:
     async def key_modes(self, merchant_id: str) -> list[str]:
         return sorted({k.mode for k in self._keys.rows() if k.merchant_id == merchant_id})
 
+    async def allowing_domains(self, domains: Sequence[str], *, limit: int) -> list[Merchant]:
+        wanted = set(domains)
+        found = self._merchants.where(
+            lambda m: m.status is MerchantStatus.ACTIVE and bool(wanted.intersection(m.allowed_domains))
+        )
+        return sorted(found, key=lambda m: m.id)[:limit]
+
     async def save_settings(self, merchant: Merchant) -> None:
         self._merchants.put(merchant.id, merchant)
 

@@ -361,6 +361,10 @@ class MerchantRepository(Protocol):
         """The modes the merchant has keys for."""
         ...
 
+    async def allowing_domains(self, domains: Sequence[str], *, limit: int) -> list[Merchant]:
+        """Up to `limit` active merchants whose allowed domains include one of `domains` exactly."""
+        ...
+
     async def save_settings(self, merchant: Merchant) -> None:
         """Store the merchant's changeable settings (allowed return-URL domains)."""
         ...

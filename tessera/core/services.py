@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from tessera.core import identities, merchants
+from tessera.core import browser_origins, identities, merchants
 from tessera.core.clock import utcnow
 from tessera.core.errors import ValidationError
 from tessera.core.idempotency import IdempotencyKeys, current_claim
@@ -335,6 +335,10 @@ class MerchantServices:
         self, client_id: str | None, secret: str | None, merchant_id: str | None
     ) -> MerchantContext:
         return await merchants.authenticate_client(client_id, secret, merchant_id, uow=self._uow)
+
+    async def origin_allowed_by_any(self, origin: str) -> bool:
+        """May some merchant's page at `origin` call the gateway from a browser (a CORS preflight)?"""
+        return await browser_origins.origin_allowed_by_any(origin, uow=self._uow)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, String, bindparam, cast, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tessera.core.identities import StoredIdentity
@@ -119,6 +119,25 @@ class SqlMerchantRepository:
     async def key_modes(self, merchant_id: str) -> list[str]:
         """The modes the merchant has (unrevoked) keys for, sorted."""
         return [r.mode for r in await self._conn.execute(_KEY_MODES, {"merchant_id": merchant_id})]
+
+    async def allowing_domains(self, domains: Sequence[str], *, limit: int) -> list[Merchant]:
+        """Active merchants whose allowed domains include one of `domains`. The list is a JSON column:
+        its text is narrowed with LIKE on the quoted domain (both stores write `["a.com", "b.com"]`),
+        then each row is checked exactly."""
+        if not domains:
+            return []
+        m = t.merchants.c
+        text = cast(m.allowed_domains, String)
+        quoted = ['%"' + d.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"%' for d in domains]
+        query = (
+            select(t.merchants)
+            .where(m.status == MerchantStatus.ACTIVE.value, or_(*(text.like(q, escape="\\") for q in quoted)))
+            .order_by(m.id)
+            .limit(limit)
+        )
+        wanted = set(domains)
+        found = [_merchant(r) for r in await self._conn.execute(query)]
+        return [merchant for merchant in found if wanted.intersection(merchant.allowed_domains)]
 
     async def save_settings(self, merchant: Merchant) -> None:
         """The settings a merchant may change: return-URL domains, attempt budget, API IP allowlist, fees."""

@@ -36,6 +36,8 @@ DIALECTS: dict[str, tuple[str, Callable[[dict[str, str]], dict[str, str]]]] = {
     "paysecure": ("^/paysecure/", lambda c: {"Authorization": f"Bearer {c['secret_key']}"}),
     # OPPWA's entityId travels in the form or the query: fuzz_hooks puts the merchant's in each well-formed one.
     "oppwa": ("^/oppwa/", lambda c: {"Authorization": f"Bearer {c['secret_key']}"}),
+    # Not a dialect: the browser SDK's script (issue 14), which takes no key.
+    "browser": ("^/js/", lambda c: {}),
 }
 # Paths no dialect owns: the document itself, health, and the shopper's and ACS's pages (browser forms,
 # reached by unguessable ids, proven by the 3-D Secure browser tests).
@@ -49,8 +51,20 @@ SEED = 20261128
 # a second for two native shards; a native shard of fresh cases sends some 5,000 requests. EximPe's order
 # body is mostly conditionals, which the generator meets by drawing and discarding: past some 40 examples
 # an operation its run slows to a crawl (200 did not end in 6 minutes), so its shards stay small.
-MAX_EXAMPLES = {"native": scaled(8, 200), "eximpe": scaled(8, 40), "paysecure": scaled(8, 60), "oppwa": scaled(8, 60)}
-SHARDS = {"native": scaled(1, 5), "eximpe": scaled(1, 3), "paysecure": scaled(1, 2), "oppwa": scaled(1, 2)}
+MAX_EXAMPLES = {
+    "native": scaled(8, 200),
+    "eximpe": scaled(8, 40),
+    "paysecure": scaled(8, 60),
+    "oppwa": scaled(8, 60),
+    "browser": scaled(8, 20),
+}
+SHARDS = {
+    "native": scaled(1, 5),
+    "eximpe": scaled(1, 3),
+    "paysecure": scaled(1, 2),
+    "oppwa": scaled(1, 2),
+    "browser": 1,
+}
 
 
 @pytest.fixture(params=BACKENDS)

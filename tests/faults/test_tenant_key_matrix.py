@@ -71,6 +71,11 @@ PUBLIC: dict[tuple[str, str], str] = {
     # 24-hex id (48 random bits), and only sends the browser to the bank's page or the merchant's
     # success/failure redirect.
     ("GET", "/paysecure/api/v1/payment/{purchaseId}/"): "the shopper's Paysecure callback_url",
+    # The browser SDK (issue 14): the same script for everyone.
+    ("GET", "/js/v1/tessera.js"): "tessera.js, the browser SDK",
+    # A CORS preflight carries no key by the Fetch standard; it answers headers only (an origin some merchant
+    # allows gets the grant to send the request, which then needs the publishable key like any other).
+    ("OPTIONS", "/v1/tokens"): "the CORS preflight of token creation from a checkout page",
 }
 
 
@@ -404,6 +409,13 @@ async def test_public_routes_need_no_key_and_leak_nothing(
         ("POST", "/shopper/3ds/notify", {"data": {"cres": _b64url(unknown)}}, {404}),
         ("POST", "/sandbox/acs/challenge", {"data": {"creq": _b64url(unknown)}}, {404}),
         ("POST", "/sandbox/acs/challenge/answer", {"data": {"acs_trans_id": "x", "form_token": "y"}}, {403}),
+        ("GET", "/js/v1/tessera.js", {}, {200}),
+        (
+            "OPTIONS",
+            "/v1/tokens",
+            {"headers": {"Origin": "https://x.test", "Access-Control-Request-Method": "POST"}},
+            {204},
+        ),
     ]
     failures = []
     for method, path, kwargs, statuses in probes:
