@@ -6,6 +6,7 @@ Plain HTML with escaped values; every page works without JavaScript (a form with
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from html import escape
 from typing import Any
@@ -84,5 +85,10 @@ def ended(message: str) -> str:
 
 
 def status_page(payment_id: str, status: str) -> str:
+    """Where a shopper ends when the payment has no return URL. Framed by tessera.js's 3-D Secure helper, it
+    tells the page around it the payment's id and status (a hint only: the merchant's server reads the
+    payment with its key), so the helper also works for a payment made without a return URL."""
     body = f"<h1>Payment {escape(status)}</h1><p>Payment <code>{escape(payment_id)}</code> is {escape(status)}.</p>"
-    return _page("Payment status", body)
+    message = json.dumps({"tessera": "payment", "id": payment_id, "status": status}).replace("<", "\\u003c")
+    script = f'<script>if (window.parent !== window) window.parent.postMessage({message}, "*");</script>'
+    return _page("Payment status", body).replace("</body>", f"{script}</body>")

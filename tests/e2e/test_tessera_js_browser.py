@@ -201,3 +201,30 @@ def test_the_shops_server_received_tokens_and_never_a_card_number(shop: Shop, ch
     dump = re.sub(r"[\s-]", "", json.dumps(log))  # not even a spaced-out form of one
     for number in CARDS:
         assert number not in dump
+
+
+def test_the_3ds_helper_ends_on_tesseras_own_page_for_a_payment_without_a_return_url(
+    server: Server, checkout: Checkout
+) -> None:
+    """A payment made without a return_url ends on Tessera's status page inside the modal, which tells the
+    helper the payment's id and status by a message from the API's origin."""
+    creds = server.credentials()
+    body = {
+        "amount": 1000,
+        "currency": "INR",
+        "card": {"number": "4000002500003155", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
+        "browser": {"ip": "203.0.113.7", "user_agent": "Mozilla/5.0"},
+    }
+    made = httpx.post(
+        f"{server.base_url}/v1/payments", json=body, headers={"Authorization": f"Bearer {creds['secret_key']}"}
+    ).json()
+    assert made["status"] == "requires_action" and made["return_url"] is None
+    script = "([pk, url]) => { window.__done = Tessera(pk).handleNextAction(url); }"
+    checkout.page.evaluate(script, [creds["publishable_key"], made["redirect_url"]])
+    frame = checkout.page.frame_locator('iframe[title="Your bank\'s verification page"]')
+    frame.get_by_label("One-time password").fill("123456")
+    frame.get_by_role("button", name="Submit").click()
+    result = checkout.page.evaluate("() => window.__done")
+    assert result == {"id": made["id"], "status": "completed"}
+    assert checkout.page.get_by_role("dialog").count() == 0
+    assert _payment(server, made["id"])["status"] == "completed"

@@ -370,10 +370,11 @@
   }
 
   // 3-D Secure: `next` is a payment's redirect_url or the payment itself (202 requires_action). The
-  // challenge runs in a modal iframe (or, with {mode: "redirect"}, in the whole window). The payment
-  // must have been made with a return_url on this page's origin: the bank's page ends by sending the
-  // frame there with `payment_id` and `status`, which this resolves with as {id, status}. The status a
-  // browser reports is only a hint: the merchant's server must read the payment with its secret key.
+  // challenge runs in a modal iframe (or, with {mode: "redirect"}, in the whole window). It ends when the
+  // frame reaches the payment's return_url on this page's origin (with `payment_id` and `status`), or,
+  // for a payment made without one, when Tessera's own status page in the frame posts them to this page;
+  // either resolves as {id, status}. The status a browser reports is only a hint: the merchant's server
+  // must read the payment with its secret key.
   Tessera.prototype.handleNextAction = function (next, options) {
     options = options || {};
     var url = typeof next === "string" ? next : next && next.redirect_url;
@@ -408,10 +409,21 @@
       box.appendChild(close);
       box.appendChild(frame);
       overlay.appendChild(box);
+      var api = "";
+      try { api = new URL(url, global.location.href).origin; } catch (e) { /* no message will match */ }
+      function onMessage(event) {
+        var data = event.data;
+        if (event.source !== frame.contentWindow || event.origin !== api) return;
+        if (data && data.tessera === "payment" && data.id && data.status) {
+          finish({ id: String(data.id), status: String(data.status) });
+        }
+      }
       function finish(result) {
+        global.removeEventListener("message", onMessage);
         overlay.remove();
         resolve(result);
       }
+      global.addEventListener("message", onMessage);
       close.addEventListener("click", function () {
         finish({ error: { code: "authentication_canceled", message: "The verification was canceled." } });
       });
