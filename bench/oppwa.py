@@ -38,6 +38,10 @@ _DEBIT = {
     "card.expiryMonth": "05",
     "card.expiryYear": "2034",
     "card.cvv": "123",
+    # The shopper's address and browser: Tessera requires them of every payment with a card the shopper enters
+    # (3-D Secure and the risk rules read them); OPPWA's 3-D Secure samples send them too.
+    "customer.ip": "203.0.113.7",
+    "customer.browser.userAgent": "Mozilla/5.0 (X11; Linux x86_64)",
 }
 
 
