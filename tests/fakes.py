@@ -160,6 +160,14 @@ class InMemoryPaymentRepository:
     async def get_by_id(self, payment_id: str) -> Payment | None:
         return self._payments.get(payment_id)
 
+    async def get_by_operation(self, merchant_id: str, mode: str, operation_id: str) -> Payment | None:
+        for payment in self._payments.rows():
+            if (payment.merchant_id, payment.mode) == (merchant_id, mode) and any(
+                op.id == operation_id for op in payment.operations
+            ):
+                return payment
+        return None
+
     async def get_by_id_for_update(self, payment_id: str) -> Payment | None:
         return self._payments.get(payment_id)
 

@@ -296,6 +296,9 @@ class _RecordingPayments:
     async def get_by_id(self, payment_id: str) -> Payment | None:
         return await self._inner.get_by_id(payment_id)
 
+    async def get_by_operation(self, merchant_id: str, mode: str, operation_id: str) -> Payment | None:
+        return await self._inner.get_by_operation(merchant_id, mode, operation_id)
+
     async def get_by_id_for_update(self, payment_id: str) -> Payment | None:
         return await self._inner.get_by_id_for_update(payment_id)
 

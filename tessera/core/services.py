@@ -31,7 +31,7 @@ from tessera.core.payments.commands import (
     RefundPayment,
     VoidPayment,
 )
-from tessera.core.payments.model import Payment
+from tessera.core.payments.model import Operation, Payment
 from tessera.core.payments.settle import PaymentDeps, resolve_operation
 from tessera.core.ports import ReadModel, ReportKind
 from tessera.core.risk import service as risk
@@ -98,6 +98,9 @@ class PaymentServices:
 
     async def get(self, merchant_id: str, mode: str, payment_id: str) -> Payment:
         return await payments.get_payment(merchant_id, mode, payment_id, deps=self._deps)
+
+    async def get_operation(self, merchant_id: str, mode: str, operation_id: str) -> tuple[Payment, Operation]:
+        return await payments.get_operation(merchant_id, mode, operation_id, deps=self._deps)
 
     async def find(self, payment_id: str) -> Payment | None:
         """A payment by its id alone, for the shopper's browser pages (reached by ids no one guesses)."""

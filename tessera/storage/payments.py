@@ -220,6 +220,9 @@ _OPERATIONS_OF = (
     select(t.operations).where(t.operations.c.payment_id == bindparam("payment_id")).order_by(t.operations.c.id)
 )
 _PAYMENT_BY_ID = select(t.payments).where(t.payments.c.id == bindparam("payment_id"))
+_PAYMENT_OF_OPERATION = select(t.operations.c.payment_id).where(
+    t.operations.c.id == bindparam("operation_id"), t.operations.c.merchant_id == bindparam("merchant_id")
+)
 _PAYMENT_SCOPED = _PAYMENT_BY_ID.where(
     t.payments.c.merchant_id == bindparam("merchant_id"), t.payments.c.mode == bindparam("mode")
 )
@@ -277,6 +280,11 @@ class SqlPaymentRepository:
 
     async def get_by_id(self, payment_id: str) -> Payment | None:
         return await self._load(_PAYMENT_BY_ID, {"payment_id": payment_id}, lock=False)
+
+    async def get_by_operation(self, merchant_id: str, mode: str, operation_id: str) -> Payment | None:
+        params = {"operation_id": operation_id, "merchant_id": merchant_id}
+        payment_id = (await self._conn.execute(_PAYMENT_OF_OPERATION, params)).scalar()
+        return await self.get(merchant_id, mode, payment_id) if payment_id else None
 
     async def get_by_id_for_update(self, payment_id: str) -> Payment | None:
         return await self._load(_PAYMENT_BY_ID, {"payment_id": payment_id}, lock=True)

@@ -479,6 +479,18 @@ async def get_payment(merchant_id: str, mode: str, payment_id: str, *, deps: Pay
     return payment
 
 
+async def get_operation(
+    merchant_id: str, mode: str, operation_id: str, *, deps: PaymentDeps
+) -> tuple[Payment, Operation]:
+    """An operation (a capture, a refund, ...) by its own id, with the payment it belongs to."""
+    async with deps.uow(read_only=True) as tx:
+        payment = await tx.payments.get_by_operation(merchant_id, mode, operation_id)
+    op = next((o for o in payment.operations if o.id == operation_id), None) if payment else None
+    if payment is None or op is None:
+        raise NotFoundError("no such operation", field="id")
+    return payment, op
+
+
 async def capture(cmd: CapturePayment, *, deps: PaymentDeps) -> Payment:
     return await follow_up(
         cmd.merchant_id, cmd.mode, cmd.payment_id, deps, lambda p, now: p.begin_capture(cmd.amount, now)

@@ -80,6 +80,23 @@ def _answer(payment: Payment, entity_id: str) -> JSONResponse:
     return _json(body, r.http_status(body["result"]["code"]))
 
 
+async def _transaction(svc: Services, ctx: MerchantContext, oppwa_id: str, entity_id: str) -> JSONResponse:
+    """Any transaction by its id: an initial payment, or a back-office operation (a capture, a refund,
+    ...), which OPPWA answers as a payment object of its own, with its `referencedId`."""
+    try:
+        return _answer(await _payment(svc, ctx, oppwa_id), entity_id)
+    except f.OppwaRefusal:
+        operation_id = ids.from_hex(oppwa_id, "op")
+        if operation_id is None:
+            raise
+        try:
+            payment, op = await svc.payments.get_operation(ctx.merchant_id, ctx.mode, operation_id)
+        except NotFoundError:
+            raise f.OppwaRefusal(c.NOT_FOUND, status=404) from None
+    body = r.render_operation(payment, op, entity_id)
+    return _json(body, r.http_status(body["result"]["code"]))
+
+
 # ------------------------------------------------------------------------------------------ payments
 
 
@@ -151,10 +168,10 @@ async def _run(
 )
 async def payment_status(payment_id: PaymentPath, entity_id: EntityQuery, ctx: SecretCtx, svc: ServicesDep) -> Response:
     entity = await _entity(svc, ctx, entity_id)
-    payment = await _payment(svc, ctx, payment_id)
-    if not await svc.risk.admit(f"oppwa:status:{payment.id}", limit=STATUS_LIMIT, window_seconds=STATUS_WINDOW):
+    answer = await _transaction(svc, ctx, payment_id, entity)  # an unknown id counts against nothing
+    if not await svc.risk.admit(f"oppwa:status:{payment_id}", limit=STATUS_LIMIT, window_seconds=STATUS_WINDOW):
         raise f.OppwaRefusal(c.THROTTLED, status=429)
-    return _answer(payment, entity)
+    return answer
 
 
 # ------------------------------------------------------------------------------------------ reports
@@ -163,7 +180,7 @@ async def payment_status(payment_id: PaymentPath, entity_id: EntityQuery, ctx: S
 @router.get("/query/{id}", responses=_OK, summary="The report of one payment (not throttled)")
 async def query_one(payment_id: PaymentPath, entity_id: EntityQuery, ctx: SecretCtx, svc: ServicesDep) -> Response:
     entity = await _entity(svc, ctx, entity_id)
-    return _answer(await _payment(svc, ctx, payment_id), entity)
+    return await _transaction(svc, ctx, payment_id, entity)
 
 
 @router.get("/query", responses=_OK, summary="Every transaction carrying a merchantTransactionId (payments[])")
