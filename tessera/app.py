@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tessera import __version__, logs, nul, shopper, worker
+from tessera import __version__, dashboard, logs, nul, shopper, worker
 from tessera.bootstrap import Container, build
 from tessera.core.errors import TesseraError
 from tessera.core.ids import new_id
@@ -156,6 +156,7 @@ def create_app(settings: Settings, *, container: Container | None = None, embedd
         dialect.mount(app)
     app.include_router(shopper.router)
     app.include_router(acs.router)
+    dashboard.mount(app)
     _add_docs(app)
     _add_operational_routes(app, container)
     _add_error_handlers(app)

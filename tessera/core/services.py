@@ -15,6 +15,7 @@ from typing import Any
 
 from tessera.core import identities, merchants
 from tessera.core.clock import utcnow
+from tessera.core.dashboard.service import DashboardServices
 from tessera.core.errors import ValidationError
 from tessera.core.idempotency import IdempotencyKeys, current_claim
 from tessera.core.identities import Identity, IdentityKind
@@ -349,6 +350,7 @@ class Services:
     public_url: str  # where shoppers' browsers reach the gateway
     # The reverse proxies whose X-Forwarded-For is believed when working out a caller's address.
     trusted_proxies: tuple[Network, ...] = ()
+    dashboard: DashboardServices | None = None  # users, sessions and the audit log (`tessera.dashboard`)
 
     async def list_events(
         self, merchant_id: str, mode: str, *, limit: int, after: int = 0, types: list[str] | None = None
@@ -377,6 +379,7 @@ def build_services(
     identity_kinds: Sequence[IdentityKind] = (),
     trusted_proxies: tuple[Network, ...] = (),
     endpoint_formats: Mapping[str, Callable[[], str]] | None = None,
+    dashboard: DashboardServices | None = None,
 ) -> Services:
     return Services(
         payments=PaymentServices(deps, queries),
@@ -390,4 +393,5 @@ def build_services(
         fingerprint=deps.cipher.keyed_hash,
         public_url=public_url,
         trusted_proxies=trusted_proxies,
+        dashboard=dashboard,
     )

@@ -1,0 +1,31 @@
+"""The home page and the audit log's page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from tessera.core.dashboard.model import PaymentFilter
+from tessera.core.errors import ValidationError
+from tessera.core.ids import looks_like_id
+from tessera.dashboard.web import Ctx, HtmlRoute, page, signed_in
+
+router = APIRouter(prefix="/dashboard", include_in_schema=False, route_class=HtmlRoute)
+Signed = Annotated[Ctx, Depends(signed_in)]
+
+
+@router.get("/")
+async def home(ctx: Signed) -> Response:
+    recent, _ = await ctx.dashboard.list_payments(ctx.merchant_id, ctx.mode, PaymentFilter(), limit=10, before=None)
+    return page(ctx, "home.html", recent=recent)
+
+
+@router.get("/audit")
+async def audit_log(ctx: Signed) -> Response:
+    before = ctx.request.query_params.get("before") or None
+    if before is not None and not looks_like_id(before, "aud"):
+        raise ValidationError("before must be an audit entry id from the previous page", field="before")
+    entries, more = await ctx.dashboard.audit_log(ctx.merchant_id, limit=50, before=before)
+    return page(ctx, "audit.html", entries=entries, next_before=entries[-1].id if more and entries else None)
