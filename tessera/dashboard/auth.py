@@ -1,8 +1,8 @@
 """Sign-in, sign-out and the test/live switch.
 
-The sign-in form carries a CSRF token tied to a cookie of its own (there is no session yet); a wrong
-email or password, an unknown account and a throttled one all answer the same way, so the page tells an
-attacker nothing about which accounts exist.
+The sign-in form carries a CSRF token tied to a cookie of its own (there is no session yet). A wrong
+password and an unknown email answer alike (and take as long: argon2 runs either way), so the page tells
+no one which accounts exist; a throttled account or address is told to wait.
 """
 
 from __future__ import annotations
