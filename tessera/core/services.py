@@ -325,6 +325,15 @@ class MerchantServices:
     async def settings(self, merchant_id: str) -> merchants.MerchantSettings:
         return await merchants.merchant_settings(merchant_id, uow=self._uow)
 
+    async def active_keys(self, merchant_id: str) -> list[merchants.ApiKey]:
+        """The merchant's keys in force, each shown only by its prefix (the dashboard's API Access)."""
+        async with self._uow(read_only=True) as tx:
+            return list(await tx.merchants.active_keys(merchant_id))
+
+    async def roll_key(self, merchant_id: str, mode: str) -> merchants.RolledKey:
+        """A new secret key for `mode` (its plain text returned this once); the old ones are revoked."""
+        return await merchants.roll_key(merchant_id, mode, uow=self._uow)
+
     async def authenticate_key(self, raw: str) -> MerchantContext:
         return await merchants.authenticate_key(raw, uow=self._uow)
 

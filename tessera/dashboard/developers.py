@@ -1,0 +1,147 @@
+"""Developers: API Access (ids, keys, roll), Settings (return-URL domains, callback URL, attempt budget),
+Webhooks (endpoints, their secret shown once, the delivery log, redeliver) and Risk (the blocklist).
+
+Viewers see these pages without secrets and cannot change anything; developers and admins can. A secret
+is shown once, on the answer to the action that made it, and never written to the audit log.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from tessera.core.dashboard.model import Permission
+from tessera.core.errors import ValidationError
+from tessera.core.merchants import UpdateMerchant
+from tessera.dashboard.web import Ctx, HtmlRoute, check_csrf, field, page, redirect, signed_in
+
+router = APIRouter(prefix="/dashboard/developers", include_in_schema=False, route_class=HtmlRoute)
+Signed = Annotated[Ctx, Depends(signed_in)]
+BLOCK_TYPES = ("card", "email", "customer", "ip", "bin")
+
+
+async def _api_access(ctx: Ctx, new_secret: str | None = None) -> Response:
+    keys = [k for k in await ctx.services.merchants.active_keys(ctx.merchant_id) if k.mode == ctx.mode]
+    identities = await ctx.services.identities.all_of(ctx.merchant_id, ctx.mode) if keys else {}
+    return page(
+        ctx,
+        "api_access.html",
+        keys=keys,
+        client_id=keys[0].client_id if keys else None,
+        identities=identities,
+        new_secret=new_secret,
+        section="api",
+    )
+
+
+@router.get("/api-access")
+async def api_access(ctx: Signed) -> Response:
+    return await _api_access(ctx)
+
+
+@router.post("/api-access/roll")
+async def roll_key(ctx: Signed) -> Response:
+    ctx.require(Permission.MANAGE_DEVELOPERS)
+    await check_csrf(ctx)
+    rolled = await ctx.services.merchants.roll_key(ctx.merchant_id, ctx.mode)
+    await ctx.audit("api_key.roll", rolled.key.id, revoked=",".join(k.id for k in rolled.revoked))
+    return await _api_access(ctx, new_secret=rolled.secret_key)
+
+
+@router.get("/settings")
+async def settings_page(ctx: Signed) -> Response:
+    found = await ctx.services.merchants.settings(ctx.merchant_id)
+    return page(ctx, "settings.html", s=found, callback=found.callback_urls.get(ctx.mode), section="settings")
+
+
+@router.post("/settings")
+async def save_settings(ctx: Signed) -> Response:
+    ctx.require(Permission.MANAGE_DEVELOPERS)
+    form = await check_csrf(ctx)
+    domains = [d.strip() for d in field(form, "allowed_domains").splitlines() if d.strip()]
+    callback = field(form, "callback_url")
+    budget = field(form, "attempt_budget")
+    if not budget.isdigit():
+        raise ValidationError("attempt budget must be a whole number from 1 to 10", field="attempt_budget")
+    before = await ctx.services.merchants.settings(ctx.merchant_id)
+    cmd = UpdateMerchant(
+        ctx.merchant_id,
+        allowed_domains=domains,
+        attempt_budget=int(budget),
+        callback_url=callback or None,
+        remove_callback_url=not callback and before.callback_urls.get(ctx.mode) is not None,
+    )
+    after = await ctx.services.merchants.update(cmd)
+    await ctx.audit(
+        "settings.update",
+        ctx.merchant_id,
+        allowed_domains=" ".join(after.allowed_domains),
+        callback_url=after.callback_urls.get(ctx.mode) or "none",
+        attempt_budget=after.attempt_budget,
+    )
+    return redirect("/developers/settings", notice="Settings saved.")
+
+
+@router.get("/webhooks")
+async def webhooks(ctx: Signed) -> Response:
+    endpoints = await ctx.services.webhooks.list_endpoints(ctx.merchant_id, ctx.mode)
+    return page(ctx, "webhooks.html", endpoints=endpoints, new_secret=None, section="webhooks")
+
+
+@router.post("/webhooks")
+async def add_endpoint(ctx: Signed) -> Response:
+    ctx.require(Permission.MANAGE_DEVELOPERS)
+    form = await check_csrf(ctx)
+    made = await ctx.services.webhooks.create_endpoint(
+        ctx.merchant_id, ctx.mode, field(form, "url"), ["*"], field(form, "description") or None
+    )
+    await ctx.audit("webhook_endpoint.create", made.id, url=made.url)
+    endpoints = await ctx.services.webhooks.list_endpoints(ctx.merchant_id, ctx.mode)
+    return page(ctx, "webhooks.html", endpoints=endpoints, new_secret=(made.id, made.secret), section="webhooks")
+
+
+@router.get("/webhooks/{endpoint_id}")
+async def endpoint_page(ctx: Signed, endpoint_id: str) -> Response:
+    endpoint = await ctx.services.webhooks.get_endpoint(ctx.merchant_id, ctx.mode, endpoint_id)
+    before = ctx.request.query_params.get("before") or None
+    deliveries, more = await ctx.services.webhooks.list_deliveries(
+        ctx.merchant_id, ctx.mode, endpoint.id, limit=50, before=before
+    )
+    older = deliveries[-1].id if more and deliveries else None
+    return page(ctx, "endpoint.html", e=endpoint, deliveries=deliveries, older=older, section="webhooks")
+
+
+@router.post("/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver")
+async def redeliver(ctx: Signed, endpoint_id: str, delivery_id: str) -> Response:
+    ctx.require(Permission.MANAGE_DEVELOPERS)
+    await check_csrf(ctx)
+    done = await ctx.services.webhooks.retry_delivery(ctx.merchant_id, ctx.mode, endpoint_id, delivery_id)
+    await ctx.audit("webhook_delivery.redeliver", done.id, endpoint=endpoint_id, event=done.event_type)
+    return redirect(f"/developers/webhooks/{endpoint_id}", notice="Delivery queued again.")
+
+
+@router.get("/risk")
+async def risk(ctx: Signed) -> Response:
+    entries, _more = await ctx.services.risk.list_blocks(ctx.merchant_id, ctx.mode, limit=100, starting_after=None)
+    rules = await ctx.services.risk.list_rules(ctx.merchant_id, ctx.mode)
+    return page(ctx, "risk.html", entries=entries, rules=rules, types=BLOCK_TYPES, section="risk")
+
+
+@router.post("/risk/blocklist")
+async def add_block(ctx: Signed) -> Response:
+    ctx.require(Permission.MANAGE_DEVELOPERS)
+    form = await check_csrf(ctx)
+    entry, new = await ctx.services.risk.add_block(ctx.merchant_id, ctx.mode, field(form, "type"), field(form, "value"))
+    await ctx.audit("blocklist.add", entry.id, type=entry.type.value, shown_as=entry.value)
+    return redirect("/developers/risk", notice="Added to the blocklist." if new else "Already on the blocklist.")
+
+
+@router.post("/risk/blocklist/{entry_id}/delete")
+async def delete_block(ctx: Signed, entry_id: str) -> Response:
+    ctx.require(Permission.MANAGE_DEVELOPERS)
+    await check_csrf(ctx)
+    entry = await ctx.services.risk.delete_block(ctx.merchant_id, ctx.mode, entry_id)
+    await ctx.audit("blocklist.delete", entry.id, type=entry.type.value, shown_as=entry.value)
+    return redirect("/developers/risk", notice="Removed from the blocklist.")
