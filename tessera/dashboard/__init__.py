@@ -12,11 +12,11 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from tessera.dashboard import auth, developers, home, payments
+from tessera.dashboard import auth, developers, home, payments, users
 
 
 def mount(app: FastAPI) -> None:
-    for module in (auth, home, payments, developers):
+    for module in (auth, home, payments, developers, users):
         app.include_router(module.router)
     app.mount("/dashboard/static", StaticFiles(directory=Path(__file__).parent / "static"), name="dashboard-static")
 

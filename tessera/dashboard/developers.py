@@ -7,6 +7,7 @@ is shown once, on the answer to the action that made it, and never written to th
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -20,6 +21,7 @@ from tessera.dashboard.web import Ctx, HtmlRoute, check_csrf, field, page, redir
 router = APIRouter(prefix="/dashboard/developers", include_in_schema=False, route_class=HtmlRoute)
 Signed = Annotated[Ctx, Depends(signed_in)]
 BLOCK_TYPES = ("card", "email", "customer", "ip", "bin")
+GRACE_HOURS = (0, 1, 24, 72)  # how long a rotated webhook secret's predecessor keeps signing
 
 
 async def _api_access(ctx: Ctx, new_secret: str | None = None) -> Response:
@@ -102,15 +104,42 @@ async def add_endpoint(ctx: Signed) -> Response:
     return page(ctx, "webhooks.html", endpoints=endpoints, new_secret=(made.id, made.secret), section="webhooks")
 
 
-@router.get("/webhooks/{endpoint_id}")
-async def endpoint_page(ctx: Signed, endpoint_id: str) -> Response:
+async def _endpoint_page(ctx: Ctx, endpoint_id: str, new_secret: str | None = None) -> Response:
     endpoint = await ctx.services.webhooks.get_endpoint(ctx.merchant_id, ctx.mode, endpoint_id)
     before = ctx.request.query_params.get("before") or None
     deliveries, more = await ctx.services.webhooks.list_deliveries(
         ctx.merchant_id, ctx.mode, endpoint.id, limit=50, before=before
     )
     older = deliveries[-1].id if more and deliveries else None
-    return page(ctx, "endpoint.html", e=endpoint, deliveries=deliveries, older=older, section="webhooks")
+    return page(
+        ctx,
+        "endpoint.html",
+        e=endpoint,
+        deliveries=deliveries,
+        older=older,
+        new_secret=new_secret,
+        graces=GRACE_HOURS,
+        section="webhooks",
+    )
+
+
+@router.get("/webhooks/{endpoint_id}")
+async def endpoint_page(ctx: Signed, endpoint_id: str) -> Response:
+    return await _endpoint_page(ctx, endpoint_id)
+
+
+@router.post("/webhooks/{endpoint_id}/rotate")
+async def rotate_secret(ctx: Signed, endpoint_id: str) -> Response:
+    ctx.require(Permission.MANAGE_DEVELOPERS)
+    form = await check_csrf(ctx)
+    hours = field(form, "grace_hours")
+    if not hours.isdigit() or int(hours) not in GRACE_HOURS:
+        raise ValidationError("choose one of the offered grace periods", field="grace_hours")
+    done = await ctx.services.webhooks.rotate_secret(
+        ctx.merchant_id, ctx.mode, endpoint_id, timedelta(hours=int(hours))
+    )
+    await ctx.audit("webhook_endpoint.rotate_secret", done.id, grace_hours=int(hours))
+    return await _endpoint_page(ctx, done.id, new_secret=done.secret)
 
 
 @router.post("/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver")
@@ -145,3 +174,19 @@ async def delete_block(ctx: Signed, entry_id: str) -> Response:
     entry = await ctx.services.risk.delete_block(ctx.merchant_id, ctx.mode, entry_id)
     await ctx.audit("blocklist.delete", entry.id, type=entry.type.value, shown_as=entry.value)
     return redirect("/developers/risk", notice="Removed from the blocklist.")
+
+
+@router.get("/saved-cards")
+async def saved_cards(ctx: Signed) -> Response:
+    owner = ctx.request.query_params.get("identifier", "").strip()[:200]
+    cards = await ctx.services.vault.list_cards(ctx.merchant_id, ctx.mode, owner) if owner else []
+    return page(ctx, "saved_cards.html", owner=owner, cards=cards, section="cards")
+
+
+@router.post("/saved-cards/{card_token}/delete")
+async def delete_card(ctx: Signed, card_token: str) -> Response:
+    ctx.require(Permission.MANAGE_DEVELOPERS)
+    await check_csrf(ctx)
+    card = await ctx.services.vault.delete_card(ctx.merchant_id, ctx.mode, card_token)
+    await ctx.audit("saved_card.delete", card.card_token, owner=card.identifier, shown_as=f"{card.bin}…{card.last4}")
+    return redirect("/developers/saved-cards", identifier=card.identifier, notice="Card deleted.")

@@ -1,15 +1,18 @@
-"""The home page and the audit log's page."""
+"""The home page (charts and the latest payments) and the audit log's page."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from tessera.core.clock import utcnow
 from tessera.core.dashboard.model import PaymentFilter
 from tessera.core.errors import ValidationError
 from tessera.core.ids import looks_like_id
+from tessera.dashboard import charts
 from tessera.dashboard.web import Ctx, HtmlRoute, page, signed_in
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False, route_class=HtmlRoute)
@@ -19,7 +22,10 @@ Signed = Annotated[Ctx, Depends(signed_in)]
 @router.get("/")
 async def home(ctx: Signed) -> Response:
     recent, _ = await ctx.dashboard.list_payments(ctx.merchant_id, ctx.mode, PaymentFilter(), limit=10, before=None)
-    return page(ctx, "home.html", recent=recent)
+    today = utcnow().date()
+    since = datetime.combine(today - timedelta(days=13), time.min, tzinfo=UTC)
+    rows = await ctx.dashboard.summary(ctx.merchant_id, ctx.mode, since)
+    return page(ctx, "home.html", recent=recent, summary=charts.build(rows, today))
 
 
 @router.get("/audit")

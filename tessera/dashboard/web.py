@@ -132,6 +132,7 @@ def page(ctx: Ctx, template: str, status: int = 200, **context: Any) -> HTMLResp
         "csrf_token": ctx.session.csrf_token,
         "can_act": ctx.may(Permission.MOVE_MONEY),
         "can_manage": ctx.may(Permission.MANAGE_DEVELOPERS),
+        "can_admin": ctx.may(Permission.MANAGE_USERS),
         "notice": ctx.request.query_params.get("notice", "")[:200],
     }
     return render(ctx.request, template, base | context, status)

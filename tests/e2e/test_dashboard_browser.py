@@ -27,7 +27,7 @@ from tests.factories import payment
 pytestmark = pytest.mark.e2e
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
-CARDS = ("4242424242424242", "5555555555554444", "4111111111111111")
+CARDS = ("4242424242424242", "5555555555554444", "4111111111111111", "4000000000009995")
 VIEWER_PASSWORD = "viewer password 123"
 
 
@@ -96,7 +96,7 @@ class Watched:
         self.page = page
         self.base = base
         self.errors: list[str] = []
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("console", lambda m: self.errors.append(f"{m.text} at {m.location}") if m.type == "error" else None)
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
 
     def goto(self, path: str) -> Page:
@@ -143,12 +143,21 @@ def test_the_dashboard_in_chromium(server: Server, browser: Browser, hooks: Hook
     held = [_pay(server, key, CARDS[0], capture_method="manual", customer={"email": "ana@shop.test"}) for _ in range(2)]
     paid = _pay(server, key, CARDS[1])
     assert paid["status"] == "completed"
+    declined = httpx.post(
+        f"{server.base_url}/v1/payments", json=payment(CARDS[3]), headers={"Authorization": f"Bearer {key}"}
+    )
+    assert declined.json()["status"] == "failed"
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     w = Watched(context.new_page(), server.base_url)
     w.goto("/dashboard/login")
     w.shot("sign-in")
     _sign_in(w, creds["dashboard_email"], creds["dashboard_password"])
     assert w.page.get_by_role("note").inner_text().startswith("Test mode")
+    charts = w.page.locator("svg[role=img]")
+    assert charts.count() == 5
+    assert "75.0%" in w.page.locator(".kpi").inner_text()  # 3 approved, 1 declined
+    assert w.page.locator("svg[aria-label='Decline reasons'] text", has_text="INSUFFICIENT_FUNDS").count() == 1
+    assert w.page.locator("svg[aria-label='Payments by dialect'] text", has_text="native").count() == 1
     w.shot("home")
 
     page = w.goto("/dashboard/payments?status=authorized")
@@ -202,6 +211,30 @@ def test_the_dashboard_in_chromium(server: Server, browser: Browser, hooks: Hook
     page.get_by_role("button", name="Redeliver").first.click()
     page.wait_for_url("**?notice=*")
     assert "queued again" in page.get_by_role("status").inner_text()
+    page.get_by_label("Old secret keeps signing for").select_option("24")
+    page.get_by_role("button", name="Rotate the signing secret").click()
+    assert page.locator("#new-secret").inner_text().startswith("whsec_")
+    assert "The old secret also signs until" in page.content()
+    w.check()
+
+    w.goto("/dashboard/developers/saved-cards")
+    page.get_by_label("Owner", exact=False).fill("EX0001")
+    page.get_by_role("button", name="Find cards").click()
+    page.wait_for_url("**identifier=EX0001")
+    assert page.get_by_role("cell", name="1e6709282a21e83f43a020", exact=True).count() == 1  # seed 000's saved card
+    w.check()
+    w.shot("saved-cards")
+    page.get_by_role("button", name="Delete card 1e6709282a21e83f43a020").click()
+    page.wait_for_url("**notice=*")
+    assert "No saved cards for this owner" in page.content()
+
+    w.goto("/dashboard/users")
+    page.get_by_label("Email").fill("new.dev@shop.test")
+    page.get_by_label("Role").select_option("developer")
+    page.get_by_role("button", name="Add user").click()
+    assert len(page.locator("#new-secret").inner_text()) >= 20
+    assert page.get_by_role("cell", name="new.dev@shop.test", exact=True).count() == 1
+    w.check()
 
     w.goto("/dashboard/developers/risk")
     page.get_by_label("Type").select_option("email")
@@ -222,6 +255,9 @@ def test_the_dashboard_in_chromium(server: Server, browser: Browser, hooks: Hook
         "webhook_endpoint.create",
         "webhook_delivery.redeliver",
         "blocklist.add",
+        "webhook_endpoint.rotate_secret",
+        "saved_card.delete",
+        "user.create",
     ):
         assert action in audit, action
     assert "sk_test_" not in page.content() and "whsec_" not in page.content()
@@ -282,6 +318,7 @@ def test_a_viewer_sees_payments_but_the_server_refuses_its_actions(server: Serve
         f"{server.base_url}/dashboard/developers/api-access/roll", form={"csrf_token": token or ""}, max_redirects=0
     )
     assert rolled.status == 403
+    assert page.goto(f"{server.base_url}/dashboard/users").status == 403
     after = httpx.get(
         f"{server.base_url}/v1/payments/{held['id']}",
         headers={"Authorization": f"Bearer {_current_key(server, creds)}"},

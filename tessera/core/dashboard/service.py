@@ -109,6 +109,9 @@ class DashboardServices:
     async def payment_deliveries(self, merchant_id: str, mode: str, payment_id: str) -> list[dict[str, Any]]:
         return await self._queries.payment_deliveries(merchant_id, mode, payment_id)
 
+    async def summary(self, merchant_id: str, mode: str, since: datetime) -> list[dict[str, Any]]:
+        return await self._queries.summary(merchant_id, mode, since)
+
     # --- users -------------------------------------------------------------------------------------------
 
     async def create_user(self, merchant_id: str, email: str, role: str, password: str) -> User:
