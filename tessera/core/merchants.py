@@ -37,6 +37,7 @@ from tessera.core.ids import new_id, random_token, webhook_secret
 from tessera.core.ports import UnitOfWork, UnitOfWorkFactory
 from tessera.core.risk.caller import parse_networks
 from tessera.core.risk.model import Charge, RiskSummary, check_charge
+from tessera.core.threeds.service import Policy as ThreeDSPolicy
 from tessera.core.webhooks.endpoints import CALLBACK_FORMAT, EndpointKind, EndpointStatus
 from tessera.core.webhooks.service import callback_endpoint
 
@@ -199,6 +200,7 @@ class UpdateMerchant:
     `callback_url` sets or changes the callback URL of every mode the merchant has keys for;
     `remove_callback_url` stops callbacks (pending ones are canceled); `allowed_domains` replaces the
     list of return-URL domains; `attempt_budget` is how many cards an intent may try (1 to 10);
+    `threeds_policy` is `auto` (authenticate enrolled cards) or `required` (only Y or A pass);
     `allowed_ips` replaces the API IP allowlist of `allowed_ips_modes` (every mode when None; an empty
     list removes it); `charges` replaces the merchant's fees."""
 
@@ -210,6 +212,7 @@ class UpdateMerchant:
     callback_format: str = CALLBACK_FORMAT
     allowed_ips: Sequence[str] | None = None
     allowed_ips_modes: Sequence[str] | None = None
+    threeds_policy: str | None = None  # "auto" or "required" (core.threeds.service.Policy)
     charges: Sequence[Charge] | None = None
 
 
@@ -225,6 +228,7 @@ class MerchantSettings:
     attempt_budget: int = 3
     allowed_ips: dict[str, list[str]] = field(default_factory=dict)
     charges: list[Charge] = field(default_factory=list)
+    threeds_policy: str = "auto"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -235,6 +239,7 @@ class MerchantSettings:
             "attempt_budget": self.attempt_budget,
             "allowed_ips": self.allowed_ips,
             "charges": [c.as_dict() for c in self.charges],
+            "threeds_policy": self.threeds_policy,
         }
 
 
@@ -252,6 +257,8 @@ async def update_merchant(cmd: UpdateMerchant, *, uow: UnitOfWorkFactory) -> Mer
     ip_modes = list(cmd.allowed_ips_modes or MODES)
     if any(m not in MODES for m in ip_modes):
         raise ValidationError("mode must be test or live", field="mode")
+    if cmd.threeds_policy is not None and cmd.threeds_policy not in {p.value for p in ThreeDSPolicy}:
+        raise ValidationError("threeds_policy must be auto or required", field="threeds_policy")
     charges = [check_charge(c) for c in cmd.charges] if cmd.charges is not None else None
     if charges is not None and len({(c.brand, c.currency) for c in charges}) != len(charges):
         raise ValidationError("each card brand and currency may have one charge only", field="charge")
@@ -262,7 +269,7 @@ async def update_merchant(cmd: UpdateMerchant, *, uow: UnitOfWorkFactory) -> Mer
             raise NotFoundError(f"no merchant {cmd.merchant_id!r}", field="merchant_id")
         modes = await tx.merchants.key_modes(merchant.id)
         url = _check_callback_url(cmd.callback_url, live="live" in modes) if cmd.callback_url is not None else None
-        changed = (cmd.allowed_domains, budget, cmd.allowed_ips, charges)
+        changed = (cmd.allowed_domains, budget, cmd.allowed_ips, charges, cmd.threeds_policy)
         if any(value is not None for value in changed):
             if cmd.allowed_domains is not None:
                 merchant.allowed_domains = _domains(cmd.allowed_domains)
@@ -275,6 +282,8 @@ async def update_merchant(cmd: UpdateMerchant, *, uow: UnitOfWorkFactory) -> Mer
                 merchant.allowed_ips = {m: v for m, v in allowed.items() if v}
             if charges is not None:
                 merchant.charges = charges
+            if cmd.threeds_policy is not None:
+                merchant.threeds_policy = cmd.threeds_policy
             await tx.merchants.save_settings(merchant)
         for mode in modes:
             if url is not None:
@@ -338,6 +347,7 @@ async def _settings(tx: UnitOfWork, merchant: Merchant, modes: Sequence[str]) ->
         merchant.attempt_budget,
         dict(merchant.allowed_ips),
         list(merchant.charges),
+        merchant.threeds_policy,
     )
 
 

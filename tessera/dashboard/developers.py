@@ -1,5 +1,6 @@
-"""Developers: API Access (ids, keys, roll), Settings (return-URL domains, callback URL, attempt budget),
-Webhooks (endpoints, their secret shown once, the delivery log, redeliver) and Risk (the blocklist).
+"""Developers: API Access (ids, keys, roll), Settings (return-URL domains, callback URL, 3-D Secure
+policy, attempt budget, API IP allowlist), Webhooks (endpoints, their secret shown once and rotated, the
+delivery log, redeliver), Risk (the blocklist) and Saved cards (by owner, delete).
 
 Viewers see these pages without secrets and cannot change anything; developers and admins can. A secret
 is shown once, on the answer to the action that made it, and never written to the audit log.
@@ -67,6 +68,7 @@ async def save_settings(ctx: Signed) -> Response:
     budget = field(form, "attempt_budget")
     if not budget.isdigit():
         raise ValidationError("attempt budget must be a whole number from 1 to 10", field="attempt_budget")
+    ips = [line.strip() for line in field(form, "allowed_ips").splitlines() if line.strip()]
     before = await ctx.services.merchants.settings(ctx.merchant_id)
     cmd = UpdateMerchant(
         ctx.merchant_id,
@@ -74,6 +76,9 @@ async def save_settings(ctx: Signed) -> Response:
         attempt_budget=int(budget),
         callback_url=callback or None,
         remove_callback_url=not callback and before.callback_urls.get(ctx.mode) is not None,
+        threeds_policy=field(form, "threeds_policy"),
+        allowed_ips=ips,
+        allowed_ips_modes=[ctx.mode],
     )
     after = await ctx.services.merchants.update(cmd)
     await ctx.audit(
@@ -82,6 +87,8 @@ async def save_settings(ctx: Signed) -> Response:
         allowed_domains=" ".join(after.allowed_domains),
         callback_url=after.callback_urls.get(ctx.mode) or "none",
         attempt_budget=after.attempt_budget,
+        threeds_policy=after.threeds_policy,
+        allowed_ips=" ".join(after.allowed_ips.get(ctx.mode, [])) or "any",
     )
     return redirect("/developers/settings", notice="Settings saved.")
 

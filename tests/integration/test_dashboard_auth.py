@@ -200,3 +200,31 @@ def test_user_create_reads_the_password_from_stdin_or_prints_a_one_time_one(back
     assert short.exit_code != 0 and "password must be" in short.output
     again = runner.invoke(main, [*base, "admin", "--email", "A@cli.test", "--password-stdin"], input=PASSWORD, env=env)
     assert again.exit_code != 0 and "exists" in again.output
+
+
+async def test_the_settings_form_requires_3_d_secure_and_a_card_without_it_then_fails(
+    client: httpx.AsyncClient, container: Container, merchant: Merchant
+) -> None:
+    await _dash(container).create_user(merchant.id, "dev@shop.test", "developer", PASSWORD)
+    await sign_in(client, "dev@shop.test")
+    form = (await client.get("/dashboard/developers/settings")).text
+    saved = await client.post(
+        "/dashboard/developers/settings",
+        data={
+            "csrf_token": _csrf(form),
+            "allowed_domains": "yoursite.com\nlocalhost",
+            "callback_url": "",
+            "attempt_budget": "3",
+            "threeds_policy": "required",
+            "allowed_ips": "",
+        },
+    )
+    assert saved.status_code == 303, saved.text
+    assert (await container.services.merchants.settings(merchant.id)).threeds_policy == "required"
+    r = await client.post("/v1/payments", json=payment("4000000000003105"), headers=auth(merchant.test.secret_key))
+    assert r.json()["status"] == "failed" and r.json()["error"]["code"] == "3DS_FAILED"
+    bad = await client.post(
+        "/dashboard/developers/settings",
+        data={"csrf_token": _csrf(form), "attempt_budget": "3", "threeds_policy": "sometimes"},
+    )
+    assert bad.status_code == 400 and "threeds_policy must be auto or required" in bad.text
