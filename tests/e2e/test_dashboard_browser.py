@@ -2,7 +2,8 @@
 `serve` printed signs in; every page renders without a console error; capture, void, refund, rolling a
 key, adding a domain, adding a webhook endpoint, redelivering and blocking an email each work and land in
 the audit log; a viewer is refused by the server; a forged CSRF token and another merchant's payment are
-refused; no card number appears in any page. Screenshots of the main pages go to docs/img/."""
+refused; no card number appears in any page; sign-in and a capture work from the keyboard alone and axe-core
+finds no serious violation on any page. Screenshots of the main pages go to docs/img/."""
 
 from __future__ import annotations
 
@@ -344,3 +345,60 @@ def _other_merchant_payment(server: Server) -> str:
     assert made.returncode == 0, made.stderr
     other = json.loads(made.stdout.splitlines()[0])
     return str(_pay(server, other["secret_key"], CARDS[0], capture_method="manual")["id"])
+
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+PAGES = (
+    "/dashboard/",
+    "/dashboard/payments",
+    "/dashboard/audit",
+    "/dashboard/users",
+    "/dashboard/developers/api-access",
+    "/dashboard/developers/settings",
+    "/dashboard/developers/webhooks",
+    "/dashboard/developers/risk",
+    "/dashboard/developers/saved-cards?identifier=EX0001",
+)
+
+
+def test_the_main_flows_work_from_the_keyboard_and_pages_have_no_serious_accessibility_violations(
+    server: Server, browser: Browser
+) -> None:
+    creds = server.credentials()
+    held = _pay(server, _current_key(server, creds), CARDS[0], capture_method="manual")
+    # axe is injected as a script, which the pages' Content-Security-Policy would rightly refuse.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{server.base_url}/dashboard/login")
+    axe_run = "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+
+    def violations() -> list[str]:
+        page.add_script_tag(path=str(AXE))
+        found = page.evaluate(axe_run)
+        return [f"{v['id']} ({v['impact']}): {v['help']}" for v in found if v["impact"] in ("serious", "critical")]
+
+    assert violations() == [], "sign-in page"
+    # Keyboard only: the skip link, then Email, Password and the button, in that order.
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.type(creds["dashboard_email"])
+    page.keyboard.press("Tab")
+    page.keyboard.type(creds["dashboard_password"])
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server.base_url}/dashboard/")
+    for path in PAGES:
+        page.goto(f"{server.base_url}{path}")
+        assert violations() == [], path
+    page.goto(f"{server.base_url}/dashboard/payments/{held['id']}")
+    assert violations() == [], "a payment's page"
+    page.get_by_role("link", name="Capture", exact=True).focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/capture")
+    assert violations() == [], "the confirmation page"
+    page.get_by_label("Amount to capture", exact=False).focus()
+    page.keyboard.type("1.00")
+    page.keyboard.press("Tab")  # to the Confirm button
+    page.keyboard.press("Enter")
+    page.wait_for_url("**notice=*")
+    assert "Capture done" in page.get_by_role("status").inner_text()
+    context.close()
