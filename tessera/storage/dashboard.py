@@ -102,10 +102,18 @@ class SqlDashboardStore:
         async with self._db.begin() as conn:
             await conn.execute(delete(_S).where(_S.c.token_hash == token_hash))
 
-    async def delete_expired_sessions(self, now: datetime) -> int:
+    async def purge(self, now: datetime, failures_before: datetime) -> int:
+        """Delete ended sessions and failed sign-ins older than the throttling window; a read first, so an
+        idle tick writes nothing."""
+        ended = select(_S.c.token_hash).where(_S.c.expires_at <= now).limit(1)
+        old = select(_F.c.id).where(_F.c.at <= failures_before).limit(1)
+        async with self._db.connect() as conn:
+            if (await conn.execute(ended)).first() is None and (await conn.execute(old)).first() is None:
+                return 0
         async with self._db.begin() as conn:
-            done = await conn.execute(delete(_S).where(_S.c.expires_at <= now))
-            return int(done.rowcount or 0)
+            sessions = await conn.execute(delete(_S).where(_S.c.expires_at <= now))
+            failures = await conn.execute(delete(_F).where(_F.c.at <= failures_before))
+            return int(sessions.rowcount or 0) + int(failures.rowcount or 0)
 
     async def add_failure(self, keys: Sequence[str], at: datetime) -> None:
         async with self._db.begin() as conn:

@@ -228,3 +228,19 @@ async def test_the_settings_form_requires_3_d_secure_and_a_card_without_it_then_
         data={"csrf_token": _csrf(form), "attempt_budget": "3", "threeds_policy": "sometimes"},
     )
     assert bad.status_code == 400 and "threeds_policy must be auto or required" in bad.text
+
+
+async def test_the_worker_purges_ended_sessions_and_old_failures_and_keeps_live_ones(
+    client: httpx.AsyncClient, container: Container, merchant: Merchant
+) -> None:
+    from tessera import worker
+
+    dashboard = _dash(container)
+    await dashboard.create_user(merchant.id, "ops@shop.test", "admin", PASSWORD)
+    await sign_in(client, "ops@shop.test", "wrong password!")
+    await sign_in(client, "ops@shop.test")
+    assert (await worker.run_once(container))["purged"] == 0  # nothing has ended: no row goes
+    assert (await client.get("/dashboard/")).status_code == 200
+    dashboard.policy = Policy(session_idle=timedelta(0), failure_window=timedelta(0))
+    await sign_in(client, "ops@shop.test")  # a session that has ended as it begins
+    assert (await worker.run_once(container))["purged"] == 2  # it, and the old failure

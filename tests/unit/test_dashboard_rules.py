@@ -62,11 +62,14 @@ class MemoryStore:
     async def delete_session(self, token_hash: str) -> None:
         self.sessions.pop(token_hash, None)
 
-    async def delete_expired_sessions(self, now: datetime) -> int:
+    async def purge(self, now: datetime, failures_before: datetime) -> int:
         gone = [k for k, s in self.sessions.items() if s.expires_at <= now]
         for k in gone:
             del self.sessions[k]
-        return len(gone)
+        kept = [(k, at) for k, at in self.failures if at > failures_before]
+        removed = len(self.failures) - len(kept)
+        self.failures = kept
+        return len(gone) + removed
 
     async def add_failure(self, keys: Sequence[str], at: datetime) -> None:
         self.failures += [(k, at) for k in keys]

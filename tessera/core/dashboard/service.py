@@ -204,8 +204,10 @@ class DashboardServices:
         await self._store.set_session_mode(session.token_hash, mode)
         await self.record(session, user, "mode.switch", None, {"to": mode}, ip)
 
-    async def purge_sessions(self) -> int:
-        return await self._store.delete_expired_sessions(utcnow())
+    async def purge(self) -> int:
+        """The worker's clean-up: ended sessions, and failed sign-ins too old to throttle anyone."""
+        now = utcnow()
+        return await self._store.purge(now, now - self.policy.failure_window)
 
     @staticmethod
     def require(user: User, permission: Permission) -> None:
