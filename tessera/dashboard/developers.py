@@ -1,6 +1,6 @@
 """Developers: API Access (ids, keys, roll), Settings (return-URL domains, callback URL, 3-D Secure
 policy, attempt budget, API IP allowlist), Webhooks (endpoints, their secret shown once and rotated, the
-delivery log, redeliver), Risk (the blocklist) and Saved cards (by owner, delete).
+delivery log, redeliver), Risk (the blocklist and velocity rules) and Saved cards (by owner, delete).
 
 Viewers see these pages without secrets and cannot change anything; developers and admins can. A secret
 is shown once, on the answer to the action that made it, and never written to the audit log.
@@ -17,6 +17,8 @@ from fastapi.responses import Response
 from tessera.core.dashboard.model import Permission
 from tessera.core.errors import ValidationError
 from tessera.core.merchants import UpdateMerchant
+from tessera.core.risk.model import VelocityKey, VelocityMetric
+from tessera.core.risk.service import NewRule
 from tessera.dashboard.web import Ctx, HtmlRoute, check_csrf, field, page, redirect, signed_in
 
 router = APIRouter(prefix="/dashboard/developers", include_in_schema=False, route_class=HtmlRoute)
@@ -162,7 +164,16 @@ async def redeliver(ctx: Signed, endpoint_id: str, delivery_id: str) -> Response
 async def risk(ctx: Signed) -> Response:
     entries, _more = await ctx.services.risk.list_blocks(ctx.merchant_id, ctx.mode, limit=100, starting_after=None)
     rules = await ctx.services.risk.list_rules(ctx.merchant_id, ctx.mode)
-    return page(ctx, "risk.html", entries=entries, rules=rules, types=BLOCK_TYPES, section="risk")
+    return page(
+        ctx,
+        "risk.html",
+        entries=entries,
+        rules=rules,
+        types=BLOCK_TYPES,
+        keys=[k.value for k in VelocityKey],
+        metrics=[m.value for m in VelocityMetric],
+        section="risk",
+    )
 
 
 @router.post("/risk/blocklist")
@@ -197,3 +208,44 @@ async def delete_card(ctx: Signed, card_token: str) -> Response:
     card = await ctx.services.vault.delete_card(ctx.merchant_id, ctx.mode, card_token)
     await ctx.audit("saved_card.delete", card.card_token, owner=card.identifier, shown_as=f"{card.bin}…{card.last4}")
     return redirect("/developers/saved-cards", identifier=card.identifier, notice="Card deleted.")
+
+
+def _number(value: str, name: str) -> int:
+    if not value.isdigit() or len(value) > 15:
+        raise ValidationError(f"{name} must be a whole number", field=name)
+    return int(value)
+
+
+@router.post("/risk/rules")
+async def add_rule(ctx: Signed) -> Response:
+    ctx.require(Permission.MANAGE_DEVELOPERS)
+    form = await check_csrf(ctx)
+    rule = await ctx.services.risk.add_rule(
+        NewRule(
+            ctx.merchant_id,
+            ctx.mode,
+            key=field(form, "key"),
+            metric=field(form, "metric"),
+            limit=_number(field(form, "limit"), "limit"),
+            window_seconds=_number(field(form, "window_seconds"), "window_seconds"),
+            currency=field(form, "currency").upper() or None,
+        )
+    )
+    await ctx.audit(
+        "risk_rule.add",
+        rule.id,
+        key=rule.key.value,
+        metric=rule.metric.value,
+        limit=rule.limit,
+        window_seconds=rule.window_seconds,
+    )
+    return redirect("/developers/risk", notice="Velocity rule added.")
+
+
+@router.post("/risk/rules/{rule_id}/delete")
+async def delete_rule(ctx: Signed, rule_id: str) -> Response:
+    ctx.require(Permission.MANAGE_DEVELOPERS)
+    await check_csrf(ctx)
+    rule = await ctx.services.risk.delete_rule(ctx.merchant_id, ctx.mode, rule_id)
+    await ctx.audit("risk_rule.delete", rule.id, key=rule.key.value, metric=rule.metric.value)
+    return redirect("/developers/risk", notice="Velocity rule removed.")

@@ -244,6 +244,17 @@ def test_the_dashboard_in_chromium(server: Server, browser: Browser, hooks: Hook
     page.wait_for_url("**/risk?notice=*")
     assert page.get_by_role("cell", name="fraud@bad.test", exact=True).count() == 1
     w.check()
+    page.get_by_label("Count", exact=True).select_option("count")
+    page.get_by_label("Per", exact=True).select_option("email")
+    page.get_by_label("Limit (attempts, or minor units)").fill("5")
+    page.get_by_role("button", name="Add rule").click()
+    page.wait_for_url("**/risk?notice=Velocity*")
+    assert page.get_by_role("button", name="Remove rule", exact=False).count() == 1
+    w.shot("risk")
+    page.get_by_role("button", name="Remove email fraud@bad.test").click()
+    page.wait_for_url("**/risk?notice=Removed*")
+    assert page.get_by_role("cell", name="fraud@bad.test", exact=True).count() == 0
+    w.check()
 
     w.goto("/dashboard/audit")
     audit = page.locator("main table").inner_text()
@@ -256,6 +267,8 @@ def test_the_dashboard_in_chromium(server: Server, browser: Browser, hooks: Hook
         "webhook_endpoint.create",
         "webhook_delivery.redeliver",
         "blocklist.add",
+        "blocklist.delete",
+        "risk_rule.add",
         "webhook_endpoint.rotate_secret",
         "saved_card.delete",
         "user.create",
