@@ -20,7 +20,7 @@ import hmac
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -90,6 +90,7 @@ class ApiKey:
     key_hash: str
     prefix: str
     created_at: datetime
+    revoked_at: datetime | None = None  # set in advance when rolled with a grace period
 
     def describe(self) -> dict[str, str]:
         """What may be shown of a key after it was made: never more than its prefix."""
@@ -453,18 +454,29 @@ async def revoke_key(merchant_id: str, key: str, *, uow: UnitOfWorkFactory) -> A
 
 @dataclass(frozen=True, slots=True)
 class RolledKey:
-    """A new secret key (its plain text, shown once) and the secret keys of its mode it replaced."""
+    """A new secret key (its plain text, shown once) and the secret keys of its mode it replaced, which
+    work until `old_keys_end_at` (now, unless rolled with a grace period)."""
 
     key: ApiKey
     secret_key: str
     revoked: list[ApiKey]
+    old_keys_end_at: datetime | None = None
 
 
-async def roll_key(merchant_id: str, mode: str, *, uow: UnitOfWorkFactory) -> RolledKey:
+MAX_KEY_GRACE = timedelta(days=7)
+
+
+async def roll_key(
+    merchant_id: str, mode: str, *, uow: UnitOfWorkFactory, grace: timedelta = timedelta(0)
+) -> RolledKey:
     """Issue a new secret key for `mode` under the mode's client id and revoke its old secret keys, in
-    one transaction: there is never a moment with neither, nor one after with both."""
+    one transaction: there is never a moment with neither. With a `grace` period (at most 7 days) the old
+    keys keep working until it has passed, so a merchant's servers can move to the new one; without,
+    never a moment after with both."""
     if mode not in MODES:
         raise ValidationError("mode must be test or live", field="mode")
+    if not timedelta(0) <= grace <= MAX_KEY_GRACE:
+        raise ValidationError("the grace period must be from 0 to 7 days", field="grace")
     now = utcnow()
     async with uow() as tx:
         # The merchant's row lock serialises two rolls of the same merchant on PostgreSQL.
@@ -479,6 +491,6 @@ async def roll_key(merchant_id: str, mode: str, *, uow: UnitOfWorkFactory) -> Ro
         new = ApiKey(new_id("key"), merchant_id, mode, KeyKind.SECRET, client_id, hash_key(secret), secret[:12], now)
         await tx.merchants.add_keys([new])
         for key in old:
-            await tx.merchants.revoke_key(key.id, now)
+            await tx.merchants.revoke_key(key.id, now + grace)
         await tx.commit()
-    return RolledKey(new, secret, old)
+    return RolledKey(new, secret, old, now + grace)

@@ -330,9 +330,10 @@ class MerchantServices:
         async with self._uow(read_only=True) as tx:
             return list(await tx.merchants.active_keys(merchant_id))
 
-    async def roll_key(self, merchant_id: str, mode: str) -> merchants.RolledKey:
-        """A new secret key for `mode` (its plain text returned this once); the old ones are revoked."""
-        return await merchants.roll_key(merchant_id, mode, uow=self._uow)
+    async def roll_key(self, merchant_id: str, mode: str, grace: timedelta = timedelta(0)) -> merchants.RolledKey:
+        """A new secret key for `mode` (its plain text returned this once); the old ones stop working after
+        `grace`."""
+        return await merchants.roll_key(merchant_id, mode, uow=self._uow, grace=grace)
 
     async def authenticate_key(self, raw: str) -> MerchantContext:
         return await merchants.authenticate_key(raw, uow=self._uow)

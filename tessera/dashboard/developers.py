@@ -27,6 +27,9 @@ BLOCK_TYPES = ("card", "email", "customer", "ip", "bin")
 GRACE_HOURS = (0, 1, 24, 72)  # how long a rotated webhook secret's predecessor keeps signing
 
 
+KEY_GRACE_HOURS = (0, 1, 24, 72)  # how long a rolled secret key's predecessor keeps working
+
+
 async def _api_access(ctx: Ctx, new_secret: str | None = None) -> Response:
     keys = [k for k in await ctx.services.merchants.active_keys(ctx.merchant_id) if k.mode == ctx.mode]
     identities = await ctx.services.identities.all_of(ctx.merchant_id, ctx.mode) if keys else {}
@@ -37,6 +40,7 @@ async def _api_access(ctx: Ctx, new_secret: str | None = None) -> Response:
         client_id=keys[0].client_id if keys else None,
         identities=identities,
         new_secret=new_secret,
+        graces=KEY_GRACE_HOURS,
         section="api",
     )
 
@@ -49,9 +53,14 @@ async def api_access(ctx: Signed) -> Response:
 @router.post("/api-access/roll")
 async def roll_key(ctx: Signed) -> Response:
     ctx.require(Permission.MANAGE_DEVELOPERS)
-    await check_csrf(ctx)
-    rolled = await ctx.services.merchants.roll_key(ctx.merchant_id, ctx.mode)
-    await ctx.audit("api_key.roll", rolled.key.id, revoked=",".join(k.id for k in rolled.revoked))
+    form = await check_csrf(ctx)
+    hours = field(form, "grace_hours") or "0"
+    if not hours.isdigit() or int(hours) not in KEY_GRACE_HOURS:
+        raise ValidationError("choose one of the offered grace periods", field="grace_hours")
+    rolled = await ctx.services.merchants.roll_key(ctx.merchant_id, ctx.mode, timedelta(hours=int(hours)))
+    await ctx.audit(
+        "api_key.roll", rolled.key.id, revoked=",".join(k.id for k in rolled.revoked), grace_hours=int(hours)
+    )
     return await _api_access(ctx, new_secret=rolled.secret_key)
 
 
