@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from tessera.core.dashboard.model import Permission
 from tessera.core.errors import ValidationError
 from tessera.core.merchants import UpdateMerchant
-from tessera.core.risk.model import VelocityKey, VelocityMetric
+from tessera.core.risk.model import Charge, VelocityKey, VelocityMetric
 from tessera.core.risk.service import NewRule
 from tessera.dashboard.web import Ctx, HtmlRoute, check_csrf, field, page, redirect, signed_in
 
@@ -64,6 +64,18 @@ async def roll_key(ctx: Signed) -> Response:
     return await _api_access(ctx, new_secret=rolled.secret_key)
 
 
+def _charge(line: str) -> Charge:
+    """A charge from one line of the form: `brand currency basis-points fixed`, `*` for any brand or currency
+    (the core checks the values)."""
+    parts = line.split()
+    if len(parts) != 4 or not parts[2].isdigit() or not parts[3].isdigit():
+        raise ValidationError(
+            "each charge line is: brand currency basis-points fixed-minor-units (for example: * INR 250 0)",
+            field="charges",
+        )
+    return Charge(parts[0].lower(), parts[1].upper(), int(parts[2]), int(parts[3]))
+
+
 @router.get("/settings")
 async def settings_page(ctx: Signed) -> Response:
     found = await ctx.services.merchants.settings(ctx.merchant_id)
@@ -80,6 +92,7 @@ async def save_settings(ctx: Signed) -> Response:
     if not budget.isdigit():
         raise ValidationError("attempt budget must be a whole number from 1 to 10", field="attempt_budget")
     ips = [line.strip() for line in field(form, "allowed_ips").splitlines() if line.strip()]
+    charges = [_charge(line) for line in field(form, "charges").splitlines() if line.strip()]
     before = await ctx.services.merchants.settings(ctx.merchant_id)
     cmd = UpdateMerchant(
         ctx.merchant_id,
@@ -90,6 +103,7 @@ async def save_settings(ctx: Signed) -> Response:
         threeds_policy=field(form, "threeds_policy"),
         allowed_ips=ips,
         allowed_ips_modes=[ctx.mode],
+        charges=charges,
     )
     after = await ctx.services.merchants.update(cmd)
     await ctx.audit(
@@ -100,6 +114,7 @@ async def save_settings(ctx: Signed) -> Response:
         attempt_budget=after.attempt_budget,
         threeds_policy=after.threeds_policy,
         allowed_ips=" ".join(after.allowed_ips.get(ctx.mode, [])) or "any",
+        charges="; ".join(f"{c.brand} {c.currency} {c.percent_bp}bp+{c.fixed}" for c in after.charges) or "none",
     )
     return redirect("/developers/settings", notice="Settings saved.")
 

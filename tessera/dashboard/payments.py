@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from tessera.core.clock import utcnow
 from tessera.core.dashboard.model import PaymentFilter, Permission
 from tessera.core.errors import TesseraError, ValidationError
 from tessera.core.idempotency import StoredResponse, running_under
+from tessera.core.ids import looks_like_id
 from tessera.core.money import to_major_string, to_minor
 from tessera.core.payments.commands import CapturePayment, RefundPayment, VoidPayment
 from tessera.core.payments.model import Payment, PaymentStatus
@@ -77,7 +79,12 @@ _FILTER_FIELDS = ("status", "from", "to", "amount_min", "amount_max", "reference
 
 @router.get("/payments")
 async def payment_list(ctx: Signed) -> Response:
+    search = ctx.request.query_params.get("q", "").strip()[:200]
+    if looks_like_id(search, "pay"):  # a payment's id goes to its page (404 when not this merchant's)
+        return redirect(f"/payments/{search}")
     filters, shown = _filters(ctx.request)
+    if search:  # anything else is a reference
+        filters = replace(filters, reference=search)
     before = ctx.request.query_params.get("before") or None
     payments, more = await ctx.dashboard.list_payments(
         ctx.merchant_id, ctx.mode, filters, limit=PAGE_SIZE, before=before
@@ -88,6 +95,7 @@ async def payment_list(ctx: Signed) -> Response:
         "payments.html",
         payments=payments,
         filters=shown,
+        search=search,
         statuses=[s.value for s in PaymentStatus],
         channels=CHANNELS,
         next_page=following,

@@ -167,6 +167,15 @@ def test_the_dashboard_in_chromium(server: Server, browser: Browser, hooks: Hook
     w.goto("/dashboard/payments?email=ana%40shop.test")
     assert page.locator("tbody tr").count() == 2
     w.goto("/dashboard/payments")
+    page.get_by_label("Search by payment id or reference").fill(paid["id"])
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.wait_for_url(f"**/payments/{paid['id']}")
+    w.goto("/dashboard/payments")
+    page.get_by_label("Search by payment id or reference").fill(held[0]["reference"])
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.wait_for_url("**q=order-*")
+    assert page.locator("tbody tr").count() == 1
+    w.goto("/dashboard/payments")
     w.shot("payments")
 
     assert "Capture done" in _act(w, held[0]["id"], "capture", "4.00")

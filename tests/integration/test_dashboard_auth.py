@@ -217,10 +217,16 @@ async def test_the_settings_form_requires_3_d_secure_and_a_card_without_it_then_
             "attempt_budget": "3",
             "threeds_policy": "required",
             "allowed_ips": "",
+            "charges": "* INR 250 0\nvisa * 100 5",
         },
     )
     assert saved.status_code == 303, saved.text
-    assert (await container.services.merchants.settings(merchant.id)).threeds_policy == "required"
+    after = await container.services.merchants.settings(merchant.id)
+    assert after.threeds_policy == "required"
+    assert [c.as_dict() for c in after.charges] == [
+        {"brand": "*", "currency": "INR", "percent_bp": 250, "fixed": 0},
+        {"brand": "visa", "currency": "*", "percent_bp": 100, "fixed": 5},
+    ]
     r = await client.post("/v1/payments", json=payment("4000000000003105"), headers=auth(merchant.test.secret_key))
     assert r.json()["status"] == "failed" and r.json()["error"]["code"] == "3DS_FAILED"
     bad = await client.post(
@@ -228,6 +234,13 @@ async def test_the_settings_form_requires_3_d_secure_and_a_card_without_it_then_
         data={"csrf_token": _csrf(form), "attempt_budget": "3", "threeds_policy": "sometimes"},
     )
     assert bad.status_code == 400 and "threeds_policy must be auto or required" in bad.text
+    form = (await client.get("/dashboard/developers/settings")).text
+    assert "* INR 250 0" in form
+    wrong = await client.post(
+        "/dashboard/developers/settings",
+        data={"csrf_token": _csrf(form), "attempt_budget": "3", "threeds_policy": "auto", "charges": "visa 2.5%"},
+    )
+    assert wrong.status_code == 400 and "each charge line is" in wrong.text
 
 
 async def test_the_worker_purges_ended_sessions_and_old_failures_and_keeps_live_ones(
