@@ -19,6 +19,7 @@ def mount(app: FastAPI) -> None:
     for module in (auth, home, payments, developers, users):
         app.include_router(module.router)
     app.mount("/dashboard/static", StaticFiles(directory=Path(__file__).parent / "static"), name="dashboard-static")
+    app.include_router(home.not_found)  # last: any other /dashboard/ path is an HTML 404
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from tessera.core.clock import utcnow
 from tessera.core.dashboard.model import PaymentFilter
-from tessera.core.errors import ValidationError
+from tessera.core.errors import NotFoundError, ValidationError
 from tessera.core.ids import looks_like_id
 from tessera.dashboard import charts
-from tessera.dashboard.web import Ctx, HtmlRoute, page, signed_in
+from tessera.dashboard.web import Ctx, HtmlRoute, error_page, page, signed_in
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False, route_class=HtmlRoute)
 Signed = Annotated[Ctx, Depends(signed_in)]
@@ -35,3 +35,11 @@ async def audit_log(ctx: Signed) -> Response:
         raise ValidationError("before must be an audit entry id from the previous page", field="before")
     entries, more = await ctx.dashboard.audit_log(ctx.merchant_id, limit=50, before=before)
     return page(ctx, "audit.html", entries=entries, next_before=entries[-1].id if more and entries else None)
+
+
+not_found = APIRouter(include_in_schema=False)
+
+
+@not_found.api_route("/dashboard/{path:path}", methods=["GET", "POST"])
+async def no_such_page(request: Request, path: str) -> Response:
+    return error_page(request, NotFoundError("there is no such dashboard page"))

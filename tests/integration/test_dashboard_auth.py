@@ -158,6 +158,9 @@ async def test_another_merchants_payment_is_not_found(
     await _dash(container).create_user(merchant.id, "admin@shop.test", "admin", PASSWORD)
     await sign_in(client, "admin@shop.test")
     assert (await client.get(f"/dashboard/payments/{foreign}")).status_code == 404
+    missing = await client.get("/dashboard/no-such-page")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert (await client.get("/dashboard/static/htmx.min.js")).status_code == 200
     token = _csrf((await client.get("/dashboard/")).text)
     done = await client.post(f"/dashboard/payments/{foreign}/void", data={"csrf_token": token, "form_key": "k" * 20})
     assert done.status_code == 404
