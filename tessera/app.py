@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tessera import __version__, browser, logs, nul, shopper, worker
+from tessera import __version__, browser, dashboard, logs, nul, shopper, worker
 from tessera.bootstrap import Container, build
 from tessera.core.errors import TesseraError
 from tessera.core.ids import new_id
@@ -158,6 +158,7 @@ def create_app(settings: Settings, *, container: Container | None = None, embedd
     app.include_router(browser.sdk_router)
     app.include_router(shopper.router)
     app.include_router(acs.router)
+    dashboard.mount(app)
     _add_docs(app)
     _add_operational_routes(app, container)
     _add_error_handlers(app)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
+from tessera.core.dashboard.service import DashboardServices
 from tessera.core.idempotency import IdempotencyKeys, RecoveryPoints
 from tessera.core.identities import IdentityKind
 from tessera.core.payments.authentication import receive_rreq
@@ -28,6 +29,7 @@ from tessera.processors import Registry
 from tessera.sandbox.directory import SandboxDirectoryServer
 from tessera.sandbox.ports import ChallengeStore
 from tessera.settings import Settings
+from tessera.storage.dashboard import SqlDashboardQueries, SqlDashboardStore
 from tessera.storage.engine import Database, create_database
 from tessera.storage.queries import SqlReadModel
 from tessera.storage.sandbox import SqlChallengeStore
@@ -175,6 +177,7 @@ def build(settings: Settings) -> Container:
         identity_kinds=identity_kinds(),
         trusted_proxies=tuple(parse_networks(settings.trusted_proxies, field="trusted_proxies")),
         endpoint_formats={f.name: f.new_secret for f in formats.values() if isinstance(f, EndpointFormat)},
+        dashboard=DashboardServices(SqlDashboardStore(db), SqlDashboardQueries(db)),
     )
     for fmt in formats.values():
         # A format that signs with a merchant's own key (core.identities) finds it through the services.

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from tessera import logs
+from tessera.dashboard import cli as dashboard_cli
 from tessera.pan_scan import scan_pans
 from tessera.settings import Settings
 from tessera.storage.engine import is_sqlite
@@ -95,6 +96,23 @@ async def _demo_credentials(settings: Settings) -> dict[str, str] | None:
         if not path.exists():
             return None
         content: dict[str, str] = json.loads(path.read_text())
+        if "dashboard_email" not in content and content.get("merchant_id"):
+            # The demo merchant's dashboard login, made once (also for a data folder from before the dashboard).
+            from tessera.sandbox.demo import DEMO_DASHBOARD_EMAIL, demo_password
+
+            dashboard = container.services.dashboard
+            assert dashboard is not None
+            from tessera.core.errors import ConflictError
+
+            password = demo_password()
+            try:
+                await dashboard.create_user(content["merchant_id"], DEMO_DASHBOARD_EMAIL, "admin", password)
+            except ConflictError:  # a shared database whose demo user another data folder made
+                password = "(kept in the data folder that made it)"
+            content |= {"dashboard_email": DEMO_DASHBOARD_EMAIL, "dashboard_password": password}
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                json.dump(content, handle, indent=2)
         # The secret as stored now (a migration may have rewritten it into standard Base64).
         from tessera.storage.queries import webhook_secret_of
 
@@ -133,7 +151,9 @@ def serve(host: str | None, port: int | None, database_url: str | None, no_worke
             "\nTessera is starting on {base}\n\nDemo merchant (test mode):\n"
             "  merchant_id      {merchant_id}\n  client_id        {client_id}\n"
             "  secret_key       {secret_key}\n  publishable_key  {publishable_key}\n"
-            "  webhook_secret   {webhook_secret}\n\nAPI docs: {base}/docs\n".format(base=base, **creds),
+            "  webhook_secret   {webhook_secret}\n\nDashboard: {base}/dashboard/\n"
+            "  email            {dashboard_email}\n  password         {dashboard_password}\n\n"
+            "API docs: {base}/docs\n".format(base=base, **creds),
             err=False,
         )
         sys.stdout.flush()
@@ -404,6 +424,9 @@ def merchant_roll_key(merchant_id: str, live: bool, as_json: bool, database_url:
     click.echo(f"  secret_key       {done.secret_key}")
     for old in revoked:
         click.echo(f"  revoked          {old['key_id']} ({old['prefix']}...)")
+
+
+main.add_command(dashboard_cli.user)
 
 
 @main.command()

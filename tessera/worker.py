@@ -32,6 +32,8 @@ async def run_once(container: Container) -> dict[str, int]:
     purged = await container.idempotency.purge_expired(now)
     purged += await container.deliveries.purge_now_and_then(now, timedelta(days=settings.webhook_retention_days))
     purged += await risk.purge_counters(uow=container.uow, now=now)
+    if container.services.dashboard is not None:
+        purged += await container.services.dashboard.purge()
     if recovered or erased or purged or expired:
         logger.info(
             "worker tick recovered=%d expired=%d erased_cvvs=%d purged_keys=%d",

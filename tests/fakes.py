@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Self, TypeVar
 
+from tessera.core.clock import utcnow
 from tessera.core.identities import StoredIdentity
 from tessera.core.merchants import ApiKey, Merchant, MerchantStatus
 from tessera.core.payments.events import Event
@@ -284,6 +285,7 @@ class InMemoryMerchantRepository:
 
     async def find_key(self, key_hash: str) -> tuple[ApiKey, Merchant] | None:
         key = self._keys.get(key_hash)
+        key = key if key is None or key.revoked_at is None or key.revoked_at > utcnow() else None
         merchant = self._merchants.get(key.merchant_id) if key else None
         return (key, merchant) if key and merchant else None
 
@@ -304,17 +306,25 @@ class InMemoryMerchantRepository:
         self._merchants.put(merchant.id, merchant)
 
     async def active_keys(self, merchant_id: str) -> list[ApiKey]:
-        return sorted(self._keys.where(lambda k: k.merchant_id == merchant_id), key=lambda k: k.created_at)
+        now = utcnow()
+        found = self._keys.where(
+            lambda k: k.merchant_id == merchant_id and (k.revoked_at is None or k.revoked_at > now)
+        )
+        return sorted(found, key=lambda k: k.created_at)
 
     async def add_keys(self, keys: Sequence[ApiKey]) -> None:
         for key in keys:
             self._keys.put(key.key_hash, key)
 
     async def revoke_key(self, key_id: str, at: datetime) -> bool:
-        # A revoked key is one no look-up finds: the fake forgets it, where the SQL store marks it.
-        found = self._keys.where(lambda k: k.id == key_id)
+        # A revoked key is one no look-up finds: the fake forgets it, where the SQL store marks it; one
+        # revoked from a time to come (a roll's grace period) is kept with that time, as the store does.
+        found = self._keys.where(lambda k: k.id == key_id and (k.revoked_at is None or k.revoked_at > at))
         for key in found:
-            self._keys.delete(key.key_hash)
+            if at > utcnow():
+                self._keys.put(key.key_hash, dataclasses.replace(key, revoked_at=at))
+            else:
+                self._keys.delete(key.key_hash)
         return bool(found)
 
     async def identity(self, merchant_id: str, mode: str, kind: str) -> StoredIdentity | None:

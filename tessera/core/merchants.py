@@ -20,7 +20,7 @@ import hmac
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -37,6 +37,7 @@ from tessera.core.ids import new_id, random_token, webhook_secret
 from tessera.core.ports import UnitOfWork, UnitOfWorkFactory
 from tessera.core.risk.caller import parse_networks
 from tessera.core.risk.model import Charge, RiskSummary, check_charge
+from tessera.core.threeds.service import Policy as ThreeDSPolicy
 from tessera.core.webhooks.endpoints import CALLBACK_FORMAT, EndpointKind, EndpointStatus
 from tessera.core.webhooks.service import callback_endpoint
 
@@ -89,6 +90,7 @@ class ApiKey:
     key_hash: str
     prefix: str
     created_at: datetime
+    revoked_at: datetime | None = None  # set in advance when rolled with a grace period
 
     def describe(self) -> dict[str, str]:
         """What may be shown of a key after it was made: never more than its prefix."""
@@ -199,6 +201,7 @@ class UpdateMerchant:
     `callback_url` sets or changes the callback URL of every mode the merchant has keys for;
     `remove_callback_url` stops callbacks (pending ones are canceled); `allowed_domains` replaces the
     list of return-URL domains; `attempt_budget` is how many cards an intent may try (1 to 10);
+    `threeds_policy` is `auto` (authenticate enrolled cards) or `required` (only Y or A pass);
     `allowed_ips` replaces the API IP allowlist of `allowed_ips_modes` (every mode when None; an empty
     list removes it); `charges` replaces the merchant's fees."""
 
@@ -210,6 +213,7 @@ class UpdateMerchant:
     callback_format: str = CALLBACK_FORMAT
     allowed_ips: Sequence[str] | None = None
     allowed_ips_modes: Sequence[str] | None = None
+    threeds_policy: str | None = None  # "auto" or "required" (core.threeds.service.Policy)
     charges: Sequence[Charge] | None = None
 
 
@@ -225,6 +229,7 @@ class MerchantSettings:
     attempt_budget: int = 3
     allowed_ips: dict[str, list[str]] = field(default_factory=dict)
     charges: list[Charge] = field(default_factory=list)
+    threeds_policy: str = "auto"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -235,6 +240,7 @@ class MerchantSettings:
             "attempt_budget": self.attempt_budget,
             "allowed_ips": self.allowed_ips,
             "charges": [c.as_dict() for c in self.charges],
+            "threeds_policy": self.threeds_policy,
         }
 
 
@@ -252,6 +258,8 @@ async def update_merchant(cmd: UpdateMerchant, *, uow: UnitOfWorkFactory) -> Mer
     ip_modes = list(cmd.allowed_ips_modes or MODES)
     if any(m not in MODES for m in ip_modes):
         raise ValidationError("mode must be test or live", field="mode")
+    if cmd.threeds_policy is not None and cmd.threeds_policy not in {p.value for p in ThreeDSPolicy}:
+        raise ValidationError("threeds_policy must be auto or required", field="threeds_policy")
     charges = [check_charge(c) for c in cmd.charges] if cmd.charges is not None else None
     if charges is not None and len({(c.brand, c.currency) for c in charges}) != len(charges):
         raise ValidationError("each card brand and currency may have one charge only", field="charge")
@@ -262,7 +270,7 @@ async def update_merchant(cmd: UpdateMerchant, *, uow: UnitOfWorkFactory) -> Mer
             raise NotFoundError(f"no merchant {cmd.merchant_id!r}", field="merchant_id")
         modes = await tx.merchants.key_modes(merchant.id)
         url = _check_callback_url(cmd.callback_url, live="live" in modes) if cmd.callback_url is not None else None
-        changed = (cmd.allowed_domains, budget, cmd.allowed_ips, charges)
+        changed = (cmd.allowed_domains, budget, cmd.allowed_ips, charges, cmd.threeds_policy)
         if any(value is not None for value in changed):
             if cmd.allowed_domains is not None:
                 merchant.allowed_domains = _domains(cmd.allowed_domains)
@@ -275,6 +283,8 @@ async def update_merchant(cmd: UpdateMerchant, *, uow: UnitOfWorkFactory) -> Mer
                 merchant.allowed_ips = {m: v for m, v in allowed.items() if v}
             if charges is not None:
                 merchant.charges = charges
+            if cmd.threeds_policy is not None:
+                merchant.threeds_policy = cmd.threeds_policy
             await tx.merchants.save_settings(merchant)
         for mode in modes:
             if url is not None:
@@ -338,6 +348,7 @@ async def _settings(tx: UnitOfWork, merchant: Merchant, modes: Sequence[str]) ->
         merchant.attempt_budget,
         dict(merchant.allowed_ips),
         list(merchant.charges),
+        merchant.threeds_policy,
     )
 
 
@@ -443,18 +454,29 @@ async def revoke_key(merchant_id: str, key: str, *, uow: UnitOfWorkFactory) -> A
 
 @dataclass(frozen=True, slots=True)
 class RolledKey:
-    """A new secret key (its plain text, shown once) and the secret keys of its mode it replaced."""
+    """A new secret key (its plain text, shown once) and the secret keys of its mode it replaced, which
+    work until `old_keys_end_at` (now, unless rolled with a grace period)."""
 
     key: ApiKey
     secret_key: str
     revoked: list[ApiKey]
+    old_keys_end_at: datetime | None = None
 
 
-async def roll_key(merchant_id: str, mode: str, *, uow: UnitOfWorkFactory) -> RolledKey:
+MAX_KEY_GRACE = timedelta(days=7)
+
+
+async def roll_key(
+    merchant_id: str, mode: str, *, uow: UnitOfWorkFactory, grace: timedelta = timedelta(0)
+) -> RolledKey:
     """Issue a new secret key for `mode` under the mode's client id and revoke its old secret keys, in
-    one transaction: there is never a moment with neither, nor one after with both."""
+    one transaction: there is never a moment with neither. With a `grace` period (at most 7 days) the old
+    keys keep working until it has passed, so a merchant's servers can move to the new one; without,
+    never a moment after with both."""
     if mode not in MODES:
         raise ValidationError("mode must be test or live", field="mode")
+    if not timedelta(0) <= grace <= MAX_KEY_GRACE:
+        raise ValidationError("the grace period must be from 0 to 7 days", field="grace")
     now = utcnow()
     async with uow() as tx:
         # The merchant's row lock serialises two rolls of the same merchant on PostgreSQL.
@@ -469,6 +491,6 @@ async def roll_key(merchant_id: str, mode: str, *, uow: UnitOfWorkFactory) -> Ro
         new = ApiKey(new_id("key"), merchant_id, mode, KeyKind.SECRET, client_id, hash_key(secret), secret[:12], now)
         await tx.merchants.add_keys([new])
         for key in old:
-            await tx.merchants.revoke_key(key.id, now)
+            await tx.merchants.revoke_key(key.id, now + grace)
         await tx.commit()
-    return RolledKey(new, secret, old)
+    return RolledKey(new, secret, old, now + grace)

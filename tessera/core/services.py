@@ -15,6 +15,7 @@ from typing import Any
 
 from tessera.core import browser_origins, identities, merchants
 from tessera.core.clock import utcnow
+from tessera.core.dashboard.service import DashboardServices
 from tessera.core.errors import ValidationError
 from tessera.core.idempotency import IdempotencyKeys, current_claim
 from tessera.core.identities import Identity, IdentityKind
@@ -331,6 +332,16 @@ class MerchantServices:
     async def settings(self, merchant_id: str) -> merchants.MerchantSettings:
         return await merchants.merchant_settings(merchant_id, uow=self._uow)
 
+    async def active_keys(self, merchant_id: str) -> list[merchants.ApiKey]:
+        """The merchant's keys in force, each shown only by its prefix (the dashboard's API Access)."""
+        async with self._uow(read_only=True) as tx:
+            return list(await tx.merchants.active_keys(merchant_id))
+
+    async def roll_key(self, merchant_id: str, mode: str, grace: timedelta = timedelta(0)) -> merchants.RolledKey:
+        """A new secret key for `mode` (its plain text returned this once); the old ones stop working after
+        `grace`."""
+        return await merchants.roll_key(merchant_id, mode, uow=self._uow, grace=grace)
+
     async def authenticate_key(self, raw: str) -> MerchantContext:
         return await merchants.authenticate_key(raw, uow=self._uow)
 
@@ -360,6 +371,7 @@ class Services:
     public_url: str  # where shoppers' browsers reach the gateway
     # The reverse proxies whose X-Forwarded-For is believed when working out a caller's address.
     trusted_proxies: tuple[Network, ...] = ()
+    dashboard: DashboardServices | None = None  # users, sessions and the audit log (`tessera.dashboard`)
 
     async def list_events(
         self, merchant_id: str, mode: str, *, limit: int, after: int = 0, types: list[str] | None = None
@@ -388,6 +400,7 @@ def build_services(
     identity_kinds: Sequence[IdentityKind] = (),
     trusted_proxies: tuple[Network, ...] = (),
     endpoint_formats: Mapping[str, Callable[[], str]] | None = None,
+    dashboard: DashboardServices | None = None,
 ) -> Services:
     return Services(
         payments=PaymentServices(deps, queries),
@@ -401,4 +414,5 @@ def build_services(
         fingerprint=deps.cipher.keyed_hash,
         public_url=public_url,
         trusted_proxies=trusted_proxies,
+        dashboard=dashboard,
     )

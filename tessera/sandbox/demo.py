@@ -18,6 +18,7 @@ from tessera.core.vault.pan import PAN, CardData, Expiry
 from tessera.core.vault.service import SaveCard, build_card
 
 SEED_CARD_TOKEN = "1e6709282a21e83f43a020"
+DEMO_DASHBOARD_EMAIL = "demo@tessera.test"
 SEED_IDENTIFIER = "EX0001"
 
 
@@ -44,3 +45,10 @@ async def save_seed_card(merchant_id: str, *, uow: UnitOfWorkFactory, cipher: Ci
         await tx.cards.add(saved)
         await tx.commit()
     return saved.card_token
+
+
+def demo_password() -> str:
+    """The demo merchant's dashboard password: random per data folder, kept with its credentials."""
+    import secrets
+
+    return secrets.token_urlsafe(12)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Row, String, bindparam, cast, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from tessera.core.clock import utcnow
 from tessera.core.identities import StoredIdentity
 from tessera.core.merchants import ApiKey, KeyKind, Merchant, MerchantStatus
 from tessera.core.risk.model import Charge, RiskSummary
@@ -22,7 +23,7 @@ from tessera.storage.rows import attributes, columns, picked, update_by_key
 # Columns holding the attribute of the same name, unchanged.
 _MERCHANT_PLAIN = ("id", "name", "webhook_secret", "threeds_policy", "attempt_budget", "created_at")
 # What a merchant may change after it is made (the callback URL lives on its callback endpoint).
-_MERCHANT_MUTABLE = ("allowed_domains", "attempt_budget", "allowed_ips", "charges", "risk_summary")
+_MERCHANT_MUTABLE = ("allowed_domains", "attempt_budget", "allowed_ips", "charges", "risk_summary", "threeds_policy")
 _KEY_PLAIN = ("id", "merchant_id", "mode", "client_id", "key_hash", "prefix", "created_at")  # revoked_at: the store's
 
 
@@ -53,7 +54,18 @@ def _key_row(key: ApiKey) -> dict[str, Any]:
 
 
 def _key(row: Row[Any]) -> ApiKey:
-    return ApiKey(**columns(row, _KEY_PLAIN, of=t.api_keys), kind=KeyKind(row._mapping[t.api_keys.c.kind]))
+    m = row._mapping
+    return ApiKey(
+        **columns(row, _KEY_PLAIN, of=t.api_keys),
+        kind=KeyKind(m[t.api_keys.c.kind]),
+        revoked_at=m[t.api_keys.c.revoked_at],
+    )
+
+
+# A key works until its `revoked_at`: none, or a time still to come (a key rolled with a grace period).
+_IN_FORCE = or_(
+    t.api_keys.c.revoked_at.is_(None), t.api_keys.c.revoked_at > bindparam("now", type_=t.api_keys.c.revoked_at.type)
+)
 
 
 _INSERT_MERCHANT = insert(t.merchants)
@@ -64,18 +76,23 @@ _MERCHANT_BY_ID_LOCKED = _MERCHANT_BY_ID.with_for_update()  # nothing on SQLite,
 _SAVE_MERCHANT = update_by_key(t.merchants, _MERCHANT_MUTABLE)
 _KEY_MODES = (
     select(t.api_keys.c.mode)
-    .where(t.api_keys.c.merchant_id == bindparam("merchant_id"), t.api_keys.c.revoked_at.is_(None))
+    .where(t.api_keys.c.merchant_id == bindparam("merchant_id"), _IN_FORCE)
     .distinct()
     .order_by(t.api_keys.c.mode)
 )
 _ACTIVE_KEYS = (
     select(t.api_keys)
-    .where(t.api_keys.c.merchant_id == bindparam("merchant_id"), t.api_keys.c.revoked_at.is_(None))
+    .where(t.api_keys.c.merchant_id == bindparam("merchant_id"), _IN_FORCE)
     .order_by(t.api_keys.c.created_at, t.api_keys.c.id)
 )
+# Revoking brings a key's end forward (to `at`), never later: a key rolled with a grace period can still be
+# revoked at once.
 _REVOKE_KEY = (
     update(t.api_keys)
-    .where(t.api_keys.c.id == bindparam("key_id"), t.api_keys.c.revoked_at.is_(None))
+    .where(
+        t.api_keys.c.id == bindparam("key_id"),
+        or_(t.api_keys.c.revoked_at.is_(None), t.api_keys.c.revoked_at > bindparam("at")),
+    )
     .values(revoked_at=bindparam("at"))
 )
 _IDENTITY_COLUMNS = ("merchant_id", "mode", "kind", "public_id", "public_data", "sealed_secret", "created_at")
@@ -84,7 +101,7 @@ _IDENTITY = select(_I).where(
     _I.c.merchant_id == bindparam("merchant_id"), _I.c.mode == bindparam("mode"), _I.c.kind == bindparam("kind")
 )
 _IDENTITY_BY_PUBLIC_ID = select(_I).where(_I.c.kind == bindparam("kind"), _I.c.public_id == bindparam("public_id"))
-_KEY_BY_HASH = _KEY_JOIN.where(t.api_keys.c.key_hash == bindparam("key_hash"), t.api_keys.c.revoked_at.is_(None))
+_KEY_BY_HASH = _KEY_JOIN.where(t.api_keys.c.key_hash == bindparam("key_hash"), _IN_FORCE)
 
 
 class SqlMerchantRepository:
@@ -99,16 +116,17 @@ class SqlMerchantRepository:
         await self._conn.execute(_INSERT_KEY, [_key_row(k) for k in keys])
 
     async def active_keys(self, merchant_id: str) -> list[ApiKey]:
-        """The merchant's unrevoked keys, oldest first."""
-        return [_key(r) for r in await self._conn.execute(_ACTIVE_KEYS, {"merchant_id": merchant_id})]
+        """The merchant's keys in force (unrevoked, or revoked from a time to come), oldest first."""
+        found = await self._conn.execute(_ACTIVE_KEYS, {"merchant_id": merchant_id, "now": utcnow()})
+        return [_key(r) for r in found]
 
     async def revoke_key(self, key_id: str, at: datetime) -> bool:
-        """Revoke the key from `at` on; False when it was already revoked."""
+        """Revoke the key from `at` on; False when it was already revoked by then."""
         result = await self._conn.execute(_REVOKE_KEY, {"key_id": key_id, "at": at})
         return bool(result.rowcount == 1)
 
     async def find_key(self, key_hash: str) -> tuple[ApiKey, Merchant] | None:
-        row = (await self._conn.execute(_KEY_BY_HASH, {"key_hash": key_hash})).first()
+        row = (await self._conn.execute(_KEY_BY_HASH, {"key_hash": key_hash, "now": utcnow()})).first()
         return (_key(row), _merchant(row)) if row else None
 
     async def get(self, merchant_id: str, *, for_update: bool = False) -> Merchant | None:
@@ -118,7 +136,7 @@ class SqlMerchantRepository:
 
     async def key_modes(self, merchant_id: str) -> list[str]:
         """The modes the merchant has (unrevoked) keys for, sorted."""
-        return [r.mode for r in await self._conn.execute(_KEY_MODES, {"merchant_id": merchant_id})]
+        return [r.mode for r in await self._conn.execute(_KEY_MODES, {"merchant_id": merchant_id, "now": utcnow()})]
 
     async def allowing_domains(self, domains: Sequence[str], *, limit: int) -> list[Merchant]:
         """Active merchants whose allowed domains include one of `domains`. The list is a JSON column:

@@ -232,6 +232,12 @@ payments = Table(
     Index("ix_payments_processor_ref", "processor", "processor_ref", unique=True),
     Index("ix_payments_status_age", "status", "created_at"),
     Index("ix_payments_unique_reference", "merchant_id", "mode", "unique_reference", unique=True),
+    # The dashboard's filters, each read newest first by id within a merchant and mode (migration 0015).
+    Index("ix_payments_dash_status", "merchant_id", "mode", "status", "id"),
+    Index("ix_payments_dash_last4", "merchant_id", "mode", "card_last4", "id"),
+    Index("ix_payments_dash_channel", "merchant_id", "mode", "channel", "id"),
+    Index("ix_payments_dash_amount", "merchant_id", "mode", "amount", "id"),
+    Index("ix_payments_dash_created", "merchant_id", "mode", "created_at"),
 )
 
 operations = Table(
@@ -272,6 +278,7 @@ events = Table(
     Column("dispatched_at", Timestamp()),
     Index("ix_events_merchant", "merchant_id", "mode", "seq"),
     Index("ix_events_sequence", "merchant_id", "mode", "sequence", unique=True),
+    Index("ix_events_payment", "payment_id"),  # a payment's page lists its events
     Index(
         "ix_events_undispatched",
         "seq",
@@ -346,6 +353,7 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_order", "endpoint_id", "payment_id", "sequence"),
     Index("ix_webhook_deliveries_endpoint", "endpoint_id", "sequence"),
     Index("ix_webhook_deliveries_event", "endpoint_id", "event_id", unique=True),
+    Index("ix_webhook_deliveries_payment", "payment_id"),  # a payment's page lists its webhooks
     Index(
         "ix_webhook_deliveries_finished",
         "completed_at",
@@ -500,4 +508,65 @@ rate_counters = Table(
     Column("window_start", BigInteger, primary_key=True),
     Column("ends_at", BigInteger, nullable=False),
     Column("total", BigInteger, nullable=False),
+)
+
+# ------------------------------------------------------------------------------ dashboard (core.dashboard)
+
+# A person who signs in to the dashboard for one merchant; the password only as an argon2id hash.
+dashboard_users = Table(
+    "dashboard_users",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("merchant_id", String(40), ForeignKey("merchants.id"), nullable=False),
+    Column("email", String(254), nullable=False, unique=True),  # lower-cased
+    Column("role", String(12), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("disabled_at", Timestamp()),
+)
+
+# A signed-in browser. The cookie holds a random token; only its SHA-256 is kept, so a database dump
+# signs no one in. `csrf_token` is the synchroniser token every form of the session must carry.
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(40), ForeignKey("dashboard_users.id"), nullable=False),
+    Column("merchant_id", String(40), nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("ip", String(45)),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("last_seen_at", Timestamp(), nullable=False),
+    Column("expires_at", Timestamp(), nullable=False),
+    Index("ix_dashboard_sessions_user", "user_id"),
+    Index("ix_dashboard_sessions_expiry", "expires_at"),
+)
+
+# Failed sign-ins, by account (`email:<address>`) and by caller (`ip:<address>`), counted over a window.
+dashboard_signin_failures = Table(
+    "dashboard_signin_failures",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("key", String(300), nullable=False),
+    Column("at", Timestamp(), nullable=False),
+    Index("ix_dashboard_signin_failures_key", "key", "at"),
+)
+
+# Every dashboard action: who, what, on what, when and from where. `detail` holds amounts and names,
+# never a card number or a secret (core.dashboard.audit checks what goes in).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("merchant_id", String(40), nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("user_id", String(40)),
+    Column("user_email", String(254)),
+    Column("action", String(60), nullable=False),
+    Column("target", String(80)),
+    Column("detail", JSON),
+    Column("ip", String(45)),
+    Column("created_at", Timestamp(), nullable=False),
+    Index("ix_audit_log_merchant", "merchant_id", "id"),
 )

@@ -79,10 +79,17 @@ PUBLIC: dict[tuple[str, str], str] = {
 }
 
 
+# The dashboard's HTML pages take no API key: a session cookie, a CSRF token and a role guard them, and
+# tests/e2e/test_dashboard_browser.py and tests/integration/test_dashboard_auth.py prove their refusals.
+DASHBOARD = ("/", "/dashboard")
+
+
 def app_routes(app: FastAPI) -> list[tuple[str, str]]:
-    """Every (method, path template) the app serves; a mount is ("*", its path)."""
+    """Every (method, path template) the API serves (the dashboard's pages apart); a mount is ("*", its path)."""
     found: set[tuple[str, str]] = set()
     for route in iter_route_contexts(app.routes):
+        if str(route.path) == "/" or str(route.path).startswith(DASHBOARD[1]):
+            continue
         methods = sorted((route.methods or set()) - {"HEAD"}) or ["*"]
         found.update((method, str(route.path)) for method in methods)
     return sorted(found, key=lambda r: (r[1], r[0]))
