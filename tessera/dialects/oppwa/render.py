@@ -8,6 +8,7 @@ back-office operation (CP, RF, RV, CB, CR, RC) is a new object with its own id (
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -43,7 +44,8 @@ def envelope(result_code: str, entity_id: str | None = None, **extra: Any) -> di
         "result": result,
         "buildNumber": BUILD_NUMBER,
         "timestamp": timestamp(now),
-        "ndc": f"{entity_id or '0' * 32}_{now.strftime('%Y%m%d%H%M%S%f').ljust(32, '0')[:32]}",
+        # OPPWA's ndc: the entity and a unique hex token (a run of padded digits could spell a card number).
+        "ndc": f"{entity_id or '0' * 32}_{secrets.token_hex(16)}",
     }
 
 
