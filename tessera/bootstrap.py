@@ -126,7 +126,11 @@ def build(settings: Settings) -> Container:
         reload=stored_data_keys,
         reload_keks=lambda: load_key_material(settings).keks,
     )
-    processors = Registry(settings.live_processor, sandbox_key=keyring.keyed_digest(b"sandbox-3ds-networks"))
+    processors = Registry(
+        settings.live_processor,
+        sandbox_key=keyring.keyed_digest(b"sandbox-3ds-networks"),
+        test=settings.test_processor,
+    )
     metrics = Metrics()
     sandbox_key = keyring.keyed_digest(b"sandbox-3ds-networks")
     public = settings.resolved_public_url
