@@ -600,6 +600,7 @@ main.add_command(scan_pans)
 @click.option("--header", default=2, type=click.Choice(["2", "4"]), show_default=True, help="length prefix bytes")
 @click.option("--length", default="binary", type=click.Choice(["binary", "ascii"]), show_default=True)
 @click.option("--tpdu", default="", help="5-byte TPDU in hex after the length prefix")
+@click.option("--bitmap", default="binary", type=click.Choice(["binary", "hex"]), show_default=True)
 @click.option("--fault", "faults", multiple=True, help="drop=0.1, delay=0.1, delay_seconds=3, close, garble, ...")
 @click.option("--event-period", default=10.0, type=float, show_default=True, help="seconds between refuse/restart")
 def acquirer_sim(
@@ -611,6 +612,7 @@ def acquirer_sim(
     header: str,
     length: str,
     tpdu: str,
+    bitmap: str,
     faults: tuple[str, ...],
     event_period: float,
 ) -> None:
@@ -621,7 +623,7 @@ def acquirer_sim(
 
     logs.configure("INFO", "text")
     try:
-        framing = Framing.from_options({"header": header, "length": length, "tpdu": tpdu})
+        framing = Framing.from_options({"header": header, "length": length, "tpdu": tpdu, "bitmap": bitmap})
         parsed = [parse_flag(f) for f in faults]
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc

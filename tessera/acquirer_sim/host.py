@@ -216,7 +216,7 @@ class AcquirerHost:
             while True:
                 raw = await spec.read_frame(reader, self.framing)
                 try:
-                    message = spec.decode(raw)
+                    message = self.framing.decode(raw)
                 except FrameError:
                     logger.warning("acquirer-sim: unreadable request dropped")
                     continue
@@ -249,7 +249,7 @@ class AcquirerHost:
         if fault == "garble":
             writer.write(out.frame(b"\x00\xffnot an iso 8583 message" + secrets.token_bytes(8)))
             return
-        frame = out.frame(spec.encode(answer))
+        frame = out.frame(out.encode(answer))
         writer.write(frame)
         if fault == "duplicate":
             writer.write(frame)

@@ -56,7 +56,7 @@ class _Connection:
             while True:
                 raw = await spec.read_frame(self._reader, framing)
                 try:
-                    message = spec.decode(raw)
+                    message = framing.decode(raw)
                 except FrameError as exc:
                     logger.warning("iso8583 link dropped an unreadable frame: %s", exc, extra={"code": "garbled"})
                     continue
@@ -88,7 +88,7 @@ class _Connection:
         self.pending[stan] = future
         try:
             try:
-                frame = self._link.framing.frame(spec.encode(message))
+                frame = self._link.framing.frame(self._link.framing.encode(message))
             except Exception as exc:
                 raise LinkDownError(f"the message cannot be encoded: {type(exc).__name__}") from exc
             if not self.usable:
@@ -102,7 +102,7 @@ class _Connection:
 
     def send_only(self, message: Message) -> None:
         if self.usable:
-            self._writer.write(self._link.framing.frame(spec.encode(message)))
+            self._writer.write(self._link.framing.frame(self._link.framing.encode(message)))
 
 
 class Link:

@@ -1,10 +1,12 @@
 """Tessera's ISO 8583 field specification and its TCP framing: the one page an acquirer's integration team
 checks (README "ISO 8583 acquirer link" prints the same facts).
 
-Messages are ISO 8583:1987 in ASCII: a 4-digit MTI, the primary (and, when a field past 64 is present,
-secondary) bitmap as 16 hexadecimal ASCII characters, and every data element in ASCII with ASCII length
-prefixes (LL / LLL). This is `pyiso8583`'s `default_ascii` specification, unchanged, so any host that
-speaks plain 1987 ASCII decodes us. What we put in the private field is ours:
+Messages are ISO 8583:1987 in ASCII: a 4-digit ASCII MTI, the primary (and, when a field past 64 is
+present, secondary) bitmap as 8 binary bytes, and every data element in ASCII with ASCII length prefixes
+(LL / LLL) — the common "ASCII with binary bitmap" host format (jPOS `ISO87BPackager`; `iso8583sim`'s
+default). `bitmap=hex` sends the bitmaps as 16 hexadecimal ASCII characters instead (jPOS
+`ISO87APackager`; `pyiso8583`'s `default_ascii`). Field formats are `pyiso8583`'s 1987 definitions,
+unchanged. What we put in the private field is ours:
 
 DE48 (additional data, private, ans..999 LLLVAR) holds tag-length-value sub-elements, each a 2-character
 tag, a 3-digit length and the value:
@@ -35,7 +37,10 @@ from typing import Any
 import iso8583
 from iso8583.specs import default_ascii
 
-SPEC: dict[str, dict[str, Any]] = copy.deepcopy(default_ascii)
+SPEC: dict[str, dict[str, Any]] = copy.deepcopy(default_ascii)  # hexadecimal ASCII bitmaps
+BINARY_BITMAP_SPEC: dict[str, dict[str, Any]] = copy.deepcopy(default_ascii)
+for _bitmap in ("p", "1"):
+    BINARY_BITMAP_SPEC[_bitmap] = BINARY_BITMAP_SPEC[_bitmap] | {"data_enc": "b", "max_len": 8}
 
 # Message types (MTI) this link sends and expects back.
 AUTH, AUTH_RESPONSE = "0100", "0110"
@@ -77,15 +82,15 @@ class FrameError(ValueError):
     """A frame or message that cannot be read: the peer speaks something else, or garbled it."""
 
 
-def encode(message: Message) -> bytes:
+def encode(message: Message, spec: dict[str, dict[str, Any]] = BINARY_BITMAP_SPEC) -> bytes:
     """The message's bytes (without framing). pyiso8583 mutates its input, so it gets a copy."""
-    raw, _ = iso8583.encode(dict(message), SPEC)
+    raw, _ = iso8583.encode(dict(message), spec)
     return bytes(raw)
 
 
-def decode(raw: bytes) -> Message:
+def decode(raw: bytes, spec: dict[str, dict[str, Any]] = BINARY_BITMAP_SPEC) -> Message:
     try:
-        decoded, _ = iso8583.decode(raw, SPEC)
+        decoded, _ = iso8583.decode(raw, spec)
     except (iso8583.DecodeError, ValueError, UnicodeDecodeError) as exc:
         raise FrameError(f"unreadable ISO 8583 message: {type(exc).__name__}") from exc
     return dict(decoded)
@@ -118,11 +123,23 @@ def parse_tlv(text: str) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class Framing:
-    """How a message is delimited on the wire: the length prefix and an optional TPDU."""
+    """How a message is delimited and encoded on the wire: the length prefix, an optional TPDU, and
+    whether the bitmaps are binary (default) or hexadecimal ASCII."""
 
     header: int = 2  # bytes of length prefix: 2 or 4
     ascii_length: bool = False
     tpdu: bytes = b""
+    hex_bitmap: bool = False
+
+    @property
+    def spec(self) -> dict[str, dict[str, Any]]:
+        return SPEC if self.hex_bitmap else BINARY_BITMAP_SPEC
+
+    def encode(self, message: Message) -> bytes:
+        return encode(message, self.spec)
+
+    def decode(self, raw: bytes) -> Message:
+        return decode(raw, self.spec)
 
     @classmethod
     def from_options(cls, options: dict[str, str] | Any) -> Framing:
@@ -135,7 +152,10 @@ class Framing:
         tpdu = bytes.fromhex(options.get("tpdu", ""))
         if tpdu and len(tpdu) != 5:
             raise ValueError("iso8583: tpdu must be 5 bytes in hex (10 hex digits)")
-        return cls(header, length == "ascii", tpdu)
+        bitmap = options.get("bitmap", "binary")
+        if bitmap not in ("binary", "hex"):
+            raise ValueError("iso8583: bitmap must be binary or hex")
+        return cls(header, length == "ascii", tpdu, bitmap == "hex")
 
     @property
     def max_length(self) -> int:
@@ -173,7 +193,7 @@ class Framing:
         if not self.tpdu:
             return self
         t = self.tpdu
-        return Framing(self.header, self.ascii_length, t[:1] + t[3:5] + t[1:3])
+        return Framing(self.header, self.ascii_length, t[:1] + t[3:5] + t[1:3], self.hex_bitmap)
 
 
 async def read_frame(reader: asyncio.StreamReader, framing: Framing) -> bytes:
