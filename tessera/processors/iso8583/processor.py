@@ -1,7 +1,7 @@
 """The ISO 8583 acquirer processor: the core's `Processor` port over a `Link` to an acquirer host.
 
 Configured by URL: `iso8583://host:port?header=2&length=binary&tpdu=...&connections=2&timeout=5&echo=30`
-`&acquirer_id=...&terminal_id=...&merchant_id=...&stan_file=...&node=...`. Transport failures become
+`&acquirer_id=...&terminal_id=...&merchant_id=...&stan_file=...&node=...&connect_wait=0.1&bitmap=binary`. Transport failures become
 outcomes here and nowhere else: no connection to send on is UNAVAILABLE (nothing was sent), a
 connection lost after sending or an unreadable or unexpected answer is UNKNOWN. An authorisation whose
 outcome is unknown is never inquired: this processor `queues_reversals`, so the core fails the payment
@@ -67,6 +67,7 @@ class Iso8583Processor(BaseProcessor):
             connections=int(o.get("connections", "2")),
             timeout=float(o.get("timeout", "5")),
             echo_interval=float(o.get("echo", "30")),
+            connect_wait=float(o.get("connect_wait", "0.1")),
         )
 
     def __init__(
@@ -80,6 +81,7 @@ class Iso8583Processor(BaseProcessor):
         connections: int = 2,
         timeout: float = 5.0,
         echo_interval: float = 30.0,
+        connect_wait: float = 0.1,
     ) -> None:
         self._acceptor = acceptor
         self._numbers = numbers
@@ -91,6 +93,7 @@ class Iso8583Processor(BaseProcessor):
             connections=connections,
             timeout=timeout,
             echo_interval=echo_interval,
+            connect_wait=connect_wait,
             terminal_id=acceptor.terminal_id,
         )
 
