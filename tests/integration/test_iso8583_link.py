@@ -250,7 +250,9 @@ def test_an_authorisation_and_a_reversal_work_against_iso8583sims_mock_host(tmp_
     if executable is None:
         pytest.fail("iso8583sim is a test dependency: pip install iso8583sim")
     port = free_port()
-    host = subprocess.Popen([executable, "serve", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    host = subprocess.Popen(
+        [executable, "serve", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
 
     async def exchange() -> tuple[Outcome, str | None, Outcome]:
         processor = Iso8583Processor.from_config(
@@ -265,9 +267,7 @@ def test_an_authorisation_and_a_reversal_work_against_iso8583sims_mock_host(tmp_
         try:
             req = _request(processor)
             approved = await processor.authorize(req)
-            reverse = ReverseRequest(
-                "op_1", "pay_1", 1000, "INR", original_data=req.data, data=processor.prepare("RV")
-            )
+            reverse = ReverseRequest("op_1", "pay_1", 1000, "INR", original_data=req.data, data=processor.prepare("RV"))
             reversal = await processor.reverse(reverse)
             return approved.outcome, approved.auth_code, reversal.outcome
         finally:

@@ -17,7 +17,7 @@ from tessera.core.vault.pan import PAN, Expiry
 from tessera.processors.iso8583 import messages, spec
 from tessera.processors.iso8583.codes import RESPONSE_CODES, outcome_of
 from tessera.processors.iso8583.numbering import TraceNumbers, retrieval_ref
-from tessera.processors.iso8583.spec import Framing, FrameError
+from tessera.processors.iso8583.spec import FrameError, Framing
 
 ACCEPTOR = messages.Acceptor()
 DATA = ProcessorData("000123", "633221000123", extra=(("dt", "1128211530"), ("mti", "0100")))

@@ -1,8 +1,8 @@
 """The ISO 8583 acquirer processor: the core's `Processor` port over a `Link` to an acquirer host.
 
 Configured by URL: `iso8583://host:port?header=2&length=binary&tpdu=...&connections=2&timeout=5&echo=30`
-`&acquirer_id=...&terminal_id=...&merchant_id=...&stan_file=...&node=...&connect_wait=0.1&bitmap=binary`. Transport failures become
-outcomes here and nowhere else: no connection to send on is UNAVAILABLE (nothing was sent), a
+`&acquirer_id=...&terminal_id=...&merchant_id=...&stan_file=...&node=...&connect_wait=0.1&bitmap=binary`.
+Transport failures become outcomes here and nowhere else: no connection to send on is UNAVAILABLE (nothing was sent), a
 connection lost after sending or an unreadable or unexpected answer is UNKNOWN. An authorisation whose
 outcome is unknown is never inquired: this processor `queues_reversals`, so the core fails the payment
 with NETWORK_ERROR in the same transaction that queues a reversal, and the worker sends it (0400, then
