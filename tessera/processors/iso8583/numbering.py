@@ -2,7 +2,8 @@
 
 A STAN must be unique per link (terminal) over a day, across every `tessera serve` and `tessera worker`
 process that shares the link. The processes share a counter file (in the system's temporary folder,
-named for the host, port and terminal, by default; `stan_file=` puts it elsewhere), locked with `flock` while a process takes a block of `BLOCK` numbers: each
+named for the host, port and terminal, by default; `stan_file=` puts it elsewhere), locked with
+`flock` while a process takes a block of `BLOCK` numbers: each
 process then numbers from its own block without touching the file again until the block is used up, so
 two processes never hand out the same STAN, and a restarted process never reuses one of a block it had.
 Numbers run from 000001 to 999999 and wrap, as ISO 8583 trace numbers do: a link sending more than a
