@@ -163,13 +163,17 @@ class AcquirerHost:
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self.handled = 0
+        self._down = False  # restarting or refusing: whatever still arrives is lost, as in a crash
+        self._event = asyncio.Lock()  # one refuse or restart at a time
 
     async def start(self) -> None:
+        self._down = False
         self._server = await asyncio.start_server(self._connection, self.host, self.port, reuse_address=True)
         if self.port == 0:
             self.port = self._server.sockets[0].getsockname()[1]
 
     async def close(self) -> None:
+        self._down = True
         await self._close_listener()
         self._drop_connections()
         for task in list(self._tasks):
@@ -178,9 +182,7 @@ class AcquirerHost:
 
     async def _close_listener(self) -> None:
         if self._server is not None:
-            self._server.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), 1)
+            self._server.close()  # stops listening at once; the connections are dropped separately
             self._server = None
 
     def _drop_connections(self) -> None:
@@ -191,24 +193,28 @@ class AcquirerHost:
 
     async def refuse(self, seconds: float) -> None:
         """Close every connection and refuse new ones for `seconds`."""
-        logger.warning("acquirer-sim refuses connections for %.1fs", seconds)
-        await self._close_listener()
-        self._drop_connections()
-        await asyncio.sleep(seconds)
-        await self.start()
+        async with self._event:
+            logger.warning("acquirer-sim refuses connections for %.1fs", seconds)
+            self._down = True
+            await self._close_listener()
+            self._drop_connections()
+            await asyncio.sleep(seconds)
+            await self.start()
 
     async def restart(self, seconds: float) -> None:
         """As a restart of the host: everything in memory is gone, the ledger is read again from disk."""
-        logger.warning("acquirer-sim restarts (down %.1fs)", seconds)
-        await self._close_listener()
-        self._drop_connections()
-        for task in list(self._tasks):
-            task.cancel()
-        self.ledger.close()
-        await asyncio.sleep(seconds)
-        self.ledger = Ledger(self.ledger_path)
-        self.decider = Decider(self.ledger)
-        await self.start()
+        async with self._event:
+            logger.warning("acquirer-sim restarts (down %.1fs)", seconds)
+            self._down = True
+            await self._close_listener()
+            self._drop_connections()
+            for task in list(self._tasks):
+                task.cancel()
+            self.ledger.close()
+            await asyncio.sleep(seconds)
+            self.ledger = Ledger(self.ledger_path)
+            self.decider = Decider(self.ledger)
+            await self.start()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
@@ -231,7 +237,13 @@ class AcquirerHost:
                 writer.close()
 
     async def _respond(self, message: Message, writer: asyncio.StreamWriter) -> None:
-        answer, hold = self.decider.decide(message)
+        if self._down:
+            return
+        try:
+            answer, hold = self.decider.decide(message)
+        except Exception:
+            logger.exception("acquirer-sim could not apply a %s; no answer", message.get("t"))
+            return
         self.handled += 1
         if hold or answer is None:
             return
