@@ -262,6 +262,7 @@ class IdentityServices:
         self._uow = deps.uow
         self._cipher = deps.cipher
         self._kinds = {kind.name: kind for kind in kinds}
+        self._cache = identities.IdentityCache()
 
     @property
     def kinds(self) -> list[str]:
@@ -276,6 +277,7 @@ class IdentityServices:
             cipher=self._cipher,
             now=utcnow(),
             with_secret=with_secret,
+            cache=self._cache,
         )
 
     async def find(self, kind: str, public_id: str) -> Identity | None:
