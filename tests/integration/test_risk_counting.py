@@ -61,3 +61,14 @@ async def test_a_refused_attempt_gives_back_what_it_counted_on_the_other_rules(
         await tx.commit()
     assert refused is not None and refused.rule_id == "rrl_b"
     assert await _totals(container) == {"rrl_a": 1, "rrl_b": 1}
+
+
+async def test_a_count_run_by_the_driver_is_part_of_its_transaction_and_rolls_back_with_it(
+    container: Container, merchant: Merchant
+) -> None:
+    count = Count("rrl_tx", "k" * 64, 60, 1, 5, 60)
+    async with container.uow() as tx:
+        assert await tx.risk.count([count]) == {"rrl_tx": 1}  # the transaction's first statement
+        # no commit: leaving the unit of work rolls it back
+    assert await _totals(container) == {}
+    assert await _count(container, [count]) == {"rrl_tx": 1}

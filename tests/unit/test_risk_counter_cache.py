@@ -15,6 +15,7 @@ from tessera.core.payments.settle import PaymentDeps
 from tessera.core.risk import service as risk
 from tessera.core.risk.counters import CounterCache
 from tessera.core.risk.model import AttemptFacts
+from tessera.storage.engine import _numbered
 from tests.unit.test_payment_service import NOW, World, _create
 from tests.unit.test_payment_service import world as world  # the fixture
 from tests.unit.test_risk_list_cache import CountingUow
@@ -82,3 +83,9 @@ async def test_an_attempt_counted_in_another_process_passes_the_check_and_the_st
         _facts(), await _merchant(world), uow=CountingUow(), now=datetime.now(UTC), counters=world.deps.counters
     )
     assert screening.decision is not None and screening.decision.rule_id == rule.id
+
+
+def test_named_parameters_become_postgresqls_numbered_ones_and_casts_are_left_alone() -> None:
+    sql, names = _numbered("SELECT :a, CAST(:b AS BIGINT), x::text, :a WHERE y = :c_2")
+    assert sql == "SELECT $1, CAST($2 AS BIGINT), x::text, $1 WHERE y = $3"
+    assert names == ("a", "b", "c_2")
