@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from tessera.core.dashboard.model import Permission
 from tessera.core.errors import ValidationError
-from tessera.core.merchants import UpdateMerchant
+from tessera.core.merchants import KeyKind, UpdateMerchant
 from tessera.core.risk.model import Charge, VelocityKey, VelocityMetric
 from tessera.core.risk.service import NewRule
 from tessera.dashboard.web import Ctx, HtmlRoute, check_csrf, field, page, redirect, signed_in
@@ -38,6 +38,7 @@ async def _api_access(ctx: Ctx, new_secret: str | None = None) -> Response:
         "api_access.html",
         keys=keys,
         client_id=keys[0].client_id if keys else None,
+        publishable=next((k for k in reversed(keys) if k.kind is KeyKind.PUBLISHABLE), None),
         identities=identities,
         new_secret=new_secret,
         graces=KEY_GRACE_HOURS,
