@@ -120,4 +120,5 @@ async def test_a_payments_page_shows_operations_3ds_risk_attempts_events_and_eac
     assert "4242424242424242" not in page
 
     page = _text((await client.get(f"/dashboard/payments/{refused.json()['id']}")).text)
-    assert re.search(r"mastercard 555555…4444 failed customer_blocked refused: customer_blocked \(blocklist\)", page), page
+    decision = r"mastercard 555555…4444 failed customer_blocked refused: customer_blocked \(blocklist\)"
+    assert re.search(decision, page), page

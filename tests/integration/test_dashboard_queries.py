@@ -28,7 +28,10 @@ _INDEXED = {
     "amount": (PaymentFilter(amount_min=100, amount_max=200), "ix_payments_dash_amount"),
     "customer email": (PaymentFilter(email="Ana@Shop.test"), "ix_payments_dash_email"),
     "reference": (PaymentFilter(reference="order-1"), "ix_payments_reference"),
-    "date range": (PaymentFilter(created_from=utcnow() - timedelta(days=2), created_to=utcnow()), "ix_payments_dash_created"),
+    "date range": (
+        PaymentFilter(created_from=utcnow() - timedelta(days=2), created_to=utcnow()),
+        "ix_payments_dash_created",
+    ),
     "none (the list, newest first)": (PaymentFilter(), "ix_payments_list"),
 }
 # PostgreSQL weighs a range against the newest-first order by its statistics: on a handful of rows it walks
@@ -149,7 +152,8 @@ def test_migration_0017_fills_in_existing_payments_customer_email_and_goes_back(
     when = "2026-11-21 10:00:00.000000"
     with sqlite3.connect(path) as conn:
         conn.execute(
-            "INSERT INTO merchants (id, name, status, allowed_domains, created_at) VALUES ('m1', 'Old', 'active', '[]', ?)",
+            "INSERT INTO merchants (id, name, status, allowed_domains, created_at) "
+            "VALUES ('m1', 'Old', 'active', '[]', ?)",
             (when,),
         )
         for id_, customer in (("pay_1", '{"email": " Ana@Shop.test "}'), ("pay_2", '{"name": "B"}'), ("pay_3", None)):

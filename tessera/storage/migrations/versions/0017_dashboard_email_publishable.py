@@ -2,9 +2,10 @@
 
 A payment's customer email (lower-cased, from its `customer`, which never changes) gets a column of its
 own and an index beside the other filters', so the filter is a range read on a million payments rather
-than a walk of the merchant's; existing payments are filled in. The reference index gains the id. A publishable key is public by design
-(it goes into the shopper's browser): it is now kept whole, beside its hash, so API Access can show it;
-secret keys stay hashes only. Keys made before this have none and show their prefix.
+than a walk of the merchant's; existing payments are filled in. The reference index gains the id. A
+publishable key is public by design (it goes into the shopper's browser): it is now kept whole, beside
+its hash, so API Access can show it; secret keys stay hashes only. Keys made before this have none and
+show their prefix.
 
 Revision ID: 0017
 Revises: 0016
