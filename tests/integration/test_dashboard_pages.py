@@ -14,6 +14,7 @@ import httpx
 from tessera.bootstrap import Container
 from tessera.core.clock import utcnow
 from tessera.core.dashboard.service import DashboardServices
+from tessera.core.merchants import UpdateMerchant
 from tests.conftest import Merchant, auth
 from tests.factories import payment
 
@@ -64,6 +65,12 @@ async def test_api_access_shows_every_id_and_the_publishable_key_but_no_secret_k
     assert _definition(page, "Publishable key (test)") == merchant.test.publishable_key
     assert merchant.test.secret_key not in page and merchant.test.secret_key[:20] not in page
     assert merchant.live.publishable_key not in page  # the other mode's keys are the other mode's page
+    assert _definition(page, "API IP allowlist (test)").startswith("any address")
+    await container.services.merchants.update(
+        UpdateMerchant(merchant.id, allowed_ips=["203.0.113.0/24"], allowed_ips_modes=["test"])
+    )
+    page = (await client.get("/dashboard/developers/api-access")).text
+    assert _definition(page, "API IP allowlist (test)").startswith("203.0.113.0/24")
 
     token = _csrf(page)
     await client.post("/dashboard/mode", data={"csrf_token": token, "mode": "live"})
@@ -122,3 +129,25 @@ async def test_a_payments_page_shows_operations_3ds_risk_attempts_events_and_eac
     page = _text((await client.get(f"/dashboard/payments/{refused.json()['id']}")).text)
     decision = r"mastercard 555555…4444 failed customer_blocked refused: customer_blocked \(blocklist\)"
     assert re.search(decision, page), page
+
+
+async def test_a_developer_is_refused_users_by_the_server_and_sign_in_needs_its_form_token(
+    client: httpx.AsyncClient, container: Container, merchant: Merchant
+) -> None:
+    await _dash(container).create_user(merchant.id, "admin@shop.test", "admin", PASSWORD)
+    forged = await client.post(
+        "/dashboard/login", data={"email": "admin@shop.test", "password": PASSWORD, "csrf_token": "forged"}
+    )
+    assert forged.status_code == 403 and "tessera_session" not in client.cookies
+    await _signed_in(client, container, merchant, "developer")
+    home = await client.get("/dashboard/")
+    assert 'href="/dashboard/users"' not in home.text
+    assert (await client.get("/dashboard/users")).status_code == 403
+    made = await client.post(
+        "/dashboard/users", data={"csrf_token": _csrf(home.text), "email": "x@shop.test", "role": "admin"}
+    )
+    assert made.status_code == 403
+    assert [u.email for u in await _dash(container).list_users(merchant.id)] == [
+        "admin@shop.test",
+        "developer@shop.test",
+    ]
