@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -224,6 +225,7 @@ def test_the_dashboard_in_chromium(server: Server, browser: Browser, hooks: Hook
     page.get_by_role("link", name="we_", exact=False).first.click()
     page.wait_for_url("**/webhooks/we_*")
     w.check()
+    assert re.search(r"\b200 in \d+ ms", page.locator("main table").inner_text()), "an attempt's status and latency"
     page.get_by_role("button", name="Redeliver").first.click()
     page.wait_for_url("**?notice=*")
     assert "queued again" in page.get_by_role("status").inner_text()

@@ -151,3 +151,18 @@ async def test_a_developer_is_refused_users_by_the_server_and_sign_in_needs_its_
         "admin@shop.test",
         "developer@shop.test",
     ]
+
+
+async def test_the_callback_url_set_in_settings_is_the_one_callbacks_go_to_and_can_be_removed(
+    client: httpx.AsyncClient, container: Container, merchant: Merchant
+) -> None:
+    await _signed_in(client, container, merchant, "developer")
+    form = {"allowed_domains": "yoursite.com", "attempt_budget": "3", "threeds_policy": "auto"}
+    token = _csrf((await client.get("/dashboard/developers/settings")).text)
+    url = "https://yoursite.com/callback"  # one URL for both modes: HTTPS, as the merchant has live keys
+    saved = await client.post("/dashboard/developers/settings", data={**form, "csrf_token": token, "callback_url": url})
+    assert saved.status_code == 303, saved.text
+    assert (await container.services.merchants.settings(merchant.id)).callback_urls == {"test": url, "live": url}
+    assert f'value="{url}"' in (await client.get("/dashboard/developers/settings")).text
+    await client.post("/dashboard/developers/settings", data={**form, "csrf_token": token, "callback_url": ""})
+    assert (await container.services.merchants.settings(merchant.id)).callback_urls == {"test": None, "live": None}
