@@ -335,7 +335,8 @@ class MerchantServices:
         return await merchants.merchant_settings(merchant_id, uow=self._uow)
 
     async def active_keys(self, merchant_id: str) -> list[merchants.ApiKey]:
-        """The merchant's keys in force, each shown only by its prefix (the dashboard's API Access)."""
+        """The merchant's keys in force (the dashboard's API Access shows a publishable key whole, a secret key by
+        its prefix)."""
         async with self._uow(read_only=True) as tx:
             return list(await tx.merchants.active_keys(merchant_id))
 
