@@ -288,8 +288,14 @@ def _growth(results: Row) -> list[str]:
 def _cpu_ratio(
     matrix: dict[str, list[Row]] | None, key: str, versus: str = ONE_CALL
 ) -> tuple[float, float, float] | None:
-    """(flow's server ms of CPU per request, `versus`'s (one-call's), flow's / theirs) at CPU_CONCURRENCY."""
+    """(flow's server ms of CPU per request, `versus`'s (one-call's), flow's / theirs) at CPU_CONCURRENCY: from
+    the two flows' alternating rounds (`paired`) where they were measured so, else from their matrix runs."""
     run, base = _find(matrix, key, CPU_CONCURRENCY), _find(matrix, versus, CPU_CONCURRENCY)
+    pair = run.get("paired") if run else None
+    if pair and pair["versus"] == versus and pair["versus_server_cpu_ms_per_success"]:
+        if pair["server_cpu_ms_per_success"] is not None:
+            mine, theirs = pair["server_cpu_ms_per_success"], pair["versus_server_cpu_ms_per_success"]
+            return mine, theirs, mine / theirs
     mine = run.get("server_cpu_ms_per_success") if run else None
     theirs = base.get("server_cpu_ms_per_success") if base else None
     if mine is None or not theirs:
@@ -321,7 +327,12 @@ def _server_cpu(results: Row) -> list[str]:
         "PostgreSQL's own CPU time (its postmaster and all its children: the backends serving Tessera, the WAL "
         "writer, the checkpointer...) is not in the server's, and is shown beside it. The token flow's cost per "
         f"payment includes its token request; the challenge flow's is per finished challenge ({CHALLENGE_REQUESTS} "
-        "requests, and at most 16 chains under way at the end are served but not counted). Targets: each vault "
+        "requests, and at most 16 chains under way at the end are served but not counted). A flow a target holds "
+        "against another (frictionless against no 3-D Secure, OPPWA's debit against no 3-D Secure, Paysecure's "
+        "purchase against the one-call payment, the screened payment against the unscreened one) is measured "
+        "again after the matrix, alternating with that other flow in 4 rounds of half the run's duration each, "
+        "CPU and successes summed per flow; the targets and the `vs` figures read those rounds, since this "
+        "machine's speed drifts between runs a minute apart by more than some targets' margins. Targets: each vault "
         f"flow at most {TARGET_VAULT_CPU_PCT:.0f}% above the one-call (frictionless) payment on the same "
         f"backend, and the frictionless payment at most {TARGET_FRICTIONLESS_PCT:.0f}% above the payment without "
         "3-D Secure (see 3-D Secure).",

@@ -52,12 +52,54 @@ def measure(flow: Flow, server: Server, concurrency: int, config: Config, label:
     return {**result.as_dict(), **cpu, "other_cpu_pct": other}
 
 
-def matrix(server: Server, flows: list[Flow], config: Config, label: str) -> dict[str, list[dict[str, Any]]]:
-    """Every flow at every concurrency, each flow checked by one probe payment first."""
+# A target that holds one flow's CPU per request against another's within 10-25% reads a difference this
+# machine's own drift exceeds between two runs a minute apart (up to 30 points this session, "other CPU" 0%).
+# Measured in alternating rounds, both flows see the same drift.
+PAIRED_ROUNDS = 4
+
+
+def paired(flow: Flow, versus: Flow, server: Server, config: Config, label: str) -> dict[str, Any]:
+    """`versus` then `flow`, PAIRED_ROUNDS times, each run at CPU_CONCURRENCY for half the measured duration
+    (at least 4 s); the server's CPU and the successes summed per flow over the rounds."""
+    seconds = max(4, config.duration // 2)
+    cpu_s, successes = {flow.key: 0.0, versus.key: 0.0}, {flow.key: 0, versus.key: 0}
+    for _ in range(PAIRED_ROUNDS):
+        for f in (versus, flow):
+            watch = TreeCpu([server.process.pid])
+            result = wrk.run(f, server.url, CPU_CONCURRENCY, seconds, config.timeout)
+            cpu_s[f.key] += watch.seconds()
+            successes[f.key] += result.successes
+    mine, theirs = (_per_success_ms(cpu_s[k], successes[k]) for k in (flow.key, versus.key))
+    log(
+        f"  {label} {flow.key} against {versus.key}, {PAIRED_ROUNDS} alternating rounds of {seconds} s at "
+        f"c={CPU_CONCURRENCY}: server CPU {mine} vs {theirs} ms/success"
+    )
+    return {
+        "versus": versus.key,
+        "rounds": PAIRED_ROUNDS,
+        "seconds": seconds,
+        "successes": successes[flow.key],
+        "versus_successes": successes[versus.key],
+        "server_cpu_ms_per_success": mine,
+        "versus_server_cpu_ms_per_success": theirs,
+    }
+
+
+def matrix(
+    server: Server, flows: list[Flow], config: Config, label: str, pairs: dict[str, str] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Every flow at every concurrency, each flow checked by one probe payment first; then each pair in
+    `pairs` (flow key -> the flow it is held against) measured again in alternating rounds (`paired`), kept
+    on the flow's CPU_CONCURRENCY run as `paired`."""
     results: dict[str, list[dict[str, Any]]] = {}
     for flow in flows:
         flow.probe(server.url)
         results[flow.key] = [measure(flow, server, c, config, label) for c in config.concurrencies]
+    by_key = {f.key: f for f in flows}
+    for key, versus in (pairs or {}).items():
+        row = next((r for r in results.get(key, []) if r["concurrency"] == CPU_CONCURRENCY), None)
+        if row is not None and versus in by_key:
+            row["paired"] = paired(by_key[key], by_key[versus], server, config, label)
     return results
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -129,6 +130,12 @@ def create_app(settings: Settings, *, container: Container | None = None, embedd
             logger.exception("start-up recovery failed")
         if embedded_worker:
             task = asyncio.create_task(worker.run_forever(container, stop))
+        # What start-up made (modules, the app, prebuilt statements) lives as long as the process. Frozen,
+        # it is out of the cyclic collector's way: a full collection walks only what was made since, where
+        # it walked some 150,000 objects (50-60 ms, py-spy found it on a request's path every few thousand
+        # payments).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

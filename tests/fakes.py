@@ -633,14 +633,14 @@ class InMemoryRiskRepository:
             self._counters.delete(key)
         return rule
 
-    async def count(self, counts: Sequence[Count]) -> set[str]:
-        added = set()
+    async def count(self, counts: Sequence[Count]) -> dict[str, int]:
+        added = {}
         for c in counts:
             total = self._counters.get((c.rule_id, c.key, c.window_start)) or 0
             if total and total + c.increment > c.limit:
                 continue
             self._counters.put((c.rule_id, c.key, c.window_start), total + c.increment)
-            added.add(c.rule_id)
+            added[c.rule_id] = total + c.increment
         return added
 
     async def totals(self, counters: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str, int], int]:

@@ -10,6 +10,7 @@ never reads what an identity means, and imports no dialect.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -71,6 +72,27 @@ def secret_context(merchant_id: str, mode: str, kind: str) -> bytes:
     return f"identity:{merchant_id}:{mode}:{kind}".encode()
 
 
+class IdentityCache:
+    """The identities this process has read. An identity is never changed once stored (only added), so
+    what was read stays true; vendors' clients send one with every call, and reading it cost a transaction
+    per request. The secret stays sealed here, as in the store."""
+
+    def __init__(self, max_identities: int = 10_000) -> None:
+        self._max = max_identities
+        self._held: OrderedDict[tuple[str, str, str], StoredIdentity] = OrderedDict()
+
+    def get(self, merchant_id: str, mode: str, kind: str) -> StoredIdentity | None:
+        found = self._held.get((merchant_id, mode, kind))
+        if found is not None:
+            self._held.move_to_end((merchant_id, mode, kind))
+        return found
+
+    def keep(self, stored: StoredIdentity) -> None:
+        self._held[(stored.merchant_id, stored.mode, stored.kind)] = stored
+        while len(self._held) > self._max:
+            self._held.popitem(last=False)
+
+
 async def identity(
     merchant_id: str,
     mode: str,
@@ -80,12 +102,15 @@ async def identity(
     cipher: Cipher,
     now: datetime,
     with_secret: bool = False,
+    cache: IdentityCache | None = None,
 ) -> Identity:
     """The merchant's identity of `kind` in `mode`, made now if it has none yet. Two requests making one
     at once both get the one stored first."""
     context = secret_context(merchant_id, mode, kind.name)
-    async with uow(read_only=True) as tx:
-        stored = await tx.merchants.identity(merchant_id, mode, kind.name)
+    stored = cache.get(merchant_id, mode, kind.name) if cache is not None else None
+    if stored is None:
+        async with uow(read_only=True) as tx:
+            stored = await tx.merchants.identity(merchant_id, mode, kind.name)
     if stored is None:
         made = kind.make()
         sealed = cipher.encrypt(made.secret, context=context) if made.secret is not None else None
@@ -98,6 +123,8 @@ async def identity(
         async with uow() as tx:  # read as a writer: on SQLite the winner may still be committing
             stored = await tx.merchants.identity(merchant_id, mode, kind.name)
         assert stored is not None
+    if cache is not None:
+        cache.keep(stored)
     secret = None
     if with_secret and stored.sealed_secret is not None:
         secret = await cipher.decrypt(stored.sealed_secret, context=context)

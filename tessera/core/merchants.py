@@ -91,6 +91,9 @@ class ApiKey:
     prefix: str
     created_at: datetime
     revoked_at: datetime | None = None  # set in advance when rolled with a grace period
+    # A publishable key whole: it is public by design (it goes into the shopper's browser), so the
+    # dashboard's API Access shows it. Never set for a secret key.
+    public_value: str | None = field(default=None, repr=False)
 
     def describe(self) -> dict[str, str]:
         """What may be shown of a key after it was made: never more than its prefix."""
@@ -142,8 +145,18 @@ def _new_keys(merchant_id: str, mode: str, now: datetime) -> tuple[list[ApiKey],
     secret = f"sk_{mode}_{random_token(32)}"
     publishable = f"pk_{mode}_{random_token(32)}"
     keys = [
-        ApiKey(new_id("key"), merchant_id, mode, kind, client_id, hash_key(raw), raw[:12], now)
-        for kind, raw in ((KeyKind.SECRET, secret), (KeyKind.PUBLISHABLE, publishable))
+        ApiKey(new_id("key"), merchant_id, mode, KeyKind.SECRET, client_id, hash_key(secret), secret[:12], now),
+        ApiKey(
+            new_id("key"),
+            merchant_id,
+            mode,
+            KeyKind.PUBLISHABLE,
+            client_id,
+            hash_key(publishable),
+            publishable[:12],
+            now,
+            public_value=publishable,
+        ),
     ]
     return keys, client_id, secret, publishable
 

@@ -262,6 +262,7 @@ class IdentityServices:
         self._uow = deps.uow
         self._cipher = deps.cipher
         self._kinds = {kind.name: kind for kind in kinds}
+        self._cache = identities.IdentityCache()
 
     @property
     def kinds(self) -> list[str]:
@@ -276,6 +277,7 @@ class IdentityServices:
             cipher=self._cipher,
             now=utcnow(),
             with_secret=with_secret,
+            cache=self._cache,
         )
 
     async def find(self, kind: str, public_id: str) -> Identity | None:
@@ -333,7 +335,8 @@ class MerchantServices:
         return await merchants.merchant_settings(merchant_id, uow=self._uow)
 
     async def active_keys(self, merchant_id: str) -> list[merchants.ApiKey]:
-        """The merchant's keys in force, each shown only by its prefix (the dashboard's API Access)."""
+        """The merchant's keys in force (the dashboard's API Access shows a publishable key whole, a secret key by
+        its prefix)."""
         async with self._uow(read_only=True) as tx:
             return list(await tx.merchants.active_keys(merchant_id))
 

@@ -1,6 +1,7 @@
-"""Developers: API Access (ids, keys, roll), Settings (return-URL domains, callback URL, 3-D Secure
-policy, attempt budget, API IP allowlist), Webhooks (endpoints, their secret shown once and rotated, the
-delivery log, redeliver), Risk (the blocklist and velocity rules) and Saved cards (by owner, delete).
+"""Developers: API Access (ids, keys, roll, the IP allowlist in force), Settings (return-URL domains,
+callback URL, 3-D Secure policy, attempt budget, API IP allowlist), Webhooks (endpoints, their secret shown
+once and rotated, the delivery log, redeliver), Risk (the blocklist and velocity rules) and Saved cards (by
+owner, delete).
 
 Viewers see these pages without secrets and cannot change anything; developers and admins can. A secret
 is shown once, on the answer to the action that made it, and never written to the audit log.
@@ -16,7 +17,7 @@ from fastapi.responses import Response
 
 from tessera.core.dashboard.model import Permission
 from tessera.core.errors import ValidationError
-from tessera.core.merchants import UpdateMerchant
+from tessera.core.merchants import KeyKind, UpdateMerchant
 from tessera.core.risk.model import Charge, VelocityKey, VelocityMetric
 from tessera.core.risk.service import NewRule
 from tessera.dashboard.web import Ctx, HtmlRoute, check_csrf, field, page, redirect, signed_in
@@ -33,14 +34,17 @@ KEY_GRACE_HOURS = (0, 1, 24, 72)  # how long a rolled secret key's predecessor k
 async def _api_access(ctx: Ctx, new_secret: str | None = None) -> Response:
     keys = [k for k in await ctx.services.merchants.active_keys(ctx.merchant_id) if k.mode == ctx.mode]
     identities = await ctx.services.identities.all_of(ctx.merchant_id, ctx.mode) if keys else {}
+    settings = await ctx.services.merchants.settings(ctx.merchant_id)
     return page(
         ctx,
         "api_access.html",
         keys=keys,
         client_id=keys[0].client_id if keys else None,
+        publishable=next((k for k in reversed(keys) if k.kind is KeyKind.PUBLISHABLE), None),
         identities=identities,
         new_secret=new_secret,
         graces=KEY_GRACE_HOURS,
+        allowed_ips=settings.allowed_ips.get(ctx.mode, []),
         section="api",
     )
 

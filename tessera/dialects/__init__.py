@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import Response
+from starlette.routing import Match
+from starlette.types import Scope
 
 from tessera.core.errors import TesseraError
 from tessera.core.identities import IdentityKind
@@ -47,6 +49,23 @@ class Dialect(Protocol):
         ...
 
 
+class _PrefixRouter(APIRouter):
+    """A dialect's routes, passed over at once by a request for a path outside its prefix. FastAPI tries every
+    included router's routes in turn (a regex and scope bookkeeping each): a request for the last dialect's
+    path was tried against every other dialect's routes first, some 110 µs a request (py-spy, OPPWA's
+    debit against the native payment)."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self._within = (prefix, prefix + "/")
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path = scope.get("path", "")
+        if path != self._within[0] and not path.startswith(self._within[1]):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
 class ModuleDialect:
     """A dialect whose routes live in one router and whose error bodies come from one `errors` module
     (with `error_response`, `validation_response` and `http_response`)."""
@@ -59,7 +78,9 @@ class ModuleDialect:
         self._errors = errors
 
     def mount(self, app: FastAPI) -> None:
-        app.include_router(self._router)
+        guard = _PrefixRouter(self.prefix)
+        guard.include_router(self._router)
+        app.include_router(guard)
 
     def render_error(self, exc: TesseraError) -> Response:
         response: Response = self._errors.error_response(exc)

@@ -174,7 +174,7 @@ class SqlDashboardQueries:
         if filters.created_to is not None:
             query = query.where(c.created_at < filters.created_to)
         if filters.email:
-            query = query.where(func.lower(c.customer["email"].as_string()) == filters.email.lower())
+            query = query.where(c.customer_email == filters.email.strip().lower())
         async with self._db.connect() as conn:
             rows = (await conn.execute(query.order_by(c.id.desc()).limit(limit + 1))).all()
             more, rows = len(rows) > limit, rows[:limit]

@@ -24,7 +24,8 @@ from tessera.storage.rows import attributes, columns, picked, update_by_key
 _MERCHANT_PLAIN = ("id", "name", "webhook_secret", "threeds_policy", "attempt_budget", "created_at")
 # What a merchant may change after it is made (the callback URL lives on its callback endpoint).
 _MERCHANT_MUTABLE = ("allowed_domains", "attempt_budget", "allowed_ips", "charges", "risk_summary", "threeds_policy")
-_KEY_PLAIN = ("id", "merchant_id", "mode", "client_id", "key_hash", "prefix", "created_at")  # revoked_at: the store's
+# revoked_at: the store's. public_value: a publishable key whole (never a secret key's).
+_KEY_PLAIN = ("id", "merchant_id", "mode", "client_id", "key_hash", "prefix", "created_at", "public_value")
 
 
 def _merchant_row(merchant: Merchant) -> dict[str, Any]:

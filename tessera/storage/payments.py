@@ -107,6 +107,12 @@ _PAYMENT_MUTABLE = (
 )
 
 
+def customer_email(customer: dict[str, Any] | None) -> str | None:
+    """The customer's email as the dashboard filters by it (lower-cased), or None."""
+    email = (customer or {}).get("email")
+    return email.strip().lower() if isinstance(email, str) and 3 <= len(email.strip()) <= 254 else None
+
+
 def _payment_row(p: Payment) -> dict[str, Any]:
     auth = p.authentication
     action = p.next_action
@@ -122,6 +128,7 @@ def _payment_row(p: Payment) -> dict[str, Any]:
         "card_exp_month": card.exp_month if card else None,
         "card_exp_year": card.exp_year if card else None,
         "card_holder_name": card.holder_name if card else None,
+        "customer_email": customer_email(p.customer),
         "error_code": p.error_code.value if p.error_code else None,
         "auth_status": auth.status if auth else None,
         "auth_eci": auth.eci if auth else None,

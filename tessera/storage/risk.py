@@ -31,7 +31,6 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    text,
     union_all,
     update,
 )
@@ -147,18 +146,19 @@ def _rule(row: Row[Any]) -> VelocityRule:
 
 
 @lru_cache(maxsize=32)
-def _count(n: int) -> Any:
+def _count(n: int) -> str:
     """`n` counts in one upsert, the same text on SQLite and PostgreSQL: each row's limit is picked by its rule
-    (one count per rule) in the conflict's WHERE; the rules whose counter moved come back. Written as text:
-    SQLAlchemy compiles a multi-row `insert().values([...])` anew on every execution (its cache skips it),
-    which cost more than the statement's own work."""
+    (one count per rule) in the conflict's WHERE; the rules whose counter moved come back with its new total.
+    Run by the driver (`Conn.driver_rows`): through SQLAlchemy, a multi-row `insert().values([...])` was
+    compiled anew on every execution, and a text statement's RETURNING built its result metadata anew; both
+    cost more than the statement's own work (cProfile; 100 against 40 µs a count on SQLite)."""
     rows = ", ".join(f"(:c{i}_rule, :c{i}_key, :c{i}_start, :c{i}_n, :c{i}_ends)" for i in range(n))
     limits = " ".join(f"WHEN :c{i}_rule THEN CAST(:c{i}_limit AS BIGINT)" for i in range(n))
-    return text(
+    return (
         f'INSERT INTO risk_counters (rule_id, "key", window_start, total, ends_at) VALUES {rows} '
         'ON CONFLICT (rule_id, "key", window_start) DO UPDATE SET total = risk_counters.total + excluded.total '
         f"WHERE risk_counters.total + excluded.total <= CASE risk_counters.rule_id {limits} END "
-        "RETURNING rule_id"
+        "RETURNING rule_id, total"
     )
 
 
@@ -256,12 +256,12 @@ class SqlRiskRepository:
         await self._conn.execute(delete(t.risk_rules).where(_r.id == rule_id))
         return _rule(row)
 
-    async def count(self, counts: Sequence[Count]) -> set[str]:
+    async def count(self, counts: Sequence[Count]) -> dict[str, int]:
         params: dict[str, Any] = {}
         for i, c in enumerate(counts):
             params |= {f"c{i}_rule": c.rule_id, f"c{i}_key": c.key, f"c{i}_start": c.window_start}
             params |= {f"c{i}_n": c.increment, f"c{i}_limit": c.limit, f"c{i}_ends": c.window_start + c.window}
-        return {row.rule_id for row in await self._conn.execute(_count(len(counts)), params)}
+        return {rule_id: int(total) for rule_id, total in await self._conn.driver_rows(_count(len(counts)), params)}
 
     async def purge_counters(self, now_epoch: int) -> int:
         done = await self._conn.execute(delete(t.risk_counters).where(_c.ends_at <= now_epoch))

@@ -90,6 +90,7 @@ api_keys = Table(
     Column("prefix", String(16), nullable=False),
     Column("created_at", Timestamp(), nullable=False),
     Column("revoked_at", Timestamp),
+    Column("public_value", String(80)),  # a publishable key whole (public by design); never a secret key
     Index("ix_api_keys_client_id", "client_id"),
     Index("ix_api_keys_merchant", "merchant_id"),
 )
@@ -202,6 +203,7 @@ payments = Table(
     Column("description", Text),
     Column("return_url", Text),
     Column("customer", JSON),
+    Column("customer_email", String(254)),  # the customer's email, lower-cased: the dashboard's filter
     Column("browser", JSON),
     Column("metadata", JSON),
     Column("error_code", String(40)),
@@ -228,7 +230,7 @@ payments = Table(
     Column("created_at", Timestamp(), nullable=False),
     Column("updated_at", Timestamp(), nullable=False),
     Index("ix_payments_list", "merchant_id", "mode", "id"),
-    Index("ix_payments_reference", "merchant_id", "mode", "reference"),
+    Index("ix_payments_reference", "merchant_id", "mode", "reference", "id"),  # id: migration 0017
     Index("ix_payments_processor_ref", "processor", "processor_ref", unique=True),
     Index("ix_payments_status_age", "status", "created_at"),
     Index("ix_payments_unique_reference", "merchant_id", "mode", "unique_reference", unique=True),
@@ -238,6 +240,7 @@ payments = Table(
     Index("ix_payments_dash_channel", "merchant_id", "mode", "channel", "id"),
     Index("ix_payments_dash_amount", "merchant_id", "mode", "amount", "id"),
     Index("ix_payments_dash_created", "merchant_id", "mode", "created_at"),
+    Index("ix_payments_dash_email", "merchant_id", "mode", "customer_email", "id"),  # migration 0017
 )
 
 operations = Table(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -187,6 +188,10 @@ def test_the_dashboard_in_chromium(server: Server, browser: Browser, hooks: Hook
 
     w.goto("/dashboard/developers/api-access")
     assert creds["client_id"] in page.content() and creds["merchant_id"] in page.content()
+    assert page.locator("#publishable-key").inner_text() == creds["publishable_key"]
+    for name in ("Brand ID", "Entity ID"):  # Paysecure's and OPPWA's ids, registered by their dialects
+        shown = page.locator(f"dt:text-is('{name}') + dd").inner_text()
+        assert shown and shown != creds["merchant_id"], name
     page.get_by_label("The old secret key keeps working for").select_option("0")
     page.get_by_role("button", name="Roll the test secret key").click()
     new_key = page.locator("#new-secret").inner_text()
@@ -203,6 +208,7 @@ def test_the_dashboard_in_chromium(server: Server, browser: Browser, hooks: Hook
     page.get_by_role("button", name="Save settings").click()
     page.wait_for_url("**/settings?notice=*")
     w.check()
+    w.shot("settings")
     assert "shop.example" in page.get_by_label("Allowed return-URL domains (one a line)").input_value()
 
     w.goto("/dashboard/developers/webhooks")
@@ -219,6 +225,7 @@ def test_the_dashboard_in_chromium(server: Server, browser: Browser, hooks: Hook
     page.get_by_role("link", name="we_", exact=False).first.click()
     page.wait_for_url("**/webhooks/we_*")
     w.check()
+    assert re.search(r"\b200 in \d+ ms", page.locator("main table").inner_text()), "an attempt's status and latency"
     page.get_by_role("button", name="Redeliver").first.click()
     page.wait_for_url("**?notice=*")
     assert "queued again" in page.get_by_role("status").inner_text()
@@ -412,6 +419,14 @@ def test_the_main_flows_work_from_the_keyboard_and_pages_have_no_serious_accessi
     for path in PAGES:
         page.goto(f"{server.base_url}{path}")
         assert violations() == [], path
+    endpoint = httpx.post(
+        f"{server.base_url}/v1/webhook_endpoints",
+        json={"url": "http://127.0.0.1:9/hooks", "enabled_events": ["*"]},
+        headers={"Authorization": f"Bearer {_current_key(server, creds)}"},
+    )
+    assert endpoint.status_code == 201, endpoint.text
+    page.goto(f"{server.base_url}/dashboard/developers/webhooks/{endpoint.json()['id']}")
+    assert violations() == [], "a webhook endpoint's page with its delivery log"
     page.goto(f"{server.base_url}/dashboard/payments/{held['id']}")
     assert violations() == [], "a payment's page"
     page.get_by_role("link", name="Capture", exact=True).focus()

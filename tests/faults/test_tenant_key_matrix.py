@@ -80,7 +80,7 @@ PUBLIC: dict[tuple[str, str], str] = {
 
 
 # The dashboard's HTML pages take no API key: a session cookie, a CSRF token and a role guard them, and
-# tests/e2e/test_dashboard_browser.py and tests/integration/test_dashboard_auth.py prove their refusals.
+# tests/faults/test_dashboard_matrix.py is their matrix (every dashboard route, every wrong caller, junk).
 DASHBOARD = ("/", "/dashboard")
 
 

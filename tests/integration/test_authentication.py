@@ -77,7 +77,11 @@ async def test_suspended_merchant_is_refused(client: AsyncClient, merchant: Merc
     assert r.json()["error"]["code"] == "merchant_inactive"
 
 
-async def test_keys_are_stored_only_as_hashes(container: Container, merchant: Merchant) -> None:
+async def test_secret_keys_are_stored_only_as_hashes_and_a_publishable_key_only_in_its_public_column(
+    container: Container, merchant: Merchant
+) -> None:
+    """The architecture's rule: secrets only as hashes. A publishable key is public by design (it goes into the
+    shopper's browser, and the dashboard's API Access shows it), so it is kept whole, there and nowhere else."""
     from sqlalchemy import select
 
     from tessera.storage import tables as t
@@ -85,9 +89,14 @@ async def test_keys_are_stored_only_as_hashes(container: Container, merchant: Me
     async with container.db.connect() as conn:
         rows = (await conn.execute(select(t.api_keys))).all()
     stored = " ".join(str(tuple(r)) for r in rows)
-    for key in (merchant.test.secret_key, merchant.test.publishable_key, merchant.live.secret_key):
+    for key in (merchant.test.secret_key, merchant.live.secret_key):
         assert key not in stored
         assert key[12:] not in stored
+    public = {r.public_value for r in rows if r.kind == "publishable"}
+    assert merchant.test.publishable_key in public
+    assert all(r.public_value is None for r in rows if r.kind == "secret")
+    without = " ".join(str(tuple(v for k, v in r._mapping.items() if k != "public_value")) for r in rows)
+    assert merchant.test.publishable_key[12:] not in without
     assert len(merchant.test.secret_key.removeprefix("sk_test_")) >= 43  # 32 random bytes, base64url
 
 

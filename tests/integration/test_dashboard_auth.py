@@ -3,7 +3,12 @@ what a browser's cookie and forms can and cannot do, and `tessera user create` o
 
 from __future__ import annotations
 
+import os
+import pty
 import re
+import select
+import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -260,3 +265,62 @@ async def test_the_worker_purges_ended_sessions_and_old_failures_and_keeps_live_
     dashboard.policy = Policy(session_idle=timedelta(0), failure_window=timedelta(0))
     await sign_in(client, "ops@shop.test")  # a session that has ended as it begins
     assert (await worker.run_once(container))["purged"] == 2  # it, and the old failure
+
+
+def _read_until(fd: int, wanted: bytes, seen: bytearray, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while wanted not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {wanted!r} in {bytes(seen)!r}"
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:  # the child closed its terminal
+                chunk = b""
+            assert chunk, f"the command ended before {wanted!r}: {bytes(seen)!r}"
+            seen += chunk
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_user_create_on_a_terminal_asks_for_the_password_twice_and_never_shows_it(
+    backend: Backend, tmp_path: Path
+) -> None:
+    env = {**os.environ, "TESSERA_DATABASE_URL": backend.url, "TESSERA_DATA_DIR": str(tmp_path / "data")}
+    made = CliRunner().invoke(main, ["merchant", "create", "--name", "TTY Shop", "--json"], env=env)
+    merchant_id = made.output.splitlines()[0].split('"merchant_id": "')[1].split('"')[0]
+    command = [sys.executable, "-m", "tessera", "user", "create", "--merchant", merchant_id]
+    command += ["--email", "tty@cli.test", "--role", "developer"]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command on the terminal's other end
+        os.execvpe(command[0], command, env)
+    seen = bytearray()
+    try:
+        _read_until(fd, b"Password:", seen)
+        os.write(fd, PASSWORD.encode() + b"\n")
+        _read_until(fd, b"confirmation:", seen)
+        os.write(fd, PASSWORD.encode() + b"\n")
+        _read_until(fd, b"developer", seen)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0, bytes(seen)
+    assert PASSWORD.encode() not in seen  # typed without echo, and not printed back
+    assert b"one-time password" not in seen  # the password was the one typed
+    again = CliRunner().invoke(
+        main,
+        [
+            "user",
+            "create",
+            "--merchant",
+            merchant_id,
+            "--email",
+            "tty@cli.test",
+            "--role",
+            "viewer",
+            "--password-stdin",
+        ],
+        input=PASSWORD + "\n",
+        env=env,
+    )
+    assert again.exit_code != 0 and "exists" in again.output

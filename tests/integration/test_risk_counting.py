@@ -19,26 +19,26 @@ async def _totals(container: Container) -> dict[str, int]:
         return {r.rule_id: int(r.total) for r in rows}
 
 
-async def _count(container: Container, counts: list[Count]) -> set[str]:
+async def _count(container: Container, counts: list[Count]) -> dict[str, int]:
     async with container.uow() as tx:
         added = await tx.risk.count(counts)
         await tx.commit()
     return added
 
 
-async def test_each_counter_moves_within_its_own_limit_and_the_moved_rules_come_back(
+async def test_each_counter_moves_within_its_own_limit_and_the_moved_rules_come_back_with_their_totals(
     container: Container, merchant: Merchant
 ) -> None:
     tight, loose = Count("rrl_tight", "k" * 64, 60, 1, 2, 60), Count("rrl_loose", "k" * 64, 60, 400, 10_000, 60)
-    assert await _count(container, [tight, loose]) == {"rrl_tight", "rrl_loose"}  # both new
-    assert await _count(container, [tight, loose]) == {"rrl_tight", "rrl_loose"}
+    assert await _count(container, [tight, loose]) == {"rrl_tight": 1, "rrl_loose": 400}  # both new
+    assert await _count(container, [tight, loose]) == {"rrl_tight": 2, "rrl_loose": 800}
     assert await _totals(container) == {"rrl_tight": 2, "rrl_loose": 800}
     # The tight rule is at its limit: only the loose counter moves, and only it comes back.
-    assert await _count(container, [tight, loose]) == {"rrl_loose"}
+    assert await _count(container, [tight, loose]) == {"rrl_loose": 1200}
     assert await _totals(container) == {"rrl_tight": 2, "rrl_loose": 1200}
     # Another window of the same rule and key is another counter.
-    assert await _count(container, [tight._replace(window_start=120)]) == {"rrl_tight"}
-    assert await _count(container, [loose._replace(increment=9_000)]) == set()  # 1,200 + 9,000 > 10,000
+    assert await _count(container, [tight._replace(window_start=120)]) == {"rrl_tight": 1}
+    assert await _count(container, [loose._replace(increment=9_000)]) == {}  # 1,200 + 9,000 > 10,000
 
 
 async def test_a_refused_attempt_gives_back_what_it_counted_on_the_other_rules(
@@ -61,3 +61,14 @@ async def test_a_refused_attempt_gives_back_what_it_counted_on_the_other_rules(
         await tx.commit()
     assert refused is not None and refused.rule_id == "rrl_b"
     assert await _totals(container) == {"rrl_a": 1, "rrl_b": 1}
+
+
+async def test_a_count_run_by_the_driver_is_part_of_its_transaction_and_rolls_back_with_it(
+    container: Container, merchant: Merchant
+) -> None:
+    count = Count("rrl_tx", "k" * 64, 60, 1, 5, 60)
+    async with container.uow() as tx:
+        assert await tx.risk.count([count]) == {"rrl_tx": 1}  # the transaction's first statement
+        # no commit: leaving the unit of work rolls it back
+    assert await _totals(container) == {}
+    assert await _count(container, [count]) == {"rrl_tx": 1}

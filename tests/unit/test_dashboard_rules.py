@@ -170,3 +170,24 @@ async def test_a_session_ends_after_its_idle_time_and_a_viewer_is_refused_an_act
     assert await dash.session(signed.token) is None and stale.token_hash not in store.sessions
     assert await dash.session("") is None and await dash.session("x" * 500) is None
     assert [e.action for e in store.audit] == ["user.sign_in"]
+
+
+async def test_use_pushes_a_sessions_idle_end_back_but_never_past_its_lifetime() -> None:
+    dash, store = _service(Policy(session_idle=timedelta(minutes=30), session_lifetime=timedelta(hours=1)))
+    await dash.create_user("mer_1", "a@b.test", "admin", PASSWORD)
+    signed = await dash.sign_in("a@b.test", PASSWORD, None)
+    key = signed.session.token_hash
+    # Used two minutes ago, made 20 minutes ago: use pushes the end to 30 idle minutes from now.
+    now = signed.session.created_at
+    store.sessions[key] = replace(
+        signed.session, created_at=now - timedelta(minutes=20), last_seen_at=now - timedelta(minutes=2)
+    )
+    assert await dash.session(signed.token) is not None
+    assert store.sessions[key].expires_at >= now + timedelta(minutes=29)
+    # Made 50 minutes ago: use moves the end only to the lifetime's, ten minutes on, however busy it is.
+    made = now - timedelta(minutes=50)
+    store.sessions[key] = replace(store.sessions[key], created_at=made, last_seen_at=now - timedelta(minutes=2))
+    assert await dash.session(signed.token) is not None
+    assert store.sessions[key].expires_at == made + timedelta(hours=1)
+    store.sessions[key] = replace(store.sessions[key], expires_at=now - timedelta(seconds=1))  # its end has come
+    assert await dash.session(signed.token) is None

@@ -210,11 +210,13 @@ def _to_save(source: PaymentSource, save: SaveCardOnSuccess | None) -> SaveCardO
 async def _pay(attempt: CardAttempt, target: NewPayment | Confirmation, *, deps: PaymentDeps, now: datetime) -> Payment:
     """Screen the attempt, authenticate the shopper, then authorise: the shared story of a new payment
     and a confirmation."""
-    # Risk decides first, from what it can read (the lists, and counters already at their limit); the attempt
-    # is counted against the velocity rules in the transaction that records it, which refuses it after all
-    # when concurrent attempts took the last of a limit meanwhile.
+    # Risk decides first, from what it can read (the lists, and counters this process saw at their limit);
+    # the attempt is counted against the velocity rules in the transaction that records it, which refuses
+    # it after all when other attempts (here or in another process) took the last of a limit meanwhile.
     facts = risk_facts(attempt, target, deps)
-    screening = await risk.screen(facts, attempt.merchant, uow=deps.uow, now=now, lists=deps.lists)
+    screening = await risk.screen(
+        facts, attempt.merchant, uow=deps.uow, now=now, lists=deps.lists, counters=deps.counters
+    )
     if screening.decision is not None:
         return await refuse(attempt, target, screening.decision, deps=deps, now=now)
     auth = None
@@ -245,6 +247,7 @@ async def _pay(attempt: CardAttempt, target: NewPayment | Confirmation, *, deps:
                 except ConcurrentUpdateError:
                     continue
                 await tx.commit()
+                screening.committed()
                 return refused(declined, refusal, deps)
             if isinstance(target, NewPayment):
                 payment, op = _new_payment(target, attempt, auth, now)
@@ -263,6 +266,7 @@ async def _pay(attempt: CardAttempt, target: NewPayment | Confirmation, *, deps:
             if auth is not None:
                 await tx.authentications.add(auth.record)
             await tx.commit()
+        screening.committed()
         break
     payment.clear_changes()
     if op is None:  # waiting for the shopper's challenge, or refused by 3-D Secure

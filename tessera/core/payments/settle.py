@@ -35,6 +35,7 @@ from tessera.core.ports import (
     ReverseRequest,
     UnitOfWorkFactory,
 )
+from tessera.core.risk.counters import CounterCache
 from tessera.core.risk.lists import ListCache
 from tessera.core.risk.model import Charge
 from tessera.core.risk.service import DEFAULT_TEST_CHARGE
@@ -56,6 +57,7 @@ class PaymentDeps:
     # The fee of a test payment whose merchant set none for its brand and currency (None: refuse it too).
     default_test_charge: Charge | None = DEFAULT_TEST_CHARGE
     lists: ListCache = field(default_factory=ListCache)  # this process's copy of the merchants' blocklists
+    counters: CounterCache = field(default_factory=CounterCache)  # velocity counters as committed here
 
 
 async def call_processor(call: Awaitable[ProcessorResult], timeout: float) -> ProcessorResult:

@@ -50,10 +50,11 @@ class RiskRepository(Protocol):
         """Delete the rule and its counters."""
         ...
 
-    async def count(self, counts: Sequence[Count]) -> set[str]:
+    async def count(self, counts: Sequence[Count]) -> dict[str, int]:
         """Add each increment to its (rule, key, window) counter where the total stays within its limit,
-        all in one atomic statement (at most one count per rule); the rule ids of those added (nothing was
-        added to the others). Counters of ended windows are left to `purge_counters`."""
+        all in one atomic statement (at most one count per rule); the new total of each counter added to,
+        by rule id (nothing was added to the others). Counters of ended windows are left to
+        `purge_counters`."""
         ...
 
     async def totals(self, counters: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str, int], int]:

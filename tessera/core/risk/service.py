@@ -17,6 +17,7 @@ A card is known to the lists only by its vault fingerprint, and counters key the
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,7 @@ from tessera.core.errors import ConflictError, ErrorCode, NotFoundError, Payment
 from tessera.core.ids import new_id
 from tessera.core.merchants import Merchant
 from tessera.core.ports import Cipher, UnitOfWork, UnitOfWorkFactory
+from tessera.core.risk.counters import CounterCache, CounterId
 from tessera.core.risk.lists import ListCache
 from tessera.core.risk.model import (
     MAX_WINDOW_SECONDS,
@@ -236,31 +238,35 @@ class Screening:
     decision: RiskDecision | None
     rules: list[VelocityRule]
     epoch: int = 0
-    totals: dict[tuple[str, str, int], int] = field(default_factory=dict)  # the counters as read before
+    counters: CounterCache | None = None  # this process's memory of committed totals, told of new ones
+    _counted: list[tuple[VelocityRule, str, int, int]] | None = None
+    _learned: list[tuple[CounterId, int]] = field(default_factory=list)
 
     def counted(self) -> list[tuple[VelocityRule, str, int, int]]:
         """(rule, counter key, window start, increment) of every rule this attempt counts against."""
-        keys = self.facts.keys()
-        out = []
-        for rule in self.rules:
-            value = keys.get(rule.key)
-            if value is None or (rule.metric is VelocityMetric.AMOUNT and rule.currency != self.facts.currency):
-                continue
-            increment = self.facts.amount if rule.metric is VelocityMetric.AMOUNT else 1
-            out.append((rule, _counter_key(value), window_start(self.epoch, rule.window_seconds), increment))
-        return out
+        if self._counted is None:
+            keys = self.facts.keys()
+            out = []
+            for rule in self.rules:
+                value = keys.get(rule.key)
+                if value is None or (rule.metric is VelocityMetric.AMOUNT and rule.currency != self.facts.currency):
+                    continue
+                increment = self.facts.amount if rule.metric is VelocityMetric.AMOUNT else 1
+                out.append((rule, _counter_key(value), window_start(self.epoch, rule.window_seconds), increment))
+            self._counted = out
+        return self._counted
 
-    def precheck(self, totals: dict[tuple[str, str, int], int]) -> None:
+    def precheck(self, total: Callable[[CounterId], int | None]) -> None:
         """Refuse now, before 3-D Secure, an attempt that a counter already at its limit would refuse."""
-        self.totals = totals
         for rule, key, start, increment in self.counted():
-            if totals.get((rule.id, key, start), 0) + increment > rule.limit:
+            if (total((rule.id, key, start)) or 0) + increment > rule.limit:
                 self.decision = _exceeded(rule)
                 return
 
     async def record(self, tx: UnitOfWork, now: datetime) -> RiskDecision | None:
         """In the transaction recording the attempt: count it against every rule, atomically, or refuse it
-        (and count it against none) when one would pass its limit."""
+        (and count it against none) when one would pass its limit. Call `committed` once `tx` commits."""
+        self._learned = []
         if self.decision is not None or not self.rules:
             return self.decision
         counted = self.counted()
@@ -272,15 +278,26 @@ class Screening:
             Count(rule.id, key, start, increment, rule.limit, rule.window_seconds)
             for rule, key, start, increment in counted
         ]
-        added = await tx.risk.count(counts) if counts else set()
+        added = await tx.risk.count(counts) if counts else {}
         if len(added) == len(counts):
+            self._learned = [((c.rule_id, c.key, c.window_start), added[c.rule_id]) for c in counts]
             return None
         # Concurrent attempts took the last of a limit meanwhile: take back what was added, refuse.
         for count in counts:
+            counter = (count.rule_id, count.key, count.window_start)
             if count.rule_id in added:
                 await tx.risk.uncount(count.rule_id, count.key, count.window_start, count.increment)
+                self._learned.append((counter, added[count.rule_id] - count.increment))
+            else:  # refused: its stored total is at least what leaves no room for this increment
+                self._learned.append((counter, max(count.limit - count.increment + 1, 0)))
         self.decision = _exceeded(next(rule for rule, *_ in counted if rule.id not in added))
         return self.decision
+
+    def committed(self) -> None:
+        """The recording transaction committed: what it counted is now the store's, and this process's."""
+        if self.counters is not None and self._learned:
+            self.counters.learn(self._learned)
+        self._learned = []
 
 
 def _exceeded(rule: VelocityRule) -> RiskDecision:
@@ -290,13 +307,20 @@ def _exceeded(rule: VelocityRule) -> RiskDecision:
 
 
 async def screen(
-    facts: AttemptFacts, merchant: Merchant, *, uow: UnitOfWorkFactory, now: datetime, lists: ListCache | None = None
+    facts: AttemptFacts,
+    merchant: Merchant,
+    *,
+    uow: UnitOfWorkFactory,
+    now: datetime,
+    lists: ListCache | None = None,
+    counters: CounterCache | None = None,
 ) -> Screening:
     """Every list entry the attempt matches, the rules it must be counted against and their counters: no
     query at all when the merchant has nothing set up in this mode (its row says so), indexed ones else.
     With `lists`, the keys the attempt could match are first looked for in this process's copy of the list,
-    and only those found are read (for the entry that decides)."""
-    screening = Screening(facts, None, [], int(now.timestamp()))
+    and only those found are read (for the entry that decides). With `counters`, the counters are this
+    process's memory of them (see `counters`), and not read at all."""
+    screening = Screening(facts, None, [], int(now.timestamp()), counters)
     summary = merchant.risk.get(facts.mode)
     if summary is None or summary.empty:
         return screening
@@ -304,14 +328,14 @@ async def screen(
     if keys and lists is not None and lists.holds(summary.entries):
         keys = await lists.listed(facts.merchant_id, facts.mode, summary.version, keys, uow=uow)
     screening.rules = list(summary.rules)
-    wanted = [(rule.id, key, start) for rule, key, start, _ in screening.counted()]
-    if not keys and not wanted:
-        return screening
-    async with uow(read_only=True) as tx:
-        entries, totals = await tx.risk.screen(facts.merchant_id, facts.mode, keys, wanted)
-    screening.decision = blocked_by(entries)
-    if screening.decision is None:
-        screening.precheck(totals)
+    wanted = [] if counters is not None else [(rule.id, key, start) for rule, key, start, _ in screening.counted()]
+    totals: dict[CounterId, int] = {}
+    if keys or wanted:
+        async with uow(read_only=True) as tx:
+            entries, totals = await tx.risk.screen(facts.merchant_id, facts.mode, keys, wanted)
+        screening.decision = blocked_by(entries)
+    if screening.decision is None and screening.rules:
+        screening.precheck(counters.total if counters is not None else totals.get)
     return screening
 
 

@@ -28,6 +28,14 @@ DEFAULT_GRACE = timedelta(hours=24)
 MAX_ENDPOINTS = 16  # per merchant and mode, as a guard against a runaway integration
 
 
+MAX_DESCRIPTION = 500  # the column's size: longer is the caller's mistake, not the database's
+
+
+def _check_description(description: str | None) -> None:
+    if description is not None and len(description) > MAX_DESCRIPTION:
+        raise ValidationError(f"description must be at most {MAX_DESCRIPTION} characters", field="description")
+
+
 async def create_endpoint(
     merchant_id: str,
     mode: str,
@@ -44,6 +52,7 @@ async def create_endpoint(
 ) -> WebhookEndpoint:
     """An endpoint sent `format_name`, with a secret of that format's shape (`new_secret`)."""
     events = check_event_types(enabled_events)  # before the URL's DNS look-up: the cheap checks first
+    _check_description(description)
     checked_url = await check_url(url, mode=mode, resolve=resolve, private_networks=private_networks)
     endpoint = WebhookEndpoint(
         id=new_id("we"),
@@ -164,6 +173,7 @@ async def update_endpoint(
                 raise ValidationError("the callback endpoint's event types are fixed", field="enabled_events")
             endpoint.enabled_events = events
         if changes.description is not None:
+            _check_description(changes.description)
             endpoint.description = changes.description
         if changes.disabled is True and endpoint.status is EndpointStatus.ENABLED:
             endpoint.status, endpoint.disabled_reason = EndpointStatus.DISABLED, "disabled by the merchant"
