@@ -3,8 +3,8 @@
 A reversal is queued in the transaction that fails its payment with NETWORK_ERROR, and the worker sends
 it until the acquirer acknowledges it; due reversals are read by (acknowledged_at, next_attempt_at).
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-11-28
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
