@@ -7,7 +7,7 @@ connection. For tests and people, not for the gateway:
 | `GET /faults` | the rate faults in force |
 | `POST /faults` `{"drop": 0.1, "delay_seconds": 4}` | set rate faults (0 clears one); `{"clear": 1}` clears all |
 | `POST /faults` `{"refuse": 2}` / `{"restart": 1}` | refuse connections / restart for N seconds (answers at once) |
-| `GET /ledger` | every ledger row (no card numbers: BIN and last four) |
+| `GET /ledger` | every ledger row (no card numbers: BIN and last four); during a restart, once the host is back |
 | `POST /settle` | write the end-of-day settlement file; `{"lines": n, "path": ...}` |
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,9 @@ from typing import Any
 from tessera.acquirer_sim.faults import EVENT_FAULTS
 from tessera.acquirer_sim.host import AcquirerHost
 
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found"}
+logger = logging.getLogger(__name__)
+
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error"}
 
 
 class Control:
@@ -46,9 +49,12 @@ class Control:
                 if name.strip().lower() == "content-length":
                     length = int(value.strip())
             body = await reader.readexactly(length) if length else b""
-            status, payload = self._route(method, path, body)
+            status, payload = await self._route(method, path, body)
         except (ValueError, asyncio.IncompleteReadError, TimeoutError, asyncio.LimitOverrunError) as exc:
             status, payload = 400, {"error": str(exc)}
+        except Exception as exc:  # the control endpoint answers even when the host is in trouble
+            logger.exception("acquirer-sim control request failed")
+            status, payload = 500, {"error": type(exc).__name__}
         data = json.dumps(payload).encode()
         writer.write(
             f"HTTP/1.1 {status} {_REASONS.get(status, 'OK')}\r\nContent-Type: application/json\r\n"
@@ -59,7 +65,7 @@ class Control:
             await writer.drain()
             writer.close()
 
-    def _route(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
+    async def _route(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
         host = self._host
         if method == "GET" and path == "/health":
             return 200, {"ok": True, "port": host.port, "handled": host.handled}
@@ -81,7 +87,9 @@ class Control:
                     host.faults.set(name, float(value))
             return 200, host.faults.as_dict()
         if method == "GET" and path == "/ledger":
+            await host.up()  # a restart closes the ledger; it is read again once the host is back
             return 200, host.ledger.rows()
         if method == "POST" and path == "/settle":
+            await host.up()
             return 200, {"lines": host.ledger.write_settlement(self._settlement), "path": str(self._settlement)}
         return 404, {"error": "no such control"}

@@ -191,6 +191,11 @@ class AcquirerHost:
                 writer.transport.abort()
         self._writers.clear()
 
+    async def up(self) -> None:
+        """Wait for a refuse or restart in progress to end (the ledger is open again after a restart)."""
+        async with self._event:
+            pass
+
     async def refuse(self, seconds: float) -> None:
         """Close every connection and refuse new ones for `seconds`."""
         async with self._event:

@@ -189,6 +189,18 @@ async def test_refused_connections_fail_payments_without_a_reversal_and_the_link
     assert (await _pay(api, "4242424242424242"))["status"] == "completed"
 
 
+async def test_the_ledger_asked_for_during_a_restart_is_read_once_the_host_is_back(
+    iso: Container, api: tuple[httpx.AsyncClient, dict[str, str]], sim: AcquirerSim
+) -> None:
+    paid = await _pay(api, "4242424242424242")
+    sim.faults(restart=1.0)
+    started = time.monotonic()
+    rows = await asyncio.to_thread(sim.ledger)  # the ledger file is closed while the host restarts
+    assert time.monotonic() - started > 0.5  # answered only after the restart, not refused during it
+    assert paid["status"] == "completed"
+    assert [(r["kind"], r["response_code"]) for r in rows] == [("sale", "00")]
+
+
 def _request(processor: Iso8583Processor, number: str = "4242424242424242") -> AuthorizeRequest:
     data = processor.prepare("PA")
     return AuthorizeRequest(
