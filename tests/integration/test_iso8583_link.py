@@ -20,9 +20,10 @@ from sqlalchemy import update
 
 from tessera.bootstrap import Container, build
 from tessera.core.clock import utcnow
-from tessera.core.merchants import create_merchant
+from tessera.core.merchants import UpdateMerchant, create_merchant, update_merchant
 from tessera.core.payments.recovery import send_queued_reversals
 from tessera.core.ports import AuthorizeRequest, Outcome, ReverseRequest
+from tessera.core.risk.model import Charge
 from tessera.core.vault.pan import PAN, Expiry
 from tessera.processors import parse_processor
 from tessera.processors.iso8583.processor import Iso8583Processor
@@ -199,6 +200,46 @@ async def test_the_ledger_asked_for_during_a_restart_is_read_once_the_host_is_ba
     assert time.monotonic() - started > 0.5  # answered only after the restart, not refused during it
     assert paid["status"] == "completed"
     assert [(r["kind"], r["response_code"]) for r in rows] == [("sale", "00")]
+
+
+@pytest.fixture
+async def live_iso(backend: Backend, tmp_path: Path, sim: AcquirerSim) -> AsyncIterator[tuple[Container, str, str]]:
+    """Live mode on the ISO 8583 link (TESSERA_LIVE_PROCESSOR): no directory server is connected."""
+    settings = make_settings(backend, tmp_path, live_processor=sim.url(stan_file=str(tmp_path / "stan")))
+    c = build(settings)
+    await c.start()
+    try:
+        made, creds = await create_merchant(
+            "Live ISO Shop", uow=c.uow, allowed_domains=["shop.example"], modes=("live",)
+        )
+        await update_merchant(UpdateMerchant(made.id, charges=[Charge("*", "*", 0, 0)]), uow=c.uow)
+        yield c, made.id, creds[0].secret_key
+    finally:
+        await c.close()
+
+
+@pytest.mark.parametrize("policy", ["auto", "required"])
+async def test_live_payments_on_the_link_go_without_3ds_under_auto_and_fail_when_the_merchant_requires_it(
+    live_iso: tuple[Container, str, str], sim: AcquirerSim, policy: str
+) -> None:
+    from tessera.app import create_app
+
+    c, merchant_id, key = live_iso
+    await update_merchant(UpdateMerchant(merchant_id, threeds_policy=policy), uow=c.uow)
+    app = create_app(c.settings, container=c, embedded_worker=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://tessera.test") as http:
+        r = await http.post("/v1/payments", json=payment("4242424242424242"), headers=auth(key))
+    body = r.json()
+    sales = [row for row in sim.ledger() if row["kind"] == "sale"]
+    if policy == "auto":
+        # As for a card whose range is not enrolled: authorised over ISO 8583, no authentication, ECI 07.
+        assert (r.status_code, body["status"], body["authentication"]) == (201, "completed", None), r.text
+        assert [row["response_code"] for row in sales] == ["00"]
+    else:
+        # 3-D Secure could not be performed, and the merchant insists on it: never sent to the acquirer.
+        assert (body["status"], body["error"]["code"]) == ("failed", "3DS_FAILED"), r.text
+        assert body["authentication"]["status"] == "U"
+        assert sales == []
 
 
 def _request(processor: Iso8583Processor, number: str = "4242424242424242") -> AuthorizeRequest:
