@@ -32,6 +32,7 @@ from tessera.storage import tables as t
 from tests.acquirer_sim import AcquirerSim
 from tests.conftest import Backend, auth, make_settings
 from tests.factories import payment
+from tests.html_forms import answer_challenge
 from tests.pg import free_port
 
 
@@ -103,6 +104,30 @@ async def test_every_test_card_is_decided_by_the_sandbox_table_through_the_simul
     assert await send_queued_reversals(deps=iso.payments) == 1
     reversed_row = next(r for r in sim.ledger() if r["id"] == held[0]["id"])
     assert reversed_row["reversed"] == 1
+
+
+async def test_a_challenged_payment_is_authorised_over_the_link_with_its_own_stan_and_rrn(
+    iso: Container, api: tuple[httpx.AsyncClient, dict[str, str]], sim: AcquirerSim
+) -> None:
+    http, headers = api
+    started = await http.post(
+        "/v1/payments", json=payment("4000002500003155", return_url="https://yoursite.com/back"), headers=headers
+    )
+    assert started.status_code == 202, started.text
+    back = await answer_challenge(http, started.json()["redirect_url"])
+    assert back.status_code == 303
+    paid = (await http.get(f"/v1/payments/{started.json()['id']}", headers=headers)).json()
+    assert paid["status"] == "completed" and paid["authentication"]["status"] == "Y", paid
+    async with iso.uow(read_only=True) as tx:
+        stored = await tx.payments.get_by_id(paid["id"])
+    assert stored is not None
+    data = stored.operations[0].processor_data
+    [sale] = [row for row in sim.ledger() if row["kind"] == "sale"]
+    # Numbered when its pending operation was committed after the challenge, not sent as STAN 000000.
+    assert data.trace_number not in (None, "000000") and (sale["stan"], sale["rrn"]) == (
+        data.trace_number,
+        data.retrieval_ref,
+    )
 
 
 async def test_capture_refund_and_void_reach_the_host_as_0220_0200_and_0400(
