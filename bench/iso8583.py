@@ -58,3 +58,30 @@ def matrix(backend: str, workers: int, database_url: str | None, config: Config)
             sandbox_flow = next(f for f in tessera_flows(server.credentials) if f.key == NO_3DS)
             flow = dataclasses.replace(sandbox_flow, key=ISO8583_NO_3DS)
             return scenarios.matrix(server, [flow], config, f"{backend} iso8583")
+
+
+TARGET_PCT = 25.0  # issue 17: payments/s and p99 through the simulator within 25% of the sandbox's
+TARGET_CONCURRENCY = 64
+
+
+def _at(matrix: dict[str, list[dict[str, Any]]] | None, key: str) -> dict[str, Any] | None:
+    return next((r for r in (matrix or {}).get(key, []) if r["concurrency"] == TARGET_CONCURRENCY), None)
+
+
+def target(title: str, matrix: dict[str, list[dict[str, Any]]] | None) -> tuple[str, str, bool | None]:
+    """Issue 17's target for one store: the ISO 8583 path against the in-process sandbox at c=64, both
+    payments/s (at least 75% of the sandbox's) and p99 (at most 125% of it)."""
+    goal = (
+        f"{title}: {TITLES[ISO8583_NO_3DS].lower()}: payments/s and p99 at c={TARGET_CONCURRENCY} within "
+        f"{TARGET_PCT:.0f}% of the in-process sandbox's"
+    )
+    iso, sandbox = _at(matrix, ISO8583_NO_3DS), _at(matrix, NO_3DS)
+    if not iso or not sandbox or not sandbox["payments_per_s"]:
+        return goal, "not measured", None
+    rate = iso["payments_per_s"] / sandbox["payments_per_s"]
+    p99 = iso["latency_ms"]["p99"] / sandbox["latency_ms"]["p99"]
+    measured = (
+        f"{iso['payments_per_s']:,.0f} vs {sandbox['payments_per_s']:,.0f}/s ({(rate - 1) * 100:+.1f}%), "
+        f"p99 {iso['latency_ms']['p99']:,.0f} vs {sandbox['latency_ms']['p99']:,.0f} ms ({(p99 - 1) * 100:+.1f}%)"
+    )
+    return goal, measured, rate >= 1 - TARGET_PCT / 100 and p99 <= 1 + TARGET_PCT / 100
