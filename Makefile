@@ -20,8 +20,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# `make run ACQUIRER_SIM=1` also starts `tessera acquirer-sim` (ISO 8583 on port 8583, ledger in .tessera/)
+# and sends test-mode payments through it instead of the in-process sandbox.
+ACQUIRER_SIM ?=
 run: install
+ifeq ($(ACQUIRER_SIM),)
 	$(BIN)/tessera serve
+else
+	@mkdir -p .tessera
+	$(BIN)/tessera acquirer-sim --port 8583 --ledger .tessera/acquirer-sim.db --control-port 8584 & \
+	sim=$$!; trap 'kill $$sim' EXIT INT TERM; \
+	TESSERA_TEST_PROCESSOR='iso8583://127.0.0.1:8583?header=2' $(BIN)/tessera serve
+endif
 
 # Debian packages the tests need: PostgreSQL's server (initdb/pg_ctl) and Chromium for page tests.
 system-deps:

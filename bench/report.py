@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench import iso8583
 from bench.config import CPU_CONCURRENCY
 from bench.flows import CHALLENGE, NO_3DS, ONE_CALL, SAVE_CARD, SAVED_CARD_PAYMENT, TITLES, TOKEN_THEN_PAYMENT
 from bench.oppwa import OPPWA_DB
@@ -735,6 +736,7 @@ def targets(results: Row) -> list[tuple[str, str, bool | None]]:
             f"the native one-call payment without 3-D Secure (c={CPU_CONCURRENCY})"
         )
         found.append((goal, *_versus(b.get("matrix"), OPPWA_DB, NO_3DS, TARGET_OPPWA_PCT)))
+        found.append(iso8583.target(title, b.get("matrix")))
         r = b.get("rotation")
         goal = f"{title}: key rotation re-encrypts ≥ {TARGET_ROTATION_RATE:,.0f} cards/s"
         if r:

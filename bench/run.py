@@ -36,7 +36,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import eximpe, flows, machine, oppwa, paysecure, pg, report, risk, scenarios, servers
+from bench import eximpe, flows, iso8583, machine, oppwa, paysecure, pg, report, risk, scenarios, servers
 from bench.config import BenchError, Config
 from bench.flows import NO_3DS, ONE_CALL, SAVE_CARD, Flow, localstripe_flows, save_card, tessera_flows
 from bench.procs import log
@@ -49,6 +49,7 @@ flows.TITLES.update(eximpe.TITLES)  # seed 000's orders (bench/eximpe.py)
 flows.TITLES.update(paysecure.TITLES)  # seed 001's purchases (bench/paysecure.py)
 flows.TITLES.update(risk.TITLES)  # the risk controls' cost (bench/risk.py)
 flows.TITLES.update(oppwa.TITLES)  # seed 003's debit (bench/oppwa.py)
+flows.TITLES.update(iso8583.TITLES)  # the ISO 8583 path through acquirer-sim (bench/iso8583.py)
 
 Results = dict[str, Any]
 
@@ -104,6 +105,14 @@ def _tessera_phase(
 
         if config.rotation_cards and (not config.flows or SAVE_CARD in config.flows):
             _step(results, f"{backend} rotation", rotate)
+    if not config.flows or iso8583.ISO8583_NO_3DS in config.flows:
+
+        def iso_path() -> None:
+            out.setdefault("matrix", {}).update(
+                iso8583.matrix(backend, WORKERS[backend], database_url("iso8583"), config)
+            )
+
+        _step(results, f"{backend} iso8583", iso_path)
     if config.growth_payments:
         with servers.tessera(f"{backend}-growth", WORKERS[backend], database_url("growth")) as server:
             one_call = next(f for f in tessera_flows(server.credentials) if f.key == ONE_CALL)
@@ -115,7 +124,7 @@ def _tessera_phase(
 def _selected(every: list[Flow], config: Config) -> list[Flow]:
     if not config.flows:
         return every
-    unknown = set(config.flows) - {f.key for f in every}
+    unknown = set(config.flows) - {f.key for f in every} - {iso8583.ISO8583_NO_3DS}  # on a server of its own
     if unknown:
         raise BenchError(f"BENCH_FLOWS: unknown flow(s) {sorted(unknown)}; choose from {[f.key for f in every]}")
     return [f for f in every if f.key in config.flows]

@@ -50,14 +50,16 @@ def tessera_env() -> dict[str, str]:
 
 
 @contextmanager
-def tessera(name: str, workers: int, database_url: str | None = None) -> Iterator[Server]:
+def tessera(
+    name: str, workers: int, database_url: str | None = None, *, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
     """Start `tessera serve` on a free port in a fresh temp folder; stop it and remove the folder after."""
     workdir = Path(tempfile.mkdtemp(prefix=f"tessera-bench-{name}-"))
     port = free_port()
     argv = [sys.executable, "-m", "tessera", "serve", "--port", str(port), "--workers", str(workers)]
     if database_url:
         argv += ["--database-url", database_url]
-    process = Managed.start("tessera", argv, workdir, tessera_env())
+    process = Managed.start("tessera", argv, workdir, tessera_env() | (extra_env or {}))
     try:
         url = f"http://127.0.0.1:{port}"
         process.wait_ready(f"{url}/readyz", READY_TIMEOUT)

@@ -18,6 +18,7 @@ from tessera.core.risk.caller import parse_networks
 from tessera.core.risk.model import Charge
 from tessera.core.services import Services, build_services
 from tessera.core.threeds.flow import ThreeDSDeps
+from tessera.core.threeds.service import NoDirectoryServer
 from tessera.core.vault.crypto import Keyring, WrappedKey
 from tessera.core.vault.keys import load_data_keys
 from tessera.core.webhooks.formats import ChannelFormat, EndpointFormat, WebhookFormat
@@ -25,7 +26,7 @@ from tessera.delivery.sender import Sender
 from tessera.delivery.worker import DeliveryWorker
 from tessera.keys import KeyMaterial, load_key_material
 from tessera.metrics import Metrics
-from tessera.processors import Registry
+from tessera.processors import Registry, parse_processor
 from tessera.sandbox.directory import SandboxDirectoryServer
 from tessera.sandbox.ports import ChallengeStore
 from tessera.settings import Settings
@@ -126,7 +127,11 @@ def build(settings: Settings) -> Container:
         reload=stored_data_keys,
         reload_keks=lambda: load_key_material(settings).keks,
     )
-    processors = Registry(settings.live_processor, sandbox_key=keyring.keyed_digest(b"sandbox-3ds-networks"))
+    processors = Registry(
+        settings.live_processor,
+        sandbox_key=keyring.keyed_digest(b"sandbox-3ds-networks"),
+        test=settings.test_processor,
+    )
     metrics = Metrics()
     sandbox_key = keyring.keyed_digest(b"sandbox-3ds-networks")
     public = settings.resolved_public_url
@@ -135,14 +140,19 @@ def build(settings: Settings) -> Container:
         acs_url=f"{public}/sandbox/acs/challenge", key=sandbox_key, challenges=challenges
     )
     threeds = ThreeDSDeps(directory=directory, notification_url=f"{public}/shopper/3ds/notify")
+    live_on_sandbox = bool(settings.live_processor) and parse_processor(str(settings.live_processor)).name == "sandbox"
     payments = PaymentDeps(
         uow=uow,
         processors=processors,
         cipher=keyring,
         processor_timeout=settings.processor_timeout_seconds,
         metrics=metrics,
-        # The sandbox networks authenticate test-mode payments; live needs a real directory server.
-        threeds={"test": threeds, **({"live": threeds} if settings.live_processor == "sandbox" else {})},
+        # The sandbox networks authenticate test-mode payments (and live ones on a sandbox live processor);
+        # a live acquirer link has no directory server yet, so live 3-D Secure is "unavailable" there.
+        threeds={
+            "test": threeds,
+            "live": threeds if live_on_sandbox else replace(threeds, directory=NoDirectoryServer()),
+        },
         default_test_charge=Charge("*", "*", settings.test_fee_basis_points, settings.test_fee_fixed),
     )
     sender = Sender(timeout=settings.webhook_timeout_seconds, private_networks=settings.webhook_allow_private_networks)

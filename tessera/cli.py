@@ -589,3 +589,53 @@ def vault_rotate(database_url: str | None, kek: bool, yes: bool) -> None:
 
 # The operator's card-number scan lives in its own package; only its command is registered here.
 main.add_command(scan_pans)
+
+
+@main.command("acquirer-sim")
+@click.option("--host", default="127.0.0.1", show_default=True, help="interface to listen on")
+@click.option("--port", default=8583, type=int, show_default=True, help="ISO 8583 port (0: any free port)")
+@click.option("--ledger", "ledger", required=True, type=click.Path(path_type=Path), help="the ledger's SQLite file")
+@click.option("--settlement", default=None, type=click.Path(path_type=Path), help="default: LEDGER.settlement")
+@click.option("--control-port", default=None, type=int, help="loopback HTTP control endpoint (0: any free port)")
+@click.option("--header", default=2, type=click.Choice(["2", "4"]), show_default=True, help="length prefix bytes")
+@click.option("--length", default="binary", type=click.Choice(["binary", "ascii"]), show_default=True)
+@click.option("--tpdu", default="", help="5-byte TPDU in hex after the length prefix")
+@click.option("--bitmap", default="binary", type=click.Choice(["binary", "hex"]), show_default=True)
+@click.option("--fault", "faults", multiple=True, help="drop=0.1, delay=0.1, delay_seconds=3, close, garble, ...")
+@click.option("--event-period", default=10.0, type=float, show_default=True, help="seconds between refuse/restart")
+def acquirer_sim(
+    host: str,
+    port: int,
+    ledger: Path,
+    settlement: Path | None,
+    control_port: int | None,
+    header: str,
+    length: str,
+    tpdu: str,
+    bitmap: str,
+    faults: tuple[str, ...],
+    event_period: float,
+) -> None:
+    """An ISO 8583 acquirer host simulator deciding by the sandbox's test cards, with its own ledger."""
+    from tessera.acquirer_sim import run
+    from tessera.acquirer_sim.faults import parse_flag
+    from tessera.processors.iso8583.spec import Framing
+
+    logs.configure("INFO", "text")
+    try:
+        framing = Framing.from_options({"header": header, "length": length, "tpdu": tpdu, "bitmap": bitmap})
+        parsed = [parse_flag(f) for f in faults]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    asyncio.run(
+        run(
+            host=host,
+            port=port,
+            ledger=ledger,
+            framing=framing,
+            faults=parsed,
+            control_port=control_port,
+            settlement=settlement or ledger.with_suffix(ledger.suffix + ".settlement"),
+            event_period=event_period,
+        )
+    )

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     live_processor: str | None = Field(
         None, description="processor for live mode; none means live payments are refused"
     )
+    test_processor: str | None = Field(
+        None,
+        description="processor for test mode instead of the in-process sandbox, e.g. iso8583://127.0.0.1:8583 "
+        "to send test traffic through `tessera acquirer-sim`",
+    )
     webhook_allow_private_networks: bool = Field(
         False,
         description="let test-mode webhook endpoints reach private networks (10/8, 192.168/16, ...); "

@@ -12,7 +12,7 @@ from tessera.bootstrap import Container
 from tessera.core.clock import utcnow
 from tessera.core.payments.acquirer import expire_authorizations
 from tessera.core.payments.authentication import expire_challenges
-from tessera.core.payments.recovery import recover_open_operations
+from tessera.core.payments.recovery import recover_open_operations, send_queued_reversals
 from tessera.core.risk import service as risk
 
 logger = logging.getLogger(__name__)
@@ -22,6 +22,7 @@ async def run_once(container: Container) -> dict[str, int]:
     settings = container.settings
     grace = timedelta(seconds=max(settings.recovery_grace_seconds, settings.processor_timeout_seconds * 2))
     recovered = await recover_open_operations(deps=container.payments, grace=grace)
+    recovered += await send_queued_reversals(deps=container.payments)
     expired = await expire_challenges(deps=container.payments)
     window = timedelta(hours=settings.authorization_window_hours)
     expired += await expire_authorizations(deps=container.payments, window=window)

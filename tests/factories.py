@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-CVC_FOR_BRAND = {"378282246310005": "7373"}
+
+def cvc_for(number: str) -> str:
+    """American Express cards have a four-digit security code; the others three."""
+    return "7373" if number[:2] in ("34", "37") else "737"
 
 
 def card(number: str = "4242424242424242", **overrides: Any) -> dict[str, Any]:
@@ -12,7 +15,7 @@ def card(number: str = "4242424242424242", **overrides: Any) -> dict[str, Any]:
         "number": number,
         "exp_month": 12,
         "exp_year": 2030,
-        "cvc": CVC_FOR_BRAND.get(number, "737"),
+        "cvc": cvc_for(number),
     }
     body.update(overrides)
     return body

@@ -26,6 +26,7 @@ from tessera.core.identities import StoredIdentity
 from tessera.core.merchants import ApiKey, Merchant, MerchantStatus
 from tessera.core.payments.events import Event
 from tessera.core.payments.model import OperationStatus, Payment, PaymentStatus
+from tessera.core.payments.reversals import QueuedReversal
 from tessera.core.ports import ConcurrentUpdateError, ReferenceTakenError, StoredCiphertext
 from tessera.core.risk.model import BlockEntry, Count, VelocityRule
 from tessera.core.threeds.records import Authentication, ChallengeState
@@ -112,6 +113,7 @@ class InMemoryStore:
     block_entries: dict[str, BlockEntry] = field(default_factory=dict)
     risk_rules: dict[str, VelocityRule] = field(default_factory=dict)
     risk_counters: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    reversals: dict[str, QueuedReversal] = field(default_factory=dict)
 
     @property
     def events(self) -> list[Event]:
@@ -672,6 +674,33 @@ class InMemoryRiskRepository:
         return len(ended)
 
 
+class InMemoryReversalRepository:
+    def __init__(self, reversals: _Table[str, QueuedReversal]) -> None:
+        self._reversals = reversals
+
+    async def add(self, reversal: QueuedReversal) -> None:
+        self._reversals.put(reversal.id, reversal)
+
+    async def due(self, now: datetime, limit: int) -> list[QueuedReversal]:
+        found = self._reversals.where(lambda r: r.acknowledged_at is None and r.next_attempt_at <= now)
+        return sorted(found, key=lambda r: r.next_attempt_at)[:limit]
+
+    async def claim(self, reversal: QueuedReversal, until: datetime) -> bool:
+        current = self._reversals.peek(reversal.id)
+        if current is None or current.acknowledged_at is not None or current.attempts != reversal.attempts:
+            return False
+        if current.next_attempt_at != reversal.next_attempt_at:
+            return False
+        self._reversals.put(reversal.id, dataclasses.replace(current, next_attempt_at=until))
+        return True
+
+    async def save(self, reversal: QueuedReversal) -> None:
+        self._reversals.put(reversal.id, reversal)
+
+    async def for_payment(self, payment_id: str) -> list[QueuedReversal]:
+        return self._reversals.where(lambda r: r.payment_id == payment_id)
+
+
 # -------------------------------------------------------------------------------------- unit of work
 
 
@@ -688,8 +717,10 @@ class InMemoryUnitOfWork:
         authentications, idempotency = _Table(s.authentications), _Table(s.idempotency)
         vault_keys, identities = _Table(s.vault_keys), _Table(s.identities)
         entries, rules, counters = _Table(s.block_entries), _Table(s.risk_rules), _Table(s.risk_counters)
+        reversals = _Table(s.reversals)
         self._tables: list[_Table[Any, Any]] = [payments, events, tokens, cards, merchants, keys, endpoints]
-        self._tables += [authentications, idempotency, vault_keys, identities, entries, rules, counters]
+        self._tables += [authentications, idempotency, vault_keys, identities, entries, rules, counters, reversals]
+        self.reversals = InMemoryReversalRepository(reversals)
         self.risk = InMemoryRiskRepository(entries, rules, counters)
         self.payments = InMemoryPaymentRepository(payments, events)
         self.events = InMemoryEventRepository(events)

@@ -37,6 +37,7 @@ from tessera.core.ports import (
     IdempotencyRepository,
     MerchantRepository,
     PaymentRepository,
+    ReversalRepository,
     TokenRepository,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -270,6 +271,10 @@ class _RecordingUnitOfWork:
     @property
     def risk(self) -> RiskRepository:
         return self._inner.risk
+
+    @property
+    def reversals(self) -> ReversalRepository:
+        return self._inner.reversals
 
 
 class _RecordingPayments:

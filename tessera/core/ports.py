@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from tessera.core.merchants import ApiKey, Merchant
     from tessera.core.payments.events import Event
     from tessera.core.payments.model import Payment
+    from tessera.core.payments.reversals import QueuedReversal
     from tessera.core.risk.ports import RiskRepository
     from tessera.core.threeds.records import Authentication
     from tessera.core.vault.cards import SavedCard
@@ -177,6 +178,7 @@ class ReverseRequest:
     original_data: ProcessorData
     processor_ref: str | None = None  # when an inquiry found it
     data: ProcessorData = NO_PROCESSOR_DATA
+    attempt: int = 0  # tries before this one: an ISO 8583 link sends 0400 first, then 0420 advices
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +224,9 @@ class Processor(Protocol):
 
     name: str
     capabilities: frozenset[Capability]
+    # True: an authorisation whose outcome is unknown is never inquired; the core fails it with
+    # NETWORK_ERROR in the transaction that queues its reversal, which the worker sends until acknowledged.
+    queues_reversals: bool
 
     async def start(self) -> None:
         """Open connections (an ISO 8583 link); called once before the first operation."""
@@ -447,6 +452,20 @@ class WebhookRepository(Protocol):
         ...
 
 
+class ReversalRepository(Protocol):
+    """The persisted queue of time-out reversals (store and forward): a reversal is added in the
+    transaction that fails its payment, and removed from the due list only once the acquirer acknowledged."""
+
+    async def add(self, reversal: QueuedReversal) -> None: ...
+    async def due(self, now: datetime, limit: int) -> Sequence[QueuedReversal]: ...
+    async def claim(self, reversal: QueuedReversal, until: datetime) -> bool:
+        """Hold a due reversal until `until` for this process; False when another process took it."""
+        ...
+
+    async def save(self, reversal: QueuedReversal) -> None: ...
+    async def for_payment(self, payment_id: str) -> Sequence[QueuedReversal]: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def payments(self) -> PaymentRepository: ...
@@ -468,6 +487,8 @@ class UnitOfWork(Protocol):
     def webhooks(self) -> WebhookRepository: ...
     @property
     def risk(self) -> RiskRepository: ...
+    @property
+    def reversals(self) -> ReversalRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -10,9 +10,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 from tessera.core.errors import ProcessorUnavailableError
 from tessera.core.ports import Processor, ProcessorConfig, ProcessorFactory
+from tessera.processors.iso8583.processor import Iso8583Processor
 from tessera.processors.sandbox.processor import SandboxProcessor
 
-PROCESSORS: dict[str, ProcessorFactory] = {"sandbox": SandboxProcessor.from_config}
+PROCESSORS: dict[str, ProcessorFactory] = {
+    "sandbox": SandboxProcessor.from_config,
+    "iso8583": Iso8583Processor.from_config,
+}
 
 
 def parse_processor(spec: str, *, key: bytes = b"") -> ProcessorConfig:
@@ -29,20 +33,31 @@ def parse_processor(spec: str, *, key: bytes = b"") -> ProcessorConfig:
 
 
 class Registry:
-    """Test mode always uses the sandbox; live mode uses the configured processor, if any."""
+    """Test mode uses the sandbox unless `test` names another processor (an acquirer host simulator, so
+    test traffic takes the live path); live mode uses the configured processor, if any. The same
+    specification for both modes is one processor (one link)."""
 
-    def __init__(self, live: str | None, *, sandbox_key: bytes = b"") -> None:
+    def __init__(self, live: str | None, *, sandbox_key: bytes = b"", test: str | None = None) -> None:
         self._by_name: dict[str, Processor] = {"sandbox": SandboxProcessor(sandbox_key)}
         self._modes: dict[str, str] = {"test": "sandbox"}
-        if live:
-            config = parse_processor(live, key=sandbox_key)
+        built: dict[str, str] = {}
+        for mode, spec in (("test", test), ("live", live)):
+            if not spec:
+                continue
+            if spec in built:
+                self._modes[mode] = built[spec]
+                continue
+            config = parse_processor(spec, key=sandbox_key)
             if config.name not in PROCESSORS:
                 raise ValueError(f"unknown processor {config.name!r}; known: {sorted(PROCESSORS)}")
             processor = self._by_name.get(config.name) if not config.options else None
             if processor is None:
                 processor = PROCESSORS[config.name](config)
+                if processor.name in self._by_name:
+                    raise ValueError(f"test and live processors are both named {processor.name!r}; use one spec")
                 self._by_name[processor.name] = processor
-            self._modes["live"] = processor.name
+            built[spec] = processor.name
+            self._modes[mode] = processor.name
 
     async def start(self) -> None:
         for processor in self._by_name.values():

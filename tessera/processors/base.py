@@ -18,6 +18,7 @@ from tessera.core.ports import (
 class BaseProcessor:
     name = "base"
     capabilities: frozenset[Capability] = frozenset()
+    queues_reversals = False
 
     async def start(self) -> None:
         return None

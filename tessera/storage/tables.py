@@ -573,3 +573,25 @@ audit_log = Table(
     Column("created_at", Timestamp(), nullable=False),
     Index("ix_audit_log_merchant", "merchant_id", "id"),
 )
+
+# The persisted queue of ISO 8583 time-out reversals (core.payments.reversals): a row is added in the
+# transaction that fails its payment and stays due until the acquirer acknowledged the reversal.
+reversal_queue = Table(
+    "reversal_queue",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("payment_id", String(40), ForeignKey("payments.id"), nullable=False),
+    Column("operation_id", String(40), nullable=False),
+    Column("processor", String(40), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("original_data", JSON, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_response", String(12)),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("next_attempt_at", Timestamp(), nullable=False),
+    Column("acknowledged_at", Timestamp()),
+    Index("ix_reversal_queue_due", "acknowledged_at", "next_attempt_at"),
+    Index("ix_reversal_queue_payment", "payment_id"),
+)

@@ -10,6 +10,7 @@ from tessera.storage.events import SqlEventRepository
 from tessera.storage.idempotency import SqlIdempotencyRepository
 from tessera.storage.merchants import SqlMerchantRepository
 from tessera.storage.payments import SqlPaymentRepository
+from tessera.storage.reversals import SqlReversalRepository
 from tessera.storage.risk import SqlRiskRepository
 from tessera.storage.threeds import SqlAuthenticationRepository
 from tessera.storage.vault import SqlCardRepository, SqlTokenRepository, SqlVaultKeyRepository
@@ -42,6 +43,7 @@ class SqlUnitOfWork:
         self.authentications = SqlAuthenticationRepository(conn, for_update=not self._db.sqlite)
         self.webhooks = SqlWebhookRepository(conn, sqlite=self._db.sqlite)
         self.risk = SqlRiskRepository(conn, sqlite=self._db.sqlite)
+        self.reversals = SqlReversalRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,15 +15,9 @@ from tessera.core.clock import utcnow
 from tessera.storage import tables as t
 from tests.conftest import Merchant, auth
 from tests.factories import BROWSER, card, payment
+from tests.html_forms import first_form
 
 RETURN = "https://shop.yoursite.com/back?order=7"
-
-
-def _form(page: str) -> tuple[str, dict[str, str]]:
-    """The first form of a page: its action (as a path) and its fields."""
-    action = html.unescape(re.search(r'<form method="post" action="([^"]+)"', page).group(1))  # type: ignore[union-attr]
-    fields = {html.unescape(n): html.unescape(v) for n, v in re.findall(r'name="([^"]+)" value="([^"]*)"', page)}
-    return urlsplit(action).path, fields
 
 
 async def _start(client: AsyncClient, merchant: Merchant, number: str, **extra: object) -> dict[str, object]:
@@ -41,7 +33,7 @@ async def _start(client: AsyncClient, merchant: Merchant, number: str, **extra: 
 async def _open_challenge(client: AsyncClient, created: dict[str, object]) -> str:
     redirect = await client.get(urlsplit(str(created["redirect_url"])).path)
     assert redirect.status_code == 200
-    acs_path, fields = _form(redirect.text)
+    acs_path, fields = first_form(redirect.text)
     assert acs_path == "/sandbox/acs/challenge" and set(fields) == {"creq", "threeDSSessionData"}
     page = await client.post(acs_path, data=fields)
     assert page.status_code == 200
@@ -49,12 +41,12 @@ async def _open_challenge(client: AsyncClient, created: dict[str, object]) -> st
 
 
 async def _answer(client: AsyncClient, page: str, *, otp: str, action: str = "submit") -> Response:
-    path, fields = _form(page)
+    path, fields = first_form(page)
     return await client.post(path, data={**fields, "otp": otp, "action": action})
 
 
 async def _back_to_merchant(client: AsyncClient, acs_reply: Response) -> dict[str, list[str]]:
-    path, fields = _form(acs_reply.text)
+    path, fields = first_form(acs_reply.text)
     assert path == "/shopper/3ds/notify" and "cres" in fields
     back = await client.post(path, data=fields)
     assert back.status_code == 303
@@ -167,7 +159,7 @@ async def test_a_replayed_or_forged_answer_changes_nothing(client: AsyncClient, 
     created = await _start(client, merchant, "4000002500003155")
     page = await _open_challenge(client, created)
     forged = await client.post(
-        "/sandbox/acs/challenge/answer", data={**_form(page)[1], "form_token": "guessed", "otp": "123456"}
+        "/sandbox/acs/challenge/answer", data={**first_form(page)[1], "form_token": "guessed", "otp": "123456"}
     )
     assert forged.status_code == 403
     assert (await _get(client, merchant, created["id"]))["status"] == "requires_action"

@@ -52,6 +52,7 @@ class RecordingProcessor:
     """A processor that records every call and answers as scripted (approved by default)."""
 
     name = "recording"
+    queues_reversals = False
 
     def __init__(self, capabilities: frozenset[Capability] = frozenset(Capability)) -> None:
         self.capabilities = capabilities

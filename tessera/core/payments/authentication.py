@@ -84,7 +84,10 @@ async def receive_rreq(rreq: dict[str, Any], *, deps: PaymentDeps) -> dict[str, 
         payment.authentication = record.summary()
         if decide(result, Policy(record.policy)) is Decision.PROCEED:
             card = await _waiting_card(record, deps, now)
-            op = payment.begin_authorisation(now)
+            # The acquirer's numbering (an ISO 8583 link's STAN and RRN) is committed with the pending
+            # operation, as for a payment authorised at once: a reversal must be able to name it.
+            processor = deps.processors.by_name(payment.processor)
+            op = payment.begin_authorisation(now, data=processor.prepare(payment.authorisation_type.value))
         else:
             payment.fail_authentication(now)
             record.forget_card()

@@ -241,7 +241,7 @@ class Payment:
         self._begin_attempt(card, AttemptStatus.PROCESSING, now)
         self.status = PaymentStatus.PROCESSING
         self.error_code = self.error_message = None
-        return self._open(first_operation or self._authorisation_type, self.amount, now, data)
+        return self._open(first_operation or self.authorisation_type, self.amount, now, data)
 
     def await_shopper(self, card: CardSnapshot, next_action: NextAction, now: datetime) -> None:
         """A card for this payment whose holder must first pass a 3-D Secure challenge."""
@@ -285,7 +285,8 @@ class Payment:
         return self.attempts[-1].risk if self.attempts else None
 
     @property
-    def _authorisation_type(self) -> OperationType:
+    def authorisation_type(self) -> OperationType:
+        """PA for a payment captured later, DB for one captured at once."""
         return OperationType.DB if self.capture_method is CaptureMethod.AUTOMATIC else OperationType.PA
 
     def begin_authorisation(self, now: datetime, data: ProcessorData = NO_PROCESSOR_DATA) -> Operation:
@@ -296,7 +297,7 @@ class Payment:
         self.next_action = None
         if self.attempts:
             self.attempts[-1].status = AttemptStatus.PROCESSING
-        return self._open(self._authorisation_type, self.amount, now, data)
+        return self._open(self.authorisation_type, self.amount, now, data)
 
     def fail_authentication(self, now: datetime) -> None:
         if self.status is PaymentStatus.REQUIRES_ACTION:

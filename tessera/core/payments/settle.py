@@ -5,7 +5,9 @@ An operation whose outcome is unknown (a time-out, a dropped connection) is neve
 reversed (the processor's explicit `reverse`, matched by the trace data committed with the pending
 operation) and the attempt fails with NETWORK_ERROR; one it never saw simply fails; a capture, void or
 refund takes the answer the acquirer gives. When the acquirer cannot say, the operation stays open
-for the recovery job to try again.
+for the recovery job to try again. On a processor that `queues_reversals` (an ISO 8583 link), an
+authorisation is never inquired: it fails with NETWORK_ERROR in the transaction that queues its
+reversal (`reversals.py`), and the worker sends that reversal until the acquirer acknowledges it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from dataclasses import dataclass, field
 
 from tessera.core.clock import utcnow
 from tessera.core.errors import NotFoundError
-from tessera.core.payments.model import AUTHORISATIONS, Payment
+from tessera.core.payments.model import AUTHORISATIONS, Operation, Payment
+from tessera.core.payments.reversals import QueuedReversal
 from tessera.core.ports import (
     Capability,
     Cipher,
@@ -26,6 +29,7 @@ from tessera.core.ports import (
     Metrics,
     NoMetrics,
     Outcome,
+    Processor,
     ProcessorRegistry,
     ProcessorResult,
     ReverseRequest,
@@ -103,6 +107,8 @@ async def resolve_operation(payment_id: str, operation_id: str, *, deps: Payment
     if not op.is_open:
         return payment
     processor = deps.processors.by_name(payment.processor)
+    if op.type in AUTHORISATIONS and processor.queues_reversals:
+        return await queue_reversal(payment, op, processor, deps=deps)
     if Capability.INQUIRE in processor.capabilities:
         request = InquireRequest(op.id, payment.id, op.processor_data)
         found = await call_processor(processor.inquire(request), deps.processor_timeout)
@@ -147,3 +153,39 @@ async def resolve_operation(payment_id: str, operation_id: str, *, deps: Payment
     done = await _change(deps, payment.id, lambda p: p.abandon_authorisation(op.id, reversal, utcnow()))
     deps.metrics.payment_finished(done.status.value, done.error_code)
     return done
+
+
+async def queue_reversal(payment: Payment, op: Operation, processor: Processor, *, deps: PaymentDeps) -> Payment:
+    """Fail an authorisation whose answer never came, in the transaction that queues its reversal."""
+    reversal = QueuedReversal.new(
+        payment_id=payment.id,
+        operation_id=op.id,
+        processor=processor.name,
+        amount=op.amount,
+        currency=payment.currency,
+        original_data=op.processor_data,
+        data=processor.prepare("RV"),
+        now=utcnow(),
+    )
+    while True:
+        async with deps.uow() as tx:
+            current = await tx.payments.get_by_id_for_update(payment.id)
+            if current is None:
+                raise NotFoundError("no such payment", field="id")
+            if not current.operation(op.id).is_open:
+                return current  # another process settled it (and queued the reversal) first
+            current.abandon_authorisation(op.id, None, utcnow())
+            try:
+                await tx.payments.save(current)
+            except ConcurrentUpdateError:
+                continue
+            await tx.reversals.add(reversal)
+            await tx.commit()
+        break
+    current.clear_changes()
+    logger.info(
+        "authorisation outcome unknown: reversal queued",
+        extra={"payment_id": payment.id, "operation": op.type.value, "outcome": "reversal_queued"},
+    )
+    deps.metrics.payment_finished(current.status.value, current.error_code)
+    return current

@@ -60,6 +60,20 @@ class DirectoryServer(Protocol):
         ...
 
 
+class NoDirectoryServer:
+    """A mode with no directory server to reach (live mode on an acquirer link, until a 3DS server is
+    connected): no card range is known to be enrolled, and an authentication the merchant's policy insists
+    on cannot be performed, so it reads as `U`. Under `auto` the payment is authorised without 3-D Secure
+    (ECI 07, no liability shift, as when an issuer's range is not enrolled); under `required` it fails with
+    3DS_FAILED instead of silently going through unauthenticated."""
+
+    async def is_enrolled(self, pan_digits: str) -> bool:
+        return False
+
+    async def authenticate(self, areq: dict[str, Any]) -> dict[str, Any]:
+        return {}  # no ARes: read_ares makes it U, "authentication could not be performed"
+
+
 def should_authenticate(policy: Policy, enrolled: bool) -> bool:
     return policy is Policy.REQUIRED or enrolled
 

@@ -4,22 +4,15 @@ shopper back on shopperResultUrl with id and resourcePath, then the status call 
 
 from __future__ import annotations
 
-import html
-import re
 from urllib.parse import parse_qs, urlsplit
 
 from httpx import AsyncClient
 
 from tests.conftest import Merchant
+from tests.html_forms import first_form
 from tests.integration.oppwa.helpers import CHALLENGE, card_form, code, oppwa
 
 RESULT_URL = "https://shop.yoursite.com/result?order=7"
-
-
-def _form(page: str) -> tuple[str, dict[str, str]]:
-    action = html.unescape(re.search(r'<form method="post" action="([^"]+)"', page).group(1))  # type: ignore[union-attr]
-    fields = {html.unescape(n): html.unescape(v) for n, v in re.findall(r'name="([^"]+)" value="([^"]*)"', page)}
-    return urlsplit(action).path, fields
 
 
 async def _walk(client: AsyncClient, redirect: dict[str, object], otp: str) -> dict[str, list[str]]:
@@ -31,11 +24,11 @@ async def _walk(client: AsyncClient, redirect: dict[str, object], otp: str) -> d
     else:
         page = await client.post(url.path, data=params)
     while "otp" not in page.text:  # the gateway's page posting on to the ACS
-        path, fields = _form(page.text)
+        path, fields = first_form(page.text)
         page = await client.post(path, data=fields)
-    path, fields = _form(page.text)
+    path, fields = first_form(page.text)
     reply = await client.post(path, data={**fields, "otp": otp, "action": "submit"})
-    path, fields = _form(reply.text)
+    path, fields = first_form(reply.text)
     back = await client.post(path, data=fields)
     assert back.status_code == 303, back.text
     location = urlsplit(back.headers["location"])
