@@ -17,6 +17,7 @@ from tessera.core.ids import new_id
 from tessera.core.payments.model import Payment
 from tessera.storage import tables as t
 from tessera.storage.engine import Database
+from tessera.storage.events import number_committed_events
 from tessera.storage.payments import operation_from_row, payment_from_row
 
 _U = t.dashboard_users
@@ -190,6 +191,7 @@ class SqlDashboardQueries:
         return [payment_from_row(r, ops[r.id]) for r in rows], more
 
     async def payment_events(self, merchant_id: str, mode: str, payment_id: str) -> list[dict[str, Any]]:
+        await number_committed_events(self._db)
         c = t.events.c
         query = (
             select(c.id, c.type, c.sequence, c.created_at)

@@ -250,7 +250,6 @@ _LOCKED = {stmt: stmt.with_for_update() for stmt in (_PAYMENT_BY_ID, _PAYMENT_SC
 class SqlPaymentRepository:
     def __init__(self, conn: Conn, *, sqlite: bool) -> None:
         self._conn = conn
-        self._sqlite = sqlite
         self._for_update = not sqlite  # SQLite serialises writers; PostgreSQL locks the row
 
     async def add(self, payment: Payment) -> None:
@@ -316,7 +315,7 @@ class SqlPaymentRepository:
             params = picked(_operation_row(op, payment.merchant_id), _OPERATION_MUTABLE) | {"w_key": op.id}
             await self._conn.execute(_SAVE_OPERATION, params)
         if payment.events:
-            await insert_events(self._conn, payment.events, sqlite=self._sqlite)
+            await insert_events(self._conn, payment.events)
 
     async def get_by_unique_reference(self, merchant_id: str, mode: str, reference: str) -> Payment | None:
         params = {"merchant_id": merchant_id, "mode": mode, "unique_reference": reference}

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from tessera.core.payments.model import Payment
 from tessera.storage import tables as t
 from tessera.storage.engine import Database
+from tessera.storage.events import number_committed_events
 from tessera.storage.payments import operation_from_row, payment_from_row
 
 
@@ -76,6 +77,7 @@ async def list_events(
     db: Database, merchant_id: str, mode: str, *, limit: int, after: int = 0, types: list[str] | None = None
 ) -> tuple[list[dict[str, Any]], bool]:
     """Events in sequence order after number `after`, and whether more follow."""
+    await number_committed_events(db)  # the list includes everything committed before the request
     c = t.events.c
     query = select(t.events).where(c.merchant_id == merchant_id, c.mode == mode, c.sequence > after)
     if types:
@@ -109,6 +111,7 @@ async def merchant_ids(db: Database, limit: int = 2) -> list[str]:
 
 
 async def last_event_sequence(db: Database, merchant_id: str, mode: str) -> int:
+    await number_committed_events(db)
     c = t.events.c
     async with db.connect() as conn:
         found = await conn.execute(select(func.max(c.sequence)).where(c.merchant_id == merchant_id, c.mode == mode))

@@ -275,13 +275,19 @@ events = Table(
     Column("payment_id", String(40)),
     Column("data", JSON, nullable=False),
     Column("created_at", Timestamp(), nullable=False),
-    # Numbered per merchant and mode in commit order: see `event_sequences`.
-    Column("sequence", BigInteger, nullable=False, server_default="0"),
+    # Numbered per merchant and mode once committed (storage.events.number_events); NULL until then.
+    Column("sequence", BigInteger),
     # Set when the delivery worker has made this event's webhook deliveries (the outbox's "sent" mark).
     Column("dispatched_at", Timestamp()),
     Index("ix_events_merchant", "merchant_id", "mode", "seq"),
     Index("ix_events_sequence", "merchant_id", "mode", "sequence", unique=True),
     Index("ix_events_payment", "payment_id"),  # a payment's page lists its events
+    Index(  # the events still to be numbered, oldest first (migration 0019)
+        "ix_events_unnumbered",
+        "seq",
+        sqlite_where=text("sequence IS NULL"),
+        postgresql_where=text("sequence IS NULL"),
+    ),
     Index(
         "ix_events_undispatched",
         "seq",
@@ -290,8 +296,8 @@ events = Table(
     ),
 )
 
-# The last event number given out per merchant and mode. Taking the next numbers locks this row until
-# the transaction commits, so numbers follow commit order with no gaps between committed events.
+# The last event number given out per merchant and mode, by `storage.events.number_events` (one
+# numberer at a time), after the events committed: the writing transactions never touch it.
 event_sequences = Table(
     "event_sequences",
     metadata,

@@ -39,7 +39,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRepository(conn, sqlite=self._db.sqlite)
         self.cards = SqlCardRepository(conn)
         self.vault_keys = SqlVaultKeyRepository(conn, sqlite=self._db.sqlite)
-        self.events = SqlEventRepository(conn, sqlite=self._db.sqlite)
+        self.events = SqlEventRepository(conn)
         self.authentications = SqlAuthenticationRepository(conn, for_update=not self._db.sqlite)
         self.webhooks = SqlWebhookRepository(conn, sqlite=self._db.sqlite)
         self.risk = SqlRiskRepository(conn, sqlite=self._db.sqlite)

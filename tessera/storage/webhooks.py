@@ -30,6 +30,7 @@ from tessera.core.webhooks.endpoints import (
 )
 from tessera.storage import tables as t
 from tessera.storage.engine import Conn, Database
+from tessera.storage.events import number_events
 
 logger = logging.getLogger(__name__)
 
@@ -247,7 +248,7 @@ _UNDISPATCHED = (
         t.events.c.sequence,
         t.events.c.data,
     )
-    .where(t.events.c.dispatched_at.is_(None))
+    .where(t.events.c.dispatched_at.is_(None), t.events.c.sequence.is_not(None))
     .order_by(t.events.c.seq)
     .limit(bindparam("limit"))
 )
@@ -298,6 +299,8 @@ class DeliveryStore:
             if not self._db.sqlite:
                 if not (await conn.execute(text(f"SELECT pg_try_advisory_xact_lock({_DISPATCH_LOCK})"))).scalar():
                     return 0
+            # The outbox relay numbers what has committed since its last pass, then dispatches it.
+            await number_events(conn, sqlite=self._db.sqlite, limit=limit)
             events = (await conn.execute(_UNDISPATCHED, {"limit": limit})).all()
             if not events:
                 return 0

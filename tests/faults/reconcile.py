@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 from tessera.storage import tables as t
 from tessera.storage.engine import create_database
+from tessera.storage.events import number_committed_events
 from tests.faults.load import Exchange
 
 _P, _O = t.payments, t.operations
@@ -73,6 +74,7 @@ async def _off_the_loop(query: Coroutine[Any, Any, T]) -> T:
 async def _read(database_url: str, merchant_id: str) -> Stored:
     db = create_database(database_url, pool_size=2)
     try:
+        await number_committed_events(db)  # events are numbered after they commit (storage.events)
         async with db.connect() as conn:
             payments = {r.id: r for r in (await conn.execute(select(_P).where(_P.c.merchant_id == merchant_id))).all()}
             ops: dict[str, list[Any]] = defaultdict(list)

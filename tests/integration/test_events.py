@@ -1,12 +1,19 @@
-"""Events: written with every change, numbered per merchant and mode in commit order, listed in order."""
+"""Events: written with every change, numbered per merchant and mode once committed (in the order they
+are found committed, with no gaps), listed in order."""
 
 from __future__ import annotations
 
 import asyncio
 
+import pytest
 from httpx import AsyncClient
+from sqlalchemy import select, text
 
 from tessera.bootstrap import Container
+from tessera.core.clock import utcnow
+from tessera.core.payments.events import PAYMENT_COMPLETED, Event
+from tessera.storage import tables as t
+from tessera.storage.events import insert_events
 from tests.conftest import Merchant, auth
 from tests.factories import payment
 
@@ -84,3 +91,54 @@ async def test_an_unknown_event_type_filter_is_refused_naming_the_parameter(
     error = response.json()["error"]
     assert error["param"] == "type"
     assert "refund.succeded" in error["message"]
+
+
+async def test_a_payments_transaction_leaves_its_events_unnumbered_and_a_list_numbers_them(
+    client: AsyncClient, merchant: Merchant, container: Container
+) -> None:
+    h = auth(merchant.test.secret_key)
+    paid = (await client.post("/v1/payments", json=payment(), headers=h)).json()
+    async with container.db.connect() as conn:
+        stored = (await conn.execute(select(t.events.c.sequence).where(t.events.c.payment_id == paid["id"]))).all()
+        counters = (await conn.execute(select(t.event_sequences))).all()
+    assert [r.sequence for r in stored] == [None] and counters == []  # no shared row taken by the payment
+    listed = (await _events(client, merchant.test.secret_key))["data"]
+    assert [(e["sequence"], e["payment_id"]) for e in listed] == [(1, paid["id"])]  # type: ignore[index, union-attr]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_payments_commit_while_the_merchants_event_counter_is_held(
+    client: AsyncClient, merchant: Merchant, container: Container
+) -> None:
+    """The counter row used to be locked by every transaction that wrote an event, until it committed:
+    a merchant's payments queued behind each other. Now a payment never waits for it."""
+    h = auth(merchant.test.secret_key)
+    await client.post("/v1/payments", json=payment(), headers=h)
+    await _events(client, merchant.test.secret_key)  # the counter row exists now
+    async with container.db.connect(write=True) as holder:
+        await holder.execute(text("SELECT * FROM event_sequences FOR UPDATE"))
+        paid = await asyncio.wait_for(client.post("/v1/payments", json=payment(), headers=h), 10)
+        assert paid.status_code == 201 and paid.json()["status"] == "completed"
+    listed = (await _events(client, merchant.test.secret_key))["data"]
+    assert [e["sequence"] for e in listed] == [1, 2]  # type: ignore[index, union-attr]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_an_event_that_commits_late_gets_a_later_number_and_no_cursor_passes_it(
+    client: AsyncClient, merchant: Merchant, container: Container
+) -> None:
+    def event(name: str) -> Event:
+        return Event(merchant.id, "test", PAYMENT_COMPLETED, None, {"name": name}, utcnow())
+
+    async with container.db.connect(write=True) as slow:
+        await insert_events(slow, [event("written first, committed last")])  # the lower seq
+        async with container.db.connect(write=True) as fast:
+            await insert_events(fast, [event("written second, committed first")])
+            await fast.commit()
+        first = (await _events(client, merchant.test.secret_key))["data"]
+        assert [(e["sequence"], e["data"]["name"]) for e in first] == [(1, "written second, committed first")]  # type: ignore[index, union-attr]
+        await slow.commit()
+    after = (await _events(client, merchant.test.secret_key, after=1))["data"]
+    assert [(e["sequence"], e["data"]["name"]) for e in after] == [(2, "written first, committed last")]  # type: ignore[index, union-attr]

@@ -199,3 +199,29 @@ def test_migrating_gives_merchants_that_had_a_callback_url_their_callback_endpoi
         ("m1", "live", "callback", "https://shop.example/cb", "whsec_AAAA", "enabled"),
         ("m1", "test", "callback", "https://shop.example/cb", "whsec_AAAA", "enabled"),
     ]
+
+
+def test_migration_0019_keeps_event_numbers_and_going_back_numbers_the_unnumbered(tmp_path: Path) -> None:
+    from tessera.storage.migrate import downgrade
+    from tessera.storage.migrate import upgrade as migrate_to
+
+    path = tmp_path / "events.db"
+    url = f"sqlite:///{path}"
+    migrate_to(url, "0018")
+    insert = (
+        "INSERT INTO events (id, merchant_id, mode, type, data, created_at, sequence) VALUES (?, ?, ?, 'x', '{}', ?, ?)"
+    )
+    with sqlite3.connect(path) as conn:
+        conn.execute(insert, ("evt_old", "m1", "test", "2026-11-29 10:00:00.000000", 1))
+        conn.execute("INSERT INTO event_sequences (merchant_id, mode, last_sequence) VALUES ('m1', 'test', 1)")
+    migrate_to(url)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT sequence FROM events").fetchall() == [(1,)]  # kept
+        for i, merchant in enumerate(["m1", "m2", "m1"]):  # written by the new code: no number yet
+            conn.execute(insert, (f"evt_{i}", merchant, "test", "2026-11-29 10:00:01.000000", None))
+    downgrade(url, "0018")
+    with sqlite3.connect(path) as conn:
+        numbered = conn.execute("SELECT id, sequence FROM events ORDER BY seq").fetchall()
+        counters = sorted(conn.execute("SELECT merchant_id, mode, last_sequence FROM event_sequences").fetchall())
+    assert numbered == [("evt_old", 1), ("evt_0", 2), ("evt_1", 1), ("evt_2", 3)]
+    assert counters == [("m1", "test", 3), ("m2", "test", 1)]

@@ -82,9 +82,9 @@ MAPPINGS: list[tuple[Table, dict[str, object], tuple[str, ...], set[str]]] = [
     (tables.operations, payments._operation_row(OPERATION, "mer_1"), payments._OPERATION_MUTABLE, set()),
     (
         tables.events,
-        events._event_row(Event("mer_1", "test", PAYMENT_COMPLETED, None, {}, NOW), 1),
+        events._event_row(Event("mer_1", "test", PAYMENT_COMPLETED, None, {}, NOW)),
         (),
-        {"seq", "dispatched_at"},
+        {"seq", "sequence", "dispatched_at"},
     ),
     (tables.card_tokens, vault._token_row(TOKEN), vault._TOKEN_MUTABLE, set()),
     (tables.cards, vault._card_row(CARD), vault._CARD_MUTABLE, set()),
