@@ -84,7 +84,7 @@ async def test_a_count_run_by_the_driver_after_other_statements_sees_and_shares_
     async with container.db.connect(write=True) as conn:
         await conn.execute(
             text(
-                "INSERT INTO risk_counters (rule_id, \"key\", window_start, total, ends_at) "
+                'INSERT INTO risk_counters (rule_id, "key", window_start, total, ends_at) '
                 "VALUES ('rrl_tx', :key, 60, 4, 120)"
             ),
             {"key": "k" * 64},
