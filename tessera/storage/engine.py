@@ -112,10 +112,13 @@ class _AsyncConnection:
         return result
 
     async def driver_rows(self, sql: str, parameters: dict[str, Any]) -> list[Any]:
-        # Through SQLAlchemy's asyncpg adapter (which begins the transaction), as `$n` positional parameters.
+        # On the DBAPI cursor of SQLAlchemy's asyncpg adapter, as `$n` positional parameters: the adapter
+        # begins the transaction if this is its first statement and keeps its prepared statements, while
+        # `exec_driver_sql` spent as much again on its execution context and result set-up (145 against 290
+        # µs of this process's CPU for the velocity count, measured in a loop of write transactions).
         positional, names = _numbered(sql)
-        result = await self._conn.exec_driver_sql(positional, tuple(parameters[name] for name in names))
-        return list(result.all())
+        values = tuple(parameters[name] for name in names)
+        return await self._conn.run_sync(_cursor_rows, positional, values)
 
     async def commit(self) -> None:
         await self._conn.commit()
@@ -128,6 +131,16 @@ class _AsyncConnection:
 
     async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
         return await self._conn.run_sync(fn, *args)
+
+
+def _cursor_rows(conn: Connection, sql: str, values: tuple[Any, ...]) -> list[Any]:
+    """Rows of `sql` on `conn`'s DBAPI connection, in its transaction (run in SQLAlchemy's greenlet)."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, values)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")

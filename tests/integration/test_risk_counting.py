@@ -10,6 +10,7 @@ from sqlalchemy import text
 from tessera.bootstrap import Container
 from tessera.core.risk.model import AttemptFacts, Count, VelocityKey, VelocityMetric, VelocityRule
 from tessera.core.risk.service import Screening
+from tessera.storage.risk import SqlRiskRepository
 from tests.conftest import Merchant
 
 
@@ -72,3 +73,23 @@ async def test_a_count_run_by_the_driver_is_part_of_its_transaction_and_rolls_ba
         # no commit: leaving the unit of work rolls it back
     assert await _totals(container) == {}
     assert await _count(container, [count]) == {"rrl_tx": 1}
+
+
+async def test_a_count_run_by_the_driver_after_other_statements_sees_and_shares_their_transaction(
+    container: Container, merchant: Merchant
+) -> None:
+    """The driver's cursor joins the transaction SQLAlchemy already began: it sees that transaction's own
+    uncommitted counter, and rolls back with it."""
+    count = Count("rrl_tx", "k" * 64, 60, 1, 5, 60)
+    async with container.db.connect(write=True) as conn:
+        await conn.execute(
+            text(
+                'INSERT INTO risk_counters (rule_id, "key", window_start, total, ends_at) '
+                "VALUES ('rrl_tx', :key, 60, 4, 120)"
+            ),
+            {"key": "k" * 64},
+        )
+        counters = SqlRiskRepository(conn, sqlite=container.db.sqlite)
+        assert await counters.count([count]) == {"rrl_tx": 5}
+        assert await counters.count([count]) == {}  # 5 + 1 would pass the limit
+    assert await _totals(container) == {}

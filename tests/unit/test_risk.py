@@ -20,6 +20,10 @@ from tessera.core.risk.model import (
     AttemptFacts,
     BlockType,
     Charge,
+    RiskSummary,
+    VelocityKey,
+    VelocityMetric,
+    VelocityRule,
     charge_for,
     match_key,
     networks_containing,
@@ -222,3 +226,18 @@ async def test_a_list_too_long_to_hold_in_memory_is_looked_up_per_attempt(world:
     entry = await _block(world, "card", "4242424242424242")
     paid = await service.create_payment(_create(), deps=world.deps)
     assert paid.error_code is ErrorCode.CARD_BLOCKED and paid.risk is not None and paid.risk["rule_id"] == entry
+
+
+def test_summaries_parsed_from_the_same_stored_row_share_their_rules_but_not_their_lists() -> None:
+    """Rules are parsed once per process and shared (they are frozen); each parse is a summary of its own, so
+    a rule added to one merchant's copy (as `add_rule` does) is not in the next request's."""
+    rule = VelocityRule("rrl_1", "mer_1", "test", VelocityKey.EMAIL, VelocityMetric.AMOUNT, 500, 60, NOW, "INR")
+    stored = RiskSummary(3, [rule], {24: 1}, 7).as_dict()
+    first, second = RiskSummary.from_dict(stored), RiskSummary.from_dict(stored)
+    assert first == second == RiskSummary(3, [rule], {24: 1}, 7)
+    assert first.rules[0] is second.rules[0]
+    first.rules.append(replace(rule, id="rrl_2"))
+    first.ip_prefixes[32] = 1
+    assert RiskSummary.from_dict(stored) == RiskSummary(3, [rule], {24: 1}, 7)
+    changed = dict(stored, rules=[rule.as_dict() | {"limit": 600}])
+    assert RiskSummary.from_dict(changed).rules[0].limit == 600
