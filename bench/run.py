@@ -36,7 +36,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import eximpe, flows, iso8583, machine, oppwa, paysecure, pg, report, risk, scenarios, servers
+from bench import ceiling, eximpe, flows, iso8583, machine, oppwa, paysecure, pg, report, risk, scenarios, servers
 from bench.config import BenchError, Config
 from bench.flows import NO_3DS, ONE_CALL, SAVE_CARD, Flow, localstripe_flows, save_card, tessera_flows
 from bench.procs import log
@@ -50,6 +50,7 @@ flows.TITLES.update(paysecure.TITLES)  # seed 001's purchases (bench/paysecure.p
 flows.TITLES.update(risk.TITLES)  # the risk controls' cost (bench/risk.py)
 flows.TITLES.update(oppwa.TITLES)  # seed 003's debit (bench/oppwa.py)
 flows.TITLES.update(iso8583.TITLES)  # the ISO 8583 path through acquirer-sim (bench/iso8583.py)
+flows.TITLES.update(ceiling.TITLES)  # issue 15's ceiling, a program of its own (bench/ceiling.py)
 
 Results = dict[str, Any]
 
@@ -113,6 +114,12 @@ def _tessera_phase(
             )
 
         _step(results, f"{backend} iso8583", iso_path)
+    if ceiling.selected(config):  # issue 15's ceiling and pgbench, on the same store (bench/ceiling.py)
+        _step(
+            results,
+            f"{backend} ceiling",
+            lambda: out.update(ceiling=ceiling.run(backend, WORKERS[backend], database_url, config)),
+        )
     if config.growth_payments:
         with servers.tessera(f"{backend}-growth", WORKERS[backend], database_url("growth")) as server:
             one_call = next(f for f in tessera_flows(server.credentials) if f.key == ONE_CALL)
@@ -124,7 +131,8 @@ def _tessera_phase(
 def _selected(every: list[Flow], config: Config) -> list[Flow]:
     if not config.flows:
         return every
-    unknown = set(config.flows) - {f.key for f in every} - {iso8583.ISO8583_NO_3DS}  # on a server of its own
+    own_servers = {iso8583.ISO8583_NO_3DS, ceiling.CEILING}  # measured on servers of their own
+    unknown = set(config.flows) - {f.key for f in every} - own_servers
     if unknown:
         raise BenchError(f"BENCH_FLOWS: unknown flow(s) {sorted(unknown)}; choose from {[f.key for f in every]}")
     return [f for f in every if f.key in config.flows]
