@@ -191,7 +191,12 @@ def section(results: Row, titles: dict[str, str]) -> list[str]:
         lines += ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         stored = c.get("stored") or {}
-        lines += ["", f"Commits: {c.get('commits', '-')}. Stored after the runs: {stored}."]
+        lines += [
+            "",
+            f"Commits: {c.get('commits', '-')}. Stored after the runs: {stored.get('payments', 0):,} payments "
+            f"({stored.get('completed', 0):,} completed), {stored.get('operations_succeeded', 0):,} succeeded "
+            f"operations, {stored.get('events', 0):,} events.",
+        ]
         b = c.get("pgbench")
         if b:
             lines += [
