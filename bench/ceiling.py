@@ -167,7 +167,8 @@ def section(results: Row, titles: dict[str, str]) -> list[str]:
         "migrations (same tables, indexes, fsync settings). Per payment: one transaction inserts the payment "
         "and its pending operation and commits, a second marks both done and inserts the event, and commits; "
         "then 201. No validation, no 3-D Secure, no framework; plain sqlite3 (commits grouped as Tessera "
-        "groups them) or asyncpg. Share = Tessera's one-call payment (frictionless 3-D Secure) / ceiling.",
+        "groups them) or asyncpg. Share = Tessera's one-call payment (frictionless 3-D Secure) / ceiling. "
+        "Server CPU is the server processes' alone (PostgreSQL's is not in it), per payment.",
     ]
     for name, c in found.items():
         tessera = results["backends"][name].get("matrix", {}).get(ONE_CALL)
@@ -183,10 +184,11 @@ def section(results: Row, titles: dict[str, str]) -> list[str]:
                 str(run["concurrency"]), f"{run['payments_per_s']:,.0f}", f"{run['latency_ms']['p50']:.1f}",
                 f"{run['latency_ms']['p99']:.1f}", f"{run['server_cpu_ms_per_success'] or 0:.2f}",
                 f"{mine['payments_per_s']:,.0f}" if mine else "-", f"{mine['latency_ms']['p99']:.1f}" if mine else "-",
+                f"{mine['server_cpu_ms_per_success'] or 0:.2f}" if mine else "-",
                 share, f"{run['other_cpu_pct']:.0f}%",
             ])  # fmt: skip
         header = ["Concurrency", "Ceiling payments/s", "p50 ms", "p99 ms", "Server CPU ms/payment"]
-        header += ["Tessera payments/s", "Tessera p99 ms", "Share", "Other CPU"]
+        header += ["Tessera payments/s", "Tessera p99 ms", "Tessera CPU ms/payment", "Share", "Other CPU"]
         lines += ["", f"### {titles.get(name, name)} ({c['workers']} worker{'s' if c['workers'] > 1 else ''})", ""]
         lines += ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
