@@ -171,39 +171,48 @@ def section(results: Row, titles: dict[str, str]) -> list[str]:
         "Server CPU is the server processes' alone (PostgreSQL's is not in it), per payment.",
     ]
     for name, c in found.items():
-        tessera = results["backends"][name].get("matrix", {}).get(ONE_CALL)
-        rows = []
-        for run in c.get("matrix", {}).get(CEILING, []):
-            mine = _at(tessera, run["concurrency"])
-            share = (
-                f"{mine['payments_per_s'] / run['payments_per_s'] * 100:.0f}%"
-                if mine and run["payments_per_s"]
-                else "-"
-            )
-            rows.append([
-                str(run["concurrency"]), f"{run['payments_per_s']:,.0f}", f"{run['latency_ms']['p50']:.1f}",
-                f"{run['latency_ms']['p99']:.1f}", f"{run['server_cpu_ms_per_success'] or 0:.2f}",
-                f"{mine['payments_per_s']:,.0f}" if mine else "-", f"{mine['latency_ms']['p99']:.1f}" if mine else "-",
-                f"{mine['server_cpu_ms_per_success'] or 0:.2f}" if mine else "-",
-                share, f"{run['other_cpu_pct']:.0f}%",
-            ])  # fmt: skip
-        header = ["Concurrency", "Ceiling payments/s", "p50 ms", "p99 ms", "Server CPU ms/payment"]
-        header += ["Tessera payments/s", "Tessera p99 ms", "Tessera CPU ms/payment", "Share", "Other CPU"]
-        lines += ["", f"### {titles.get(name, name)} ({c['workers']} worker{'s' if c['workers'] > 1 else ''})", ""]
-        lines += ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
-        stored = c.get("stored") or {}
+        lines += _backend_section(titles.get(name, name), c, results["backends"][name].get("matrix", {}).get(ONE_CALL))
+    return lines
+
+
+def _row(run: Row, mine: Row | None) -> list[str]:
+    share = f"{mine['payments_per_s'] / run['payments_per_s'] * 100:.0f}%" if mine and run["payments_per_s"] else "-"
+    return [
+        str(run["concurrency"]), f"{run['payments_per_s']:,.0f}", f"{run['latency_ms']['p50']:.1f}",
+        f"{run['latency_ms']['p99']:.1f}", f"{run['server_cpu_ms_per_success'] or 0:.2f}",
+        f"{mine['payments_per_s']:,.0f}" if mine else "-", f"{mine['latency_ms']['p99']:.1f}" if mine else "-",
+        f"{mine['server_cpu_ms_per_success'] or 0:.2f}" if mine else "-", share, f"{run['other_cpu_pct']:.0f}%",
+    ]  # fmt: skip
+
+
+def _backend_section(title: str, c: Row, tessera: list[Row] | None) -> list[str]:
+    runs = c.get("matrix", {}).get(CEILING, [])
+    header = ["Concurrency", "Ceiling payments/s", "p50 ms", "p99 ms", "Server CPU ms/payment"]
+    header += ["Tessera payments/s", "Tessera p99 ms", "Tessera CPU ms/payment", "Share", "Other CPU"]
+    lines = ["", f"### {title} ({c['workers']} worker{'s' if c['workers'] > 1 else ''})", ""]
+    lines += ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
+    lines += ["| " + " | ".join(_row(run, _at(tessera, run["concurrency"]))) + " |" for run in runs]
+    stored = c.get("stored") or {}
+    lines += [
+        "",
+        f"Commits: {c.get('commits', '-')}. Stored after the runs: {stored.get('payments', 0):,} payments "
+        f"({stored.get('completed', 0):,} completed), {stored.get('operations_succeeded', 0):,} succeeded "
+        f"operations, {stored.get('events', 0):,} events.",
+    ]
+    last = runs[-1] if runs else None
+    mine = _at(tessera, last["concurrency"]) if last else None
+    if last and mine and last.get("database_cpu_ms_per_success") and mine.get("database_cpu_ms_per_success"):
         lines += [
             "",
-            f"Commits: {c.get('commits', '-')}. Stored after the runs: {stored.get('payments', 0):,} payments "
-            f"({stored.get('completed', 0):,} completed), {stored.get('operations_succeeded', 0):,} succeeded "
-            f"operations, {stored.get('events', 0):,} events.",
+            f"PostgreSQL's own CPU per payment at c={last['concurrency']}: ceiling "
+            f"{last['database_cpu_ms_per_success']:.2f} ms, Tessera {mine['database_cpu_ms_per_success']:.2f} ms.",
         ]
-        b = c.get("pgbench")
-        if b:
-            lines += [
-                f"`pgbench` on the same cluster (TPC-B-like, scale {b['scale']}, `{b['argv']}`): **{b['tps']:,.0f} "
-                f"tps** (5 statements and one commit each), latency average {b['latency_avg_ms']} ms, other CPU "
-                f"{b['other_cpu_pct']:.0f}%."
-            ]
+    b = c.get("pgbench")
+    if b:
+        lines += [
+            "",
+            f"`pgbench` on the same cluster (TPC-B-like, scale {b['scale']}, `{b['argv']}`): **{b['tps']:,.0f} "
+            f"tps** (5 statements and one commit each), latency average {b['latency_avg_ms']} ms, other CPU "
+            f"{b['other_cpu_pct']:.0f}%.",
+        ]
     return lines

@@ -7,7 +7,8 @@ the vault and paying with a saved card, a payment screened by 10,000 blocklist e
 the same one unscreened (bench/risk.py), seed 000's EximPe orders (bench/eximpe.py) and seed 001's Paysecure
 purchase (bench/paysecure.py), seed 003's OPPWA debit (bench/oppwa.py), with the server's CPU time per request;
 then the store is topped up to BENCH_ROTATION_CARDS saved cards, the server stopped and `tessera vault rotate`
-timed on it; then a growth check makes 100,000 one-call payments in 10 segments, watching throughput and the
+timed on it; then issue 15's ceiling (bench/ceiling.py: a payment's durable work alone, and pgbench on
+PostgreSQL); then a growth check makes 100,000 one-call payments in 10 segments, watching throughput and the
 server's RSS; then the webhook benchmark (bench/webhooks.py) measures deliveries per second and payments with
 webhooks on and off; then localstripe runs the equivalent Stripe flows for comparison. Raw results go to
 bench/results/<time>.json and the report to docs/benchmarks.md.
@@ -17,7 +18,7 @@ BENCH_CONCURRENCY (1,16,64), BENCH_GROWTH_PAYMENTS (100000; 0 skips), BENCH_GROW
 BENCH_ROTATION_CARDS (20000; 0 skips the rotation), BENCH_BACKENDS (sqlite,postgresql), BENCH_LOCALSTRIPE (1),
 BENCH_PG_DURABLE (1; 0 turns fsync off), BENCH_WEBHOOKS (1; 0 skips the webhook benchmark, whose own settings are
 in bench/webhooks.py), BENCH_FLOWS (flow keys to measure, comma-separated; default all, and
-the rotation runs only with save_card among them).
+the rotation runs only with save_card among them; `ceiling` names the ceiling), BENCH_CEILING (1; 0 skips it).
 """
 
 from __future__ import annotations
