@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench import iso8583
+from bench import ceiling, iso8583
 from bench.config import CPU_CONCURRENCY
 from bench.flows import CHALLENGE, NO_3DS, ONE_CALL, SAVE_CARD, SAVED_CARD_PAYMENT, TITLES, TOKEN_THEN_PAYMENT
 from bench.oppwa import OPPWA_DB
@@ -737,6 +737,7 @@ def targets(results: Row) -> list[tuple[str, str, bool | None]]:
         )
         found.append((goal, *_versus(b.get("matrix"), OPPWA_DB, NO_3DS, TARGET_OPPWA_PCT)))
         found.append(iso8583.target(title, b.get("matrix")))
+        found.append(ceiling.target(title, b))
         r = b.get("rotation")
         goal = f"{title}: key rotation re-encrypts ≥ {TARGET_ROTATION_RATE:,.0f} cards/s"
         if r:
@@ -924,6 +925,7 @@ def render(results: Row, results_file: str) -> str:
         workers = b["workers"]
         lines += ["", f"## {BACKEND_TITLES[name]} ({workers} worker{'s' if workers > 1 else ''})"]
         lines += _flow_tables(b.get("matrix") or {})
+    lines += ceiling.section(results, BACKEND_TITLES)
     lines += ["", *_server_cpu(results), "", *_threeds(results), "", *_rotation(results)]
     lines += ["", *_growth(results), "", *_webhooks(results), "", *_localstripe(results), ""]
     return "\n".join(lines)

@@ -7,7 +7,8 @@ the vault and paying with a saved card, a payment screened by 10,000 blocklist e
 the same one unscreened (bench/risk.py), seed 000's EximPe orders (bench/eximpe.py) and seed 001's Paysecure
 purchase (bench/paysecure.py), seed 003's OPPWA debit (bench/oppwa.py), with the server's CPU time per request;
 then the store is topped up to BENCH_ROTATION_CARDS saved cards, the server stopped and `tessera vault rotate`
-timed on it; then a growth check makes 100,000 one-call payments in 10 segments, watching throughput and the
+timed on it; then issue 15's ceiling (bench/ceiling.py: a payment's durable work alone, and pgbench on
+PostgreSQL); then a growth check makes 100,000 one-call payments in 10 segments, watching throughput and the
 server's RSS; then the webhook benchmark (bench/webhooks.py) measures deliveries per second and payments with
 webhooks on and off; then localstripe runs the equivalent Stripe flows for comparison. Raw results go to
 bench/results/<time>.json and the report to docs/benchmarks.md.
@@ -17,7 +18,7 @@ BENCH_CONCURRENCY (1,16,64), BENCH_GROWTH_PAYMENTS (100000; 0 skips), BENCH_GROW
 BENCH_ROTATION_CARDS (20000; 0 skips the rotation), BENCH_BACKENDS (sqlite,postgresql), BENCH_LOCALSTRIPE (1),
 BENCH_PG_DURABLE (1; 0 turns fsync off), BENCH_WEBHOOKS (1; 0 skips the webhook benchmark, whose own settings are
 in bench/webhooks.py), BENCH_FLOWS (flow keys to measure, comma-separated; default all, and
-the rotation runs only with save_card among them).
+the rotation runs only with save_card among them; `ceiling` names the ceiling), BENCH_CEILING (1; 0 skips it).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import eximpe, flows, iso8583, machine, oppwa, paysecure, pg, report, risk, scenarios, servers
+from bench import ceiling, eximpe, flows, iso8583, machine, oppwa, paysecure, pg, report, risk, scenarios, servers
 from bench.config import BenchError, Config
 from bench.flows import NO_3DS, ONE_CALL, SAVE_CARD, Flow, localstripe_flows, save_card, tessera_flows
 from bench.procs import log
@@ -50,6 +51,7 @@ flows.TITLES.update(paysecure.TITLES)  # seed 001's purchases (bench/paysecure.p
 flows.TITLES.update(risk.TITLES)  # the risk controls' cost (bench/risk.py)
 flows.TITLES.update(oppwa.TITLES)  # seed 003's debit (bench/oppwa.py)
 flows.TITLES.update(iso8583.TITLES)  # the ISO 8583 path through acquirer-sim (bench/iso8583.py)
+flows.TITLES.update(ceiling.TITLES)  # issue 15's ceiling, a program of its own (bench/ceiling.py)
 
 Results = dict[str, Any]
 
@@ -113,6 +115,12 @@ def _tessera_phase(
             )
 
         _step(results, f"{backend} iso8583", iso_path)
+    if ceiling.selected(config):  # issue 15's ceiling and pgbench, on the same store (bench/ceiling.py)
+        _step(
+            results,
+            f"{backend} ceiling",
+            lambda: out.update(ceiling=ceiling.run(backend, WORKERS[backend], database_url, config)),
+        )
     if config.growth_payments:
         with servers.tessera(f"{backend}-growth", WORKERS[backend], database_url("growth")) as server:
             one_call = next(f for f in tessera_flows(server.credentials) if f.key == ONE_CALL)
@@ -124,7 +132,8 @@ def _tessera_phase(
 def _selected(every: list[Flow], config: Config) -> list[Flow]:
     if not config.flows:
         return every
-    unknown = set(config.flows) - {f.key for f in every} - {iso8583.ISO8583_NO_3DS}  # on a server of its own
+    own_servers = {iso8583.ISO8583_NO_3DS, ceiling.CEILING}  # measured on servers of their own
+    unknown = set(config.flows) - {f.key for f in every} - own_servers
     if unknown:
         raise BenchError(f"BENCH_FLOWS: unknown flow(s) {sorted(unknown)}; choose from {[f.key for f in every]}")
     return [f for f in every if f.key in config.flows]
