@@ -321,6 +321,34 @@ async def test_many_messages_in_flight_on_one_connection_are_matched_by_stan(
     assert codes == ["00", "05", "51", "54"] * 25
 
 
+async def test_the_link_signs_on_echoes_and_on_stop_drains_what_is_in_flight_then_signs_off(
+    sim: AcquirerSim, tmp_path: Path
+) -> None:
+    def handled() -> int:  # every message the host acted on, 0800s included
+        count: int = sim.control("GET", "/health")["handled"]
+        return count
+
+    processor = Iso8583Processor.from_config(
+        parse_processor(sim.url(stan_file=str(tmp_path / "stan"), timeout="3", echo="0.3", connections="1"))
+    )
+    await processor.start()
+    assert processor.link.up and handled() == 1  # the sign-on
+    await asyncio.sleep(1.1)
+    assert handled() >= 1 + 3  # an echo every 0.3 s, with nothing else sent
+    sim.faults(delay=1, delay_seconds=0.8)  # financial answers only; network management is never delayed
+    before = handled()
+    in_flight = [asyncio.create_task(processor.authorize(_request(processor))) for _ in range(3)]
+    await asyncio.sleep(0.2)
+    await processor.stop()  # waits for the three answers, then signs off and closes
+    assert all(task.done() and task.result().outcome is Outcome.APPROVED for task in in_flight)
+    assert not processor.link.up
+    await asyncio.sleep(0.2)
+    # The three authorisations and the sign-off (0800, DE70 002); an echo may have gone before `stop`.
+    assert before + 3 + 1 <= handled() <= before + 3 + 1 + 1
+    after_stop = await processor.authorize(_request(processor))
+    assert after_stop.outcome is Outcome.UNAVAILABLE  # nothing is sent on a stopped link
+
+
 def test_an_authorisation_and_a_reversal_work_against_iso8583sims_mock_host(tmp_path: Path) -> None:
     """iso8583sim (PyPI, by Subhadip Mitra) `serve` in its defaults: 1987, ASCII fields with a binary
     bitmap, a 2-byte binary length header."""
