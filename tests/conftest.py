@@ -72,6 +72,18 @@ def pg_execute(cluster: pg.Cluster, statement: str) -> None:
     asyncio.run(run())
 
 
+def database_for(request: pytest.FixtureRequest, prefix: str) -> str | None:
+    """For a fixture parametrized by store: None for SQLite (a server process's own file, under its
+    working folder), or a new database named `<prefix>_...` on the session's PostgreSQL cluster (which
+    the card-number scan searches)."""
+    if request.param == "sqlite":
+        return None
+    cluster: pg.Cluster = request.getfixturevalue("pg_cluster")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    pg_execute(cluster, f"CREATE DATABASE {name}")
+    return cluster.database_url(name)
+
+
 @pytest.fixture(scope="session")
 def pg_template(pg_cluster: pg.Cluster) -> str:
     pg_execute(pg_cluster, "CREATE DATABASE tessera_template")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,8 @@ from tessera.bootstrap import build
 from tessera.processors.sandbox.cards import TEST_CARDS, Behaviour, ThreeDS
 from tessera.settings import Settings
 from tessera.storage import tables as t
-from tests import pg
 from tests.acquirer_sim import AcquirerSim
-from tests.conftest import pg_execute
+from tests.conftest import BACKENDS, database_for
 from tests.e2e.server import Server
 from tests.factories import payment
 from tests.html_forms import answer_challenge
@@ -44,14 +42,9 @@ FAULTS: list[dict[str, float]] = [
 FINAL = {"captured", "failed", "authorized", "voided", "refunded", "partially_refunded"}
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest) -> str | None:
-    if request.param == "sqlite":
-        return None
-    cluster: pg.Cluster = request.getfixturevalue("pg_cluster")
-    name = f"e2e_{uuid.uuid4().hex[:10]}"
-    pg_execute(cluster, f"CREATE DATABASE {name}")
-    return cluster.database_url(name)
+    return database_for(request, "e2e")
 
 
 async def _run(base: str, key: str, numbers: list[str], *, tolerate_errors: bool = False) -> list[dict[str, Any]]:

@@ -8,15 +8,13 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests import pg
-from tests.conftest import BACKENDS, pg_execute
+from tests.conftest import BACKENDS, database_for
 from tests.e2e.hooks import ThreadReceiver
 from tests.e2e.server import Server
 from tests.factories import BROWSER
@@ -29,12 +27,7 @@ CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": 
 
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest) -> str | None:
-    if request.param == "sqlite":
-        return None
-    cluster: pg.Cluster = request.getfixturevalue("pg_cluster")
-    name = f"e2e_{uuid.uuid4().hex[:10]}"
-    pg_execute(cluster, f"CREATE DATABASE {name}")
-    return cluster.database_url(name)
+    return database_for(request, "e2e")
 
 
 @pytest.fixture

@@ -9,22 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from tests import pg
-from tests.conftest import pg_execute
 from tests.e2e.server import Server
-
-
-def database_for(request: pytest.FixtureRequest) -> str | None:
-    """None for SQLite (the server's own file, under its working folder), or a new database on the
-    session's PostgreSQL cluster, which the card-number scan searches."""
-    if request.param == "sqlite":
-        return None
-    cluster: pg.Cluster = request.getfixturevalue("pg_cluster")
-    name = f"faults_{uuid.uuid4().hex[:10]}"
-    pg_execute(cluster, f"CREATE DATABASE {name}")
-    return cluster.database_url(name)
 
 
 def running_server(

@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, database_for
 from tests.e2e.server import Server
 from tests.factories import BROWSER, card, payment
 from tests.faults.conftest import Figure, scaled
-from tests.faults.live import Api, database_for, running_server
+from tests.faults.live import Api, running_server
 from tests.waiting import wait_until_sync
 
 pytestmark = pytest.mark.e2e
@@ -39,7 +39,7 @@ CONCURRENCY = 16
 
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest) -> str | None:
-    return database_for(request)
+    return database_for(request, "faults")
 
 
 @pytest.fixture

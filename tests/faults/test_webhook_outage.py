@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, database_for
 from tests.e2e.server import Server
 from tests.factories import payment
 from tests.faults.conftest import Figure, scaled
 from tests.faults.flaky_receiver import Arrival, FlakyReceiver, Mode
-from tests.faults.live import Api, database_for, running_server
+from tests.faults.live import Api, running_server
 from tests.waiting import wait_until_sync
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +46,7 @@ OPERATION_EVERY = 0.2  # seconds between two merchant calls
 
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest) -> str | None:
-    return database_for(request)
+    return database_for(request, "faults")
 
 
 @pytest.fixture
