@@ -30,12 +30,13 @@ import json
 import os
 import secrets
 import sqlite3
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
+
+from tessera.core.ids import new_id  # the ids Tessera writes, made the same way
 
 DATABASE_URL = "CEILING_DATABASE_URL"
 MERCHANT_ID = "mer_ceiling"
@@ -47,18 +48,6 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-
-_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
-
-
-def new_id(prefix: str) -> str:
-    """Tessera's id layout (tessera.core.ids.new_id): 48 bits of milliseconds, 80 random bits, base32."""
-    value = (int(time.time() * 1000) << 80) | secrets.randbits(80)
-    chars = []
-    for _ in range(26):
-        chars.append(_ALPHABET[value & 31])
-        value >>= 5
-    return f"{prefix}_{''.join(reversed(chars))}"
 
 
 def sqlite_path(url: str) -> str | None:
@@ -317,16 +306,9 @@ def main() -> None:
     if sqlite_path(url) and args.workers != 1:
         parser.error("SQLite is served by one process, as `tessera serve` serves it")
     prepare(url)
-    common: dict[str, Any] = {  # tessera serve's options (tessera/cli.py)
-        "host": "127.0.0.1",
-        "port": args.port,
-        "loop": "uvloop",
-        "http": "httptools",
-        "access_log": False,
-        "log_config": None,
-        "lifespan": "on",
-        "timeout_graceful_shutdown": 5,
-    }
+    from tessera.cli import UVICORN_OPTIONS  # tessera serve's own server options, so the stack is the same
+
+    common: dict[str, Any] = {"host": "127.0.0.1", "port": args.port, **UVICORN_OPTIONS}
     if args.workers == 1:
         uvicorn.run(app, **common)
     else:

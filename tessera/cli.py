@@ -19,6 +19,16 @@ from tessera.pan_scan import scan_pans
 from tessera.settings import Settings
 from tessera.storage.engine import is_sqlite
 
+# How `serve` runs uvicorn, beside the host and port (bench/ceiling_app.py serves its program the same way).
+UVICORN_OPTIONS: dict[str, Any] = {
+    "loop": "uvloop",
+    "http": "httptools",
+    "access_log": False,
+    "log_config": None,
+    "lifespan": "on",
+    "timeout_graceful_shutdown": 5,
+}
+
 _DB_OPTION = click.option(
     "--database-url", default=None, help="sqlite:///path or postgresql://... (TESSERA_DATABASE_URL)"
 )
@@ -157,16 +167,7 @@ def serve(host: str | None, port: int | None, database_url: str | None, no_worke
             err=False,
         )
         sys.stdout.flush()
-    common: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "loop": "uvloop",
-        "http": "httptools",
-        "access_log": False,
-        "log_config": None,
-        "lifespan": "on",
-        "timeout_graceful_shutdown": 5,
-    }
+    common: dict[str, Any] = {"host": settings.host, "port": settings.port, **UVICORN_OPTIONS}
     if workers == 1:
         from tessera.app import create_app
 
