@@ -30,6 +30,7 @@ TITLES = {CEILING: "Ceiling: a payment's durable work alone (raw ASGI, plain dri
 TARGET_PCT = 60.0
 TARGET_CONCURRENCY = 64
 PGBENCH_SCALE = 10
+_REPOSITORY = Path(__file__).resolve().parents[1]
 PGBENCH_CLIENTS = 64
 PGBENCH_THREADS = 2
 Row = dict[str, Any]
@@ -70,6 +71,9 @@ def _serve_and_measure(backend: str, workers: int, url: str, workdir: Path, conf
     port = free_port()
     argv = [sys.executable, "-m", "bench.ceiling_app", "--port", str(port), "--workers", str(workers)]
     env = {**servers.tessera_env(), "CEILING_DATABASE_URL": url}
+    # The program is `bench.ceiling_app`, run from a temp folder (and imported again by uvicorn's workers):
+    # the repository must be on its path, as it is on the harness's when `make bench` runs `-m bench.run`.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_REPOSITORY), env.get("PYTHONPATH", "")) if p)
     process = Managed.start("ceiling", argv, workdir, env)
     try:
         base = f"http://127.0.0.1:{port}"
