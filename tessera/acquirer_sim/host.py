@@ -173,12 +173,18 @@ class AcquirerHost:
             self.port = self._server.sockets[0].getsockname()[1]
 
     async def close(self) -> None:
+        await self._go_down(forget=True)
+
+    async def _go_down(self, *, forget: bool) -> None:
+        """Stop listening and drop every connection; with `forget`, also what is in memory (the answers
+        under way) and the ledger's open file, as a crash would."""
         self._down = True
         await self._close_listener()
         self._drop_connections()
-        for task in list(self._tasks):
-            task.cancel()
-        self.ledger.close()
+        if forget:
+            for task in list(self._tasks):
+                task.cancel()
+            self.ledger.close()
 
     async def _close_listener(self) -> None:
         if self._server is not None:
@@ -200,9 +206,7 @@ class AcquirerHost:
         """Close every connection and refuse new ones for `seconds`."""
         async with self._event:
             logger.warning("acquirer-sim refuses connections for %.1fs", seconds)
-            self._down = True
-            await self._close_listener()
-            self._drop_connections()
+            await self._go_down(forget=False)
             await asyncio.sleep(seconds)
             await self.start()
 
@@ -210,12 +214,7 @@ class AcquirerHost:
         """As a restart of the host: everything in memory is gone, the ledger is read again from disk."""
         async with self._event:
             logger.warning("acquirer-sim restarts (down %.1fs)", seconds)
-            self._down = True
-            await self._close_listener()
-            self._drop_connections()
-            for task in list(self._tasks):
-                task.cancel()
-            self.ledger.close()
+            await self._go_down(forget=True)
             await asyncio.sleep(seconds)
             self.ledger = Ledger(self.ledger_path)
             self.decider = Decider(self.ledger)
