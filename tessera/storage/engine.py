@@ -27,6 +27,7 @@ from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from tessera.storage.group_commit import GroupCommitter, WriteTransaction
+from tessera.storage.prepared import Writable, compile_write, run_write
 
 WRITE = "tessera_write"
 T = TypeVar("T")
@@ -63,6 +64,11 @@ class Conn(Protocol):
         than the statement (a text statement with RETURNING builds its result metadata anew each time)."""
         ...
 
+    async def write(self, statement: Writable, rows: dict[str, Any] | list[dict[str, Any]]) -> int:
+        """Run a hot-path write (`storage.prepared`) for one row or several, in this transaction; returns
+        the rows affected. The same SQL, values and errors as `execute`, at a fraction of its cost."""
+        ...
+
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...
     def in_transaction(self) -> bool: ...
@@ -86,6 +92,9 @@ class _InlineConnection:
         driver = self._conn.connection.driver_connection
         assert driver is not None
         return list(driver.execute(sql, parameters).fetchall())
+
+    async def write(self, statement: Writable, rows: dict[str, Any] | list[dict[str, Any]]) -> int:
+        return _cursor_write(self._conn, statement, [rows] if isinstance(rows, dict) else rows)
 
     async def commit(self) -> None:
         self._conn.commit()
@@ -120,6 +129,11 @@ class _AsyncConnection:
         values = tuple(parameters[name] for name in names)
         return await self._conn.run_sync(_cursor_rows, positional, values)
 
+    async def write(self, statement: Writable, rows: dict[str, Any] | list[dict[str, Any]]) -> int:
+        # On the adapter's DBAPI cursor, as `driver_rows`: it begins the transaction if this is its first
+        # statement and reuses its prepared statement.
+        return await self._conn.run_sync(_cursor_write, statement, [rows] if isinstance(rows, dict) else rows)
+
     async def commit(self) -> None:
         await self._conn.commit()
 
@@ -139,6 +153,16 @@ def _cursor_rows(conn: Connection, sql: str, values: tuple[Any, ...]) -> list[An
     try:
         cursor.execute(sql, values)
         return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _cursor_write(conn: Connection, statement: Writable, rows: list[dict[str, Any]]) -> int:
+    """`statement` for `rows` on `conn`'s DBAPI connection, in its transaction (see `storage.prepared`)."""
+    compiled = compile_write(statement, conn.dialect, tuple(rows[0]))
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        return run_write(cursor, compiled, rows, conn.dialect)
     finally:
         cursor.close()
 

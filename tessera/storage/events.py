@@ -43,7 +43,7 @@ def _event_row(event: Event) -> dict[str, Any]:
 
 async def insert_events(conn: Conn, events: Sequence[Event]) -> None:
     """Write events unnumbered, in the transaction of the change they record."""
-    await conn.execute(_INSERT_EVENT, [_event_row(event) for event in events])
+    await conn.write(_INSERT_EVENT, [_event_row(event) for event in events])
 
 
 async def number_events(conn: Conn, *, sqlite: bool, limit: int = NUMBER_BATCH) -> int:

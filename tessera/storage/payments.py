@@ -255,10 +255,10 @@ class SqlPaymentRepository:
     async def add(self, payment: Payment) -> None:
         values = _payment_row(payment)
         if payment.unique_reference is None:
-            await self._conn.execute(_INSERT_PAYMENT, values)
+            await self._conn.write(_INSERT_PAYMENT, values)
         else:
             try:
-                await self._conn.execute(_INSERT_PAYMENT, values)
+                await self._conn.write(_INSERT_PAYMENT, values)
             except IntegrityError as exc:
                 # The unique index on the reference decides between racing requests on both
                 # databases; anything else is not ours to explain.
@@ -301,8 +301,7 @@ class SqlPaymentRepository:
             "w_key": payment.id,
             "w_version": payment.version,
         }
-        result = await self._conn.execute(_SAVE_PAYMENT, params)
-        if result.rowcount != 1:
+        if await self._conn.write(_SAVE_PAYMENT, params) != 1:
             raise ConcurrentUpdateError(payment.id)
         payment.version += 1
         await self._flush_children(payment)
@@ -310,10 +309,10 @@ class SqlPaymentRepository:
     async def _flush_children(self, payment: Payment) -> None:
         if payment.new_operations:
             rows = [_operation_row(op, payment.merchant_id) for op in payment.new_operations]
-            await self._conn.execute(_INSERT_OPERATION, rows)
+            await self._conn.write(_INSERT_OPERATION, rows)
         for op in payment.changed_operations:
             params = picked(_operation_row(op, payment.merchant_id), _OPERATION_MUTABLE) | {"w_key": op.id}
-            await self._conn.execute(_SAVE_OPERATION, params)
+            await self._conn.write(_SAVE_OPERATION, params)
         if payment.events:
             await insert_events(self._conn, payment.events)
 

@@ -87,7 +87,7 @@ class SqlAuthenticationRepository:
         self._for_update = for_update
 
     async def add(self, a: Authentication) -> None:
-        await self._conn.execute(_INSERT_AUTHENTICATION, _authentication_row(a))
+        await self._conn.write(_INSERT_AUTHENTICATION, _authentication_row(a))
 
     async def _one(self, where: Any) -> Authentication | None:
         query = select(t.authentications).where(where)
@@ -104,7 +104,7 @@ class SqlAuthenticationRepository:
 
     async def save(self, a: Authentication) -> None:
         params = picked(_authentication_row(a), _AUTHENTICATION_MUTABLE) | {"w_key": a.id}
-        await self._conn.execute(_SAVE_AUTHENTICATION, params)
+        await self._conn.write(_SAVE_AUTHENTICATION, params)
 
     async def expired_challenges(self, now: datetime, limit: int) -> list[Authentication]:
         c = t.authentications.c
