@@ -37,13 +37,13 @@ _NUMBERING_LOCK = 0x7E55E7B  # one numberer at a time on PostgreSQL (SQLite has 
 NUMBER_BATCH = 1000
 
 
-def _event_row(event: Event) -> dict[str, Any]:
+def event_row(event: Event) -> dict[str, Any]:
     return attributes(event, _EVENT_PLAIN)
 
 
 async def insert_events(conn: Conn, events: Sequence[Event]) -> None:
     """Write events unnumbered, in the transaction of the change they record."""
-    await conn.write(_INSERT_EVENT, [_event_row(event) for event in events])
+    await conn.write(_INSERT_EVENT, [event_row(event) for event in events])
 
 
 async def number_events(conn: Conn, *, sqlite: bool, limit: int = NUMBER_BATCH) -> int:

@@ -31,9 +31,10 @@ from tessera.core.payments.model import (
     SaveCardOnSuccess,
 )
 from tessera.core.ports import ConcurrentUpdateError, Initiator, ProcessorData, ReferenceTakenError
+from tessera.storage import payment_writes as fused
 from tessera.storage import tables as t
 from tessera.storage.engine import Conn
-from tessera.storage.events import insert_events
+from tessera.storage.events import event_row, insert_events
 from tessera.storage.rows import attributes, columns, picked, update_by_key
 
 # ------------------------------------------------------------------------------------------ mapping
@@ -251,21 +252,28 @@ class SqlPaymentRepository:
     def __init__(self, conn: Conn, *, sqlite: bool) -> None:
         self._conn = conn
         self._for_update = not sqlite  # SQLite serialises writers; PostgreSQL locks the row
+        self._fused = not sqlite  # one statement per change on PostgreSQL (`storage.payment_writes`)
 
     async def add(self, payment: Payment) -> None:
-        values = _payment_row(payment)
-        if payment.unique_reference is None:
-            await self._conn.write(_INSERT_PAYMENT, values)
-        else:
-            try:
-                await self._conn.write(_INSERT_PAYMENT, values)
-            except IntegrityError as exc:
-                # The unique index on the reference decides between racing requests on both
-                # databases; anything else is not ours to explain.
-                if "unique_reference" not in str(exc.orig):
-                    raise
-                raise ReferenceTakenError(payment.unique_reference) from None
-        await self._flush_children(payment)
+        try:
+            if self._fused and not payment.changed_operations:
+                await self._add_fused(payment)
+            else:
+                await self._conn.write(_INSERT_PAYMENT, _payment_row(payment))
+                await self._flush_children(payment)
+        except IntegrityError as exc:
+            # The unique index on the reference decides between racing requests on both databases;
+            # anything else is not ours to explain.
+            if payment.unique_reference is None or "unique_reference" not in str(exc.orig):
+                raise
+            raise ReferenceTakenError(payment.unique_reference) from None
+
+    async def _add_fused(self, payment: Payment) -> None:
+        row = _payment_row(payment)
+        ops, op_params = fused.prefixed([_operation_row(op, payment.merchant_id) for op in payment.new_operations], "n")
+        events, event_params = fused.prefixed([event_row(event) for event in payment.events], "e")
+        statement = fused.added(tuple(row), ops, events)
+        await self._conn.write(statement, fused.parameters("p_", row) | op_params | event_params)
 
     async def _load(self, query: Any, params: dict[str, str], lock: bool) -> Payment | None:
         if lock and self._for_update:
@@ -301,10 +309,32 @@ class SqlPaymentRepository:
             "w_key": payment.id,
             "w_version": payment.version,
         }
+        if self._fused:
+            await self._save_fused(payment, params)
+            return
         if await self._conn.write(_SAVE_PAYMENT, params) != 1:
             raise ConcurrentUpdateError(payment.id)
         payment.version += 1
         await self._flush_children(payment)
+
+    async def _save_fused(self, payment: Payment, params: dict[str, Any]) -> None:
+        merchant_id = payment.merchant_id
+        new, new_params = fused.prefixed([_operation_row(op, merchant_id) for op in payment.new_operations], "n")
+        changed, changed_params = fused.prefixed(
+            [
+                picked(_operation_row(op, merchant_id), _OPERATION_MUTABLE) | {"w_key": op.id}
+                for op in payment.changed_operations
+            ],
+            "c",
+        )
+        events, event_params = fused.prefixed([event_row(event) for event in payment.events], "e")
+        # The payment's own names, without the two keys of its WHERE (they are parameters, not columns).
+        names = tuple(name for name in params if name not in ("w_key", "w_version"))
+        statement = fused.saved(names, new, tuple(tuple(n for n in c if n != "w_key") for c in changed), events)
+        values = fused.parameters("p_", params) | new_params | changed_params | event_params
+        if await self._conn.write(statement, values) != 1:
+            raise ConcurrentUpdateError(payment.id)  # and nothing else was written
+        payment.version += 1
 
     async def _flush_children(self, payment: Payment) -> None:
         if payment.new_operations:

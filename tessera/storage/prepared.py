@@ -21,9 +21,10 @@ from typing import Any
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql import Delete, Insert, Update
+from sqlalchemy.sql import Delete, Insert, Select, Update
 
-Writable = Insert | Update | Delete
+# A write, or a SELECT whose CTEs write and whose one row and column is a count (`storage.payment_writes`).
+Writable = Insert | Update | Delete | Select[Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ class CompiledWrite:
     names: tuple[str, ...]  # the statement's parameters, in the driver's positional order
     processors: tuple[Callable[[Any], Any] | None, ...]  # each name's conversion, if its type has one
     bound: dict[str, Any]  # the values the statement carries itself (`where(c.id == "pay_1")`)
+    counts: bool  # a SELECT of a count: run returns the count instead of the rows affected
 
     def values(self, parameters: dict[str, Any]) -> tuple[Any, ...]:
         if self.bound:
@@ -64,17 +66,17 @@ def compile_write(statement: Writable, dialect: Dialect, keys: tuple[str, ...]) 
             raise ValueError(f"{name}: a parameter computed at execution is not supported here")
         if not bind.required:
             bound[name] = bind.value
-    return CompiledWrite(compiled.string, names, tuple(processors), bound)
+    return CompiledWrite(compiled.string, names, tuple(processors), bound, isinstance(statement, Select))
 
 
 def run_write(cursor: Any, compiled: CompiledWrite, rows: Sequence[dict[str, Any]], dialect: Dialect) -> int:
     """Execute `compiled` on a DBAPI cursor for one row (`execute`) or several (`executemany`); returns
-    the rows affected. Driver errors become SQLAlchemy's exceptions."""
+    the rows affected (or, for a count, the count). Driver errors become SQLAlchemy's exceptions."""
     try:
         if len(rows) == 1:
             cursor.execute(compiled.sql, compiled.values(rows[0]))
         else:
             cursor.executemany(compiled.sql, [compiled.values(row) for row in rows])
-        return int(cursor.rowcount)
+        return int(cursor.fetchone()[0]) if compiled.counts else int(cursor.rowcount)
     except dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(compiled.sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc

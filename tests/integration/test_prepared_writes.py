@@ -124,3 +124,39 @@ async def test_a_driver_run_write_that_breaks_a_constraint_raises_sqlalchemys_in
     async with db.begin() as conn:
         await conn.write(insert(t.events), row | {"id": "evt_after"})
     assert (await _row(db, t.events, "evt_after"))["id"] == "evt_after"
+
+
+async def _counts(db: Database, payment_id: str) -> tuple[int, int]:
+    async with db.connect() as conn:
+        ops = (await conn.execute(select(t.operations.c.id).where(t.operations.c.payment_id == payment_id))).all()
+        events = (await conn.execute(select(t.events.c.id).where(t.events.c.payment_id == payment_id))).all()
+    return len(ops), len(events)
+
+
+async def test_a_change_to_a_payment_that_changed_meanwhile_writes_none_of_its_operations_or_events(
+    container: Container, client: httpx.AsyncClient, merchant: Merchant
+) -> None:
+    # Two copies of the same payment; the first saves a refund. The second (stale) records a chargeback:
+    # its save is refused, and even a caller that committed anyway would find nothing of it written (on
+    # PostgreSQL the payment, its operations and its events are one statement, every part guarded by the
+    # payment's version check).
+    from tessera.core.clock import utcnow
+    from tessera.core.ports import ConcurrentUpdateError
+
+    payment_id = await _paid(client, merchant)
+    async with container.uow(read_only=True) as tx:
+        first = await tx.payments.get_by_id(payment_id)
+        stale = await tx.payments.get_by_id(payment_id)
+    assert first is not None and stale is not None
+    first.begin_refund(100, utcnow())
+    async with container.uow() as tx:
+        await tx.payments.save(first)
+        await tx.commit()
+    before = await _counts(container.db, payment_id)
+    stale.chargeback(200, "4837", None, utcnow())
+    assert stale.new_operations and stale.events
+    async with container.uow() as tx:
+        with pytest.raises(ConcurrentUpdateError):
+            await tx.payments.save(stale)
+        await tx.commit()
+    assert await _counts(container.db, payment_id) == before
