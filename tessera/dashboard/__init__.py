@@ -7,15 +7,20 @@ is the one line `app.py` calls.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
-from fastapi.staticfiles import StaticFiles
-
-from tessera.dashboard import auth, developers, home, payments, users
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def mount(app: FastAPI) -> None:
+    # Imported here, not above: the command line imports `tessera.dashboard.cli`, and every `tessera`
+    # process (the acquirer simulator, `merchant create`, the worker) paid for the pages' imports at start.
+    from fastapi.responses import RedirectResponse
+    from fastapi.staticfiles import StaticFiles
+
+    from tessera.dashboard import auth, developers, home, payments, users
+
     for module in (auth, home, payments, developers, users):
         app.include_router(module.router)
     app.mount("/dashboard/static", StaticFiles(directory=Path(__file__).parent / "static"), name="dashboard-static")

@@ -191,3 +191,13 @@ async def test_use_pushes_a_sessions_idle_end_back_but_never_past_its_lifetime()
     assert store.sessions[key].expires_at == made + timedelta(hours=1)
     store.sessions[key] = replace(store.sessions[key], expires_at=now - timedelta(seconds=1))  # its end has come
     assert await dash.session(signed.token) is None
+
+
+def test_the_unknown_accounts_stand_in_hash_costs_what_a_new_password_hash_costs() -> None:
+    # An unknown email is verified against DUMMY_HASH so that it takes as long as a wrong password: its
+    # argon2 parameters (time, memory, lanes) must be those new hashes are made with.
+    from argon2 import extract_parameters
+
+    from tessera.core.dashboard.model import DUMMY_HASH, hash_password
+
+    assert extract_parameters(DUMMY_HASH) == extract_parameters(hash_password("a brand new password"))
