@@ -82,7 +82,15 @@ def stop(cluster: Cluster) -> None:
         _as_owner([_bin("pg_ctl"), "-D", str(cluster.root / "data"), "-m", "immediate", "-w", "stop"], owner),
         capture_output=True,
     )
-    shutil.rmtree(cluster.root, ignore_errors=True)
+    # By the end of `make test` the cluster holds a database per PostgreSQL test (about 10 MB each, some
+    # 10 GB): removing it took the session 40 s. The cluster is stopped; its files go in the background.
+    subprocess.Popen(
+        ["rm", "-rf", str(cluster.root)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def pg_dump(cluster: Cluster, database: str) -> bytes:
