@@ -82,7 +82,7 @@ MAPPINGS: list[tuple[Table, dict[str, object], tuple[str, ...], set[str]]] = [
     (tables.operations, payments._operation_row(OPERATION, "mer_1"), payments._OPERATION_MUTABLE, set()),
     (
         tables.events,
-        events._event_row(Event("mer_1", "test", PAYMENT_COMPLETED, None, {}, NOW)),
+        events.event_row(Event("mer_1", "test", PAYMENT_COMPLETED, None, {}, NOW)),
         (),
         {"seq", "sequence", "dispatched_at"},
     ),
