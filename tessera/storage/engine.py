@@ -22,12 +22,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Select, create_engine, event
 from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from tessera.storage.group_commit import GroupCommitter, WriteTransaction
-from tessera.storage.prepared import Writable, compile_write, run_write
+from tessera.storage.prepared import Writable, compile_read, compile_write, run_read, run_write
 
 WRITE = "tessera_write"
 T = TypeVar("T")
@@ -69,6 +69,11 @@ class Conn(Protocol):
         the rows affected. The same SQL, values and errors as `execute`, at a fraction of its cost."""
         ...
 
+    async def read(self, statement: Select[Any], parameters: dict[str, Any]) -> list[Any]:
+        """The rows of a hot-path SELECT (`storage.prepared`), converted as `execute` converts them, with
+        attribute access and `_mapping`; at a fraction of `execute`'s cost."""
+        ...
+
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...
     def in_transaction(self) -> bool: ...
@@ -95,6 +100,9 @@ class _InlineConnection:
 
     async def write(self, statement: Writable, rows: dict[str, Any] | list[dict[str, Any]]) -> int:
         return _cursor_write(self._conn, statement, [rows] if isinstance(rows, dict) else rows)
+
+    async def read(self, statement: Select[Any], parameters: dict[str, Any]) -> list[Any]:
+        return _cursor_read(self._conn, statement, parameters)
 
     async def commit(self) -> None:
         self._conn.commit()
@@ -134,6 +142,9 @@ class _AsyncConnection:
         # statement and reuses its prepared statement.
         return await self._conn.run_sync(_cursor_write, statement, [rows] if isinstance(rows, dict) else rows)
 
+    async def read(self, statement: Select[Any], parameters: dict[str, Any]) -> list[Any]:
+        return await self._conn.run_sync(_cursor_read, statement, parameters)
+
     async def commit(self) -> None:
         await self._conn.commit()
 
@@ -163,6 +174,16 @@ def _cursor_write(conn: Connection, statement: Writable, rows: list[dict[str, An
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         return run_write(cursor, compiled, rows, conn.dialect)
+    finally:
+        cursor.close()
+
+
+def _cursor_read(conn: Connection, statement: Select[Any], parameters: dict[str, Any]) -> list[Any]:
+    """`statement`'s rows on `conn`'s DBAPI connection, in its transaction (see `storage.prepared`)."""
+    compiled = compile_read(statement, conn.dialect)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        return run_read(cursor, compiled, parameters, conn.dialect)
     finally:
         cursor.close()
 

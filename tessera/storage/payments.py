@@ -278,11 +278,11 @@ class SqlPaymentRepository:
     async def _load(self, query: Any, params: dict[str, str], lock: bool) -> Payment | None:
         if lock and self._for_update:
             query = _LOCKED[query]
-        row = (await self._conn.execute(query, params)).first()
-        if row is None:
+        rows = await self._conn.read(query, params)
+        if not rows:
             return None
-        ops = await self._conn.execute(_OPERATIONS_OF, {"payment_id": row.id})
-        return payment_from_row(row, [operation_from_row(r) for r in ops])
+        ops = await self._conn.read(_OPERATIONS_OF, {"payment_id": rows[0].id})
+        return payment_from_row(rows[0], [operation_from_row(r) for r in ops])
 
     async def get(self, merchant_id: str, mode: str, payment_id: str) -> Payment | None:
         params = {"payment_id": payment_id, "merchant_id": merchant_id, "mode": mode}

@@ -14,6 +14,7 @@ exactly as SQLAlchemy would convert them (dates to SQLite's text, JSON to text, 
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -53,7 +54,7 @@ def compile_write(statement: Writable, dialect: Dialect, keys: tuple[str, ...]) 
     if not names and compiled.binds:
         raise ValueError(f"{dialect.name} does not compile to positional parameters")
     # `_bind_processors` is the table SQLAlchemy itself applies in `DefaultExecutionContext`; the
-    # equivalence test in tests/integration/test_prepared_writes.py fails if a release changes it.
+    # equivalence test in tests/integration/test_prepared_statements.py fails if a release changes it.
     processors: list[Callable[[Any], Any] | None] = []
     for name in names:
         process = compiled._bind_processors.get(name)
@@ -80,3 +81,61 @@ def run_write(cursor: Any, compiled: CompiledWrite, rows: Sequence[dict[str, Any
         return int(cursor.fetchone()[0]) if compiled.counts else int(cursor.rowcount)
     except dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(compiled.sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+
+
+class CompiledRead:
+    """A SELECT compiled once per dialect: its query (as a write's), its columns' keys and types, and a
+    row class with attribute access (`row.id`) and `row._mapping`, like SQLAlchemy's rows."""
+
+    def __init__(self, query: CompiledWrite, keys: tuple[str, ...], types: tuple[Any, ...]) -> None:
+        self.query = query
+        self.keys = keys
+        self.types = types
+        self.row: Any = _row_class(keys)
+        self._processors: dict[tuple[Any, ...], tuple[Callable[[Any], Any] | None, ...]] = {}
+
+    def processors(self, coltypes: tuple[Any, ...], dialect: Dialect) -> tuple[Callable[[Any], Any] | None, ...]:
+        """Each column's result conversion, as SQLAlchemy picks it: by its type and the driver's type code."""
+        found = self._processors.get(coltypes)
+        if found is None:
+            found = tuple(
+                kind._cached_result_processor(dialect, code) for kind, code in zip(self.types, coltypes, strict=True)
+            )
+            self._processors[coltypes] = found
+        return found
+
+
+def _row_class(keys: tuple[str, ...]) -> Any:
+    base = namedtuple("Row", keys)  # type: ignore[misc]  # noqa: PYI024  (built at run time from the statement)
+
+    class Row(base):
+        __slots__ = ()
+
+        @property
+        def _mapping(self) -> dict[str, Any]:
+            return dict(zip(keys, self, strict=True))
+
+    return Row
+
+
+@lru_cache(maxsize=256)
+def compile_read(statement: Select[Any], dialect: Dialect) -> CompiledRead:
+    compiled = statement.compile(dialect=dialect)
+    query = compile_write(statement, dialect, ())
+    columns = compiled._result_columns
+    return CompiledRead(query, tuple(c.keyname for c in columns), tuple(c.type for c in columns))
+
+
+def run_read(cursor: Any, compiled: CompiledRead, parameters: dict[str, Any], dialect: Dialect) -> list[Any]:
+    """The rows of `compiled` for `parameters` on a DBAPI cursor, converted as SQLAlchemy converts them."""
+    query = compiled.query
+    try:
+        cursor.execute(query.sql, query.values(parameters))
+        raw = cursor.fetchall()
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(query.sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+    processors = compiled.processors(tuple(d[1] for d in cursor.description), dialect)
+    make = compiled.row._make
+    if not any(processors):
+        return [make(r) for r in raw]
+    return [make([v if p is None else p(v) for v, p in zip(r, processors, strict=True)]) for r in raw]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, bindparam, insert, select
 
 from tessera.core.threeds.model import TransStatus
 from tessera.core.threeds.records import Authentication, ChallengeState
@@ -79,6 +79,12 @@ def _authentication(row: Row[Any]) -> Authentication:
 
 _INSERT_AUTHENTICATION = insert(t.authentications)
 _SAVE_AUTHENTICATION = update_by_key(t.authentications, _AUTHENTICATION_MUTABLE)
+# The look-ups, built once (building a statement costs more than running it), by column.
+_BY = {
+    name: select(t.authentications).where(t.authentications.c[name] == bindparam("value"))
+    for name in ("three_ds_server_trans_id", "payment_id")
+}
+_LOCKED_BY = {name: query.with_for_update() for name, query in _BY.items()}
 
 
 class SqlAuthenticationRepository:
@@ -89,18 +95,15 @@ class SqlAuthenticationRepository:
     async def add(self, a: Authentication) -> None:
         await self._conn.write(_INSERT_AUTHENTICATION, _authentication_row(a))
 
-    async def _one(self, where: Any) -> Authentication | None:
-        query = select(t.authentications).where(where)
-        if self._for_update:
-            query = query.with_for_update()
-        row = (await self._conn.execute(query)).first()
-        return _authentication(row) if row else None
+    async def _one(self, by: str, value: str) -> Authentication | None:
+        rows = await self._conn.read(_LOCKED_BY[by] if self._for_update else _BY[by], {"value": value})
+        return _authentication(rows[0]) if rows else None
 
     async def get_by_trans_id(self, three_ds_server_trans_id: str) -> Authentication | None:
-        return await self._one(t.authentications.c.three_ds_server_trans_id == three_ds_server_trans_id)
+        return await self._one("three_ds_server_trans_id", three_ds_server_trans_id)
 
     async def get_for_payment(self, payment_id: str) -> Authentication | None:
-        return await self._one(t.authentications.c.payment_id == payment_id)
+        return await self._one("payment_id", payment_id)
 
     async def save(self, a: Authentication) -> None:
         params = picked(_authentication_row(a), _AUTHENTICATION_MUTABLE) | {"w_key": a.id}

@@ -1,5 +1,6 @@
-"""The hot path's driver-run writes (`storage.prepared`) store exactly what SQLAlchemy's `execute` stores,
-count the rows they change, and fail with SQLAlchemy's own exceptions, on both databases."""
+"""The hot path's driver-run statements (`storage.prepared`) store and read exactly what SQLAlchemy's
+`execute` stores and reads, count the rows they change, and fail with SQLAlchemy's own exceptions, on both
+databases."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tessera.bootstrap import Container
@@ -160,3 +161,19 @@ async def test_a_change_to_a_payment_that_changed_meanwhile_writes_none_of_its_o
             await tx.payments.save(stale)
         await tx.commit()
     assert await _counts(container.db, payment_id) == before
+
+
+async def test_a_driver_run_read_returns_the_values_sqlalchemy_returns(
+    container: Container, client: httpx.AsyncClient, merchant: Merchant
+) -> None:
+    # Every column of a real payment and of its operations (times, JSON, booleans, integers, nulls), read
+    # both ways, by attribute and by name.
+    payment_id = await _paid(client, merchant)
+    for table, column in ((t.payments, t.payments.c.id), (t.operations, t.operations.c.payment_id)):
+        query = select(table).where(column == bindparam("key")).order_by(table.c.id)
+        async with container.db.connect() as conn:
+            expected = [dict(r._mapping) for r in (await conn.execute(query, {"key": payment_id})).all()]
+            rows = await conn.read(query, {"key": payment_id})
+        assert expected and [dict(r._mapping) for r in rows] == expected
+        assert [r.created_at for r in rows] == [e["created_at"] for e in expected]
+        assert all(r.created_at.tzinfo is not None for r in rows)
