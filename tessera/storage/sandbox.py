@@ -54,18 +54,18 @@ class SqlChallengeStore:
 
     async def add(self, challenge: Challenge) -> None:
         async with self._db.begin() as conn:
-            await conn.execute(_INSERT, _challenge_row(challenge))
+            await conn.write(_INSERT, _challenge_row(challenge))
 
     async def get(self, acs_trans_id: str) -> Challenge | None:
         async with self._db.connect() as conn:
-            row = (await conn.execute(_BY_ID, {"acs_trans_id": acs_trans_id})).first()
-        return _challenge(row) if row else None
+            rows = await conn.read(_BY_ID, {"acs_trans_id": acs_trans_id})
+        return _challenge(rows[0]) if rows else None
 
     async def issue_form_token(self, acs_trans_id: str, form_token_hash: str) -> None:
         async with self._db.begin() as conn:
-            await conn.execute(_ISSUE_FORM_TOKEN, {"w_key": acs_trans_id, "form_token_hash": form_token_hash})
+            await conn.write(_ISSUE_FORM_TOKEN, {"w_key": acs_trans_id, "form_token_hash": form_token_hash})
 
     async def claim_answer(self, acs_trans_id: str) -> bool:
         async with self._db.begin() as conn:  # exactly one answer: only the first post moves `waiting` on
-            claimed = await conn.execute(_CLAIM_ANSWER, {"w_key": acs_trans_id})
-        return bool(claimed.rowcount == 1)
+            claimed = await conn.write(_CLAIM_ANSWER, {"w_key": acs_trans_id})
+        return claimed == 1
