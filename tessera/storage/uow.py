@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Self
 
+from tessera.core.auth_cache import AuthCache
 from tessera.storage.engine import Database
 from tessera.storage.events import SqlEventRepository
 from tessera.storage.idempotency import SqlIdempotencyRepository
@@ -18,9 +19,10 @@ from tessera.storage.webhooks import SqlWebhookRepository
 
 
 class SqlUnitOfWork:
-    def __init__(self, db: Database, *, read_only: bool = False) -> None:
+    def __init__(self, db: Database, *, read_only: bool = False, auth_cache: AuthCache | None = None) -> None:
         self._db = db
         self._read_only = read_only
+        self._auth_cache = auth_cache
         self._stack: contextlib.AsyncExitStack | None = None
 
     async def __aenter__(self) -> Self:
@@ -52,15 +54,27 @@ class SqlUnitOfWork:
             await stack.aclose()  # rolls back whatever was not committed, then frees the lock
 
     async def commit(self) -> None:
-        await self._conn.commit()
+        try:
+            await self._conn.commit()
+        finally:
+            # A merchant or key changed through this process is authenticated afresh from the next request
+            # on (even when the commit failed: whether it took effect may be unknown).
+            changed = self.merchants
+            if self._auth_cache is not None and (changed.changed_merchants or changed.changed_keys):
+                self._auth_cache.forget(merchant_ids=changed.changed_merchants, key_ids=changed.changed_keys)
+                changed.changed_merchants, changed.changed_keys = set(), set()
 
     async def rollback(self) -> None:
         await self._conn.rollback()
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, db: Database) -> None:
+    """`auth_cache`: the process's cache of API key look-ups, told of every committed change to a merchant
+    or a key (core.auth_cache)."""
+
+    def __init__(self, db: Database, *, auth_cache: AuthCache | None = None) -> None:
         self.db = db
+        self.auth_cache = auth_cache
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.db, read_only=read_only)
+        return SqlUnitOfWork(self.db, read_only=read_only, auth_cache=self.auth_cache)
