@@ -9,13 +9,12 @@ Only successes are kept (a failed look-up is never remembered), under the SHA-25
 never the key; the cache holds at most `max_entries`, the least recently used going first, so a flood
 of keys cannot grow memory.
 
-Each hit hands out a copy of the merchant (`Merchant` is a mutable dataclass): what one request does
-to it cannot reach another. Plain Python: no framework or database import.
+Each hit hands out a copy of the merchant (`Merchant` is a mutable dataclass; `Merchant.copy`): what
+one request does to it cannot reach another, nor the cached one. Plain Python: no framework or database import.
 """
 
 from __future__ import annotations
 
-import copy
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -84,13 +83,13 @@ class AuthCache:
             del self._entries[digest]
             return None
         self._entries.move_to_end(digest)
-        return entry.key, copy.deepcopy(entry.merchant)
+        return entry.key, entry.merchant.copy()
 
     def put(self, digest: str, key: ApiKey, merchant: Merchant, *, generation: int) -> None:
         """Remember a successful look-up, unless something changed since it began (`generation`)."""
         if not self.enabled or generation != self._generation:
             return
-        self._entries[digest] = _Entry(key, copy.deepcopy(merchant), self._monotonic() + self.ttl)
+        self._entries[digest] = _Entry(key, merchant.copy(), self._monotonic() + self.ttl)
         self._entries.move_to_end(digest)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)

@@ -75,6 +75,24 @@ class Merchant:
     # By mode: how many blocklist entries and velocity rules it has (core.risk), kept with them.
     risk: dict[str, RiskSummary] = field(default_factory=dict)
 
+    def copy(self) -> Merchant:
+        """A copy sharing nothing a change could reach: its lists and dicts are copied, and their items are
+        frozen (Charge) or copied (RiskSummary). The auth cache (core.auth_cache) gives each request one;
+        a deep copy costs about ten times as much."""
+        return Merchant(
+            id=self.id,
+            name=self.name,
+            status=self.status,
+            created_at=self.created_at,
+            allowed_domains=list(self.allowed_domains),
+            webhook_secret=self.webhook_secret,
+            threeds_policy=self.threeds_policy,
+            attempt_budget=self.attempt_budget,
+            allowed_ips={mode: list(networks) for mode, networks in self.allowed_ips.items()},
+            charges=list(self.charges),
+            risk={mode: summary.copy() for mode, summary in self.risk.items()},
+        )
+
     def summary(self, mode: str) -> RiskSummary:
         return self.risk.setdefault(mode, RiskSummary())
 

@@ -5,6 +5,7 @@ merchant another one gets."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from tessera.core.merchants import (
     create_merchant,
     hash_key,
 )
+from tessera.core.risk.model import Charge, RiskSummary
 from tests.fakes import InMemoryUnitOfWork, InMemoryUnitOfWorkFactory
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -209,3 +211,33 @@ async def test_without_a_cache_every_look_up_reads_the_store() -> None:
     for _ in range(3):
         await authenticate_key(secret, uow=uow)
     assert uow.opened == 3
+
+
+def test_a_merchants_copy_equals_it_and_shares_nothing_mutable() -> None:
+    """Every field is set here, so a field added to Merchant must be added here, and to Merchant.copy."""
+    values: dict[str, Any] = {
+        "id": "mer_1",
+        "name": "Shop",
+        "status": MerchantStatus.ACTIVE,
+        "created_at": T0,
+        "allowed_domains": ["shop.test"],
+        "webhook_secret": "whsec_x",
+        "threeds_policy": "required",
+        "attempt_budget": 5,
+        "allowed_ips": {"test": ["10.0.0.0/8"]},
+        "charges": [Charge("*", "INR", 250, 0)],
+        "risk": {"test": RiskSummary(2, [], {24: 1}, 7)},
+    }
+    assert set(values) == {f.name for f in fields(Merchant)}
+    merchant = Merchant(**values)
+    copied = merchant.copy()
+    assert copied == merchant and copied is not merchant
+    for f in fields(Merchant):
+        value = getattr(merchant, f.name)
+        if isinstance(value, list | dict):
+            assert getattr(copied, f.name) is not value, f.name
+    assert copied.allowed_ips["test"] is not merchant.allowed_ips["test"]
+    assert copied.risk["test"] is not merchant.risk["test"]
+    assert copied.risk["test"].ip_prefixes is not merchant.risk["test"].ip_prefixes
+    assert copied.risk["test"].rules is not merchant.risk["test"].rules
+    assert {f.name for f in fields(RiskSummary)} == {"entries", "rules", "ip_prefixes", "version"}
