@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
+from tessera.core.auth_cache import AuthCache
 from tessera.core.dashboard.service import DashboardServices
 from tessera.core.idempotency import IdempotencyKeys, RecoveryPoints
 from tessera.core.identities import IdentityKind
@@ -114,7 +115,9 @@ def _accepts(formats: Mapping[str, WebhookFormat]) -> Callable[[str, str, Any], 
 
 def build(settings: Settings) -> Container:
     db = create_database(settings.resolved_database_url, pool_size=settings.db_pool_size)
-    uow = SqlUnitOfWorkFactory(db)
+    # One per process: changes committed here clear it at once, those of other processes are seen within its ttl.
+    auth_cache = AuthCache(settings.auth_cache_seconds)
+    uow = SqlUnitOfWorkFactory(db, auth_cache=auth_cache)
     material = load_key_material(settings)
 
     async def stored_data_keys() -> list[WrappedKey]:
@@ -188,6 +191,7 @@ def build(settings: Settings) -> Container:
         trusted_proxies=tuple(parse_networks(settings.trusted_proxies, field="trusted_proxies")),
         endpoint_formats={f.name: f.new_secret for f in formats.values() if isinstance(f, EndpointFormat)},
         dashboard=DashboardServices(SqlDashboardStore(db), SqlDashboardQueries(db)),
+        auth_cache=auth_cache,
     )
     for fmt in formats.values():
         # A format that signs with a merchant's own key (core.identities) finds it through the services.

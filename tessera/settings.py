@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     idempotency_lease_seconds: float = Field(
         60.0, gt=0, description="a keyed request that crashed is resolved by a retry after this"
     )
+    auth_cache_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="how long a process remembers an API key it authenticated: a key revoked or a merchant "
+        "suspended or changed by another process (the CLI, the dashboard, another worker) takes effect within "
+        "this; through the same process, at once; 0 reads the key on every request",
+    )
     worker_interval_seconds: float = Field(1.0, gt=0, description="pause between background worker ticks")
     webhook_timeout_seconds: float = Field(
         10.0, gt=0, le=60, description="a webhook attempt succeeds only on a 2xx within this"

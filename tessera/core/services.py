@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from tessera.core import browser_origins, identities, merchants
+from tessera.core.auth_cache import AuthCache
 from tessera.core.clock import utcnow
 from tessera.core.dashboard.service import DashboardServices
 from tessera.core.errors import ValidationError
@@ -323,8 +324,9 @@ class RiskServices:
 
 
 class MerchantServices:
-    def __init__(self, deps: PaymentDeps) -> None:
+    def __init__(self, deps: PaymentDeps, auth_cache: AuthCache | None = None) -> None:
         self._uow = deps.uow
+        self._auth_cache = auth_cache  # successful key look-ups, for a few seconds (core.auth_cache)
 
     async def update(self, cmd: merchants.UpdateMerchant) -> merchants.MerchantSettings:
         """Change a merchant's settings (the CLI and the dashboard): callback URL, return-URL domains,
@@ -346,12 +348,14 @@ class MerchantServices:
         return await merchants.roll_key(merchant_id, mode, uow=self._uow, grace=grace)
 
     async def authenticate_key(self, raw: str) -> MerchantContext:
-        return await merchants.authenticate_key(raw, uow=self._uow)
+        return await merchants.authenticate_key(raw, uow=self._uow, cache=self._auth_cache)
 
     async def authenticate_client(
         self, client_id: str | None, secret: str | None, merchant_id: str | None
     ) -> MerchantContext:
-        return await merchants.authenticate_client(client_id, secret, merchant_id, uow=self._uow)
+        return await merchants.authenticate_client(
+            client_id, secret, merchant_id, uow=self._uow, cache=self._auth_cache
+        )
 
     async def origin_allowed_by_any(self, origin: str) -> bool:
         """May some merchant's page at `origin` call the gateway from a browser (a CORS preflight)?"""
@@ -404,12 +408,13 @@ def build_services(
     trusted_proxies: tuple[Network, ...] = (),
     endpoint_formats: Mapping[str, Callable[[], str]] | None = None,
     dashboard: DashboardServices | None = None,
+    auth_cache: AuthCache | None = None,
 ) -> Services:
     return Services(
         payments=PaymentServices(deps, queries),
         vault=VaultServices(deps, token_ttl),
         webhooks=WebhookServices(deps, resolve, private_networks=private_networks, endpoint_formats=endpoint_formats),
-        merchants=MerchantServices(deps),
+        merchants=MerchantServices(deps, auth_cache),
         identities=IdentityServices(deps, identity_kinds),
         risk=RiskServices(deps),
         queries=queries,

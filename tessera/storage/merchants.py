@@ -108,12 +108,17 @@ _KEY_BY_HASH = _KEY_JOIN.where(t.api_keys.c.key_hash == bindparam("key_hash"), _
 class SqlMerchantRepository:
     def __init__(self, conn: Conn) -> None:
         self._conn = conn
+        # What this transaction wrote, so that its commit clears them from the process's AuthCache.
+        self.changed_merchants: set[str] = set()
+        self.changed_keys: set[str] = set()
 
     async def add(self, merchant: Merchant, keys: Sequence[ApiKey]) -> None:
+        self.changed_merchants.add(merchant.id)
         await self._conn.execute(_INSERT_MERCHANT, [_merchant_row(merchant)])
         await self._conn.execute(_INSERT_KEY, [_key_row(k) for k in keys])
 
     async def add_keys(self, keys: Sequence[ApiKey]) -> None:
+        self.changed_merchants.update(k.merchant_id for k in keys)
         await self._conn.execute(_INSERT_KEY, [_key_row(k) for k in keys])
 
     async def active_keys(self, merchant_id: str) -> list[ApiKey]:
@@ -123,6 +128,7 @@ class SqlMerchantRepository:
 
     async def revoke_key(self, key_id: str, at: datetime) -> bool:
         """Revoke the key from `at` on; False when it was already revoked by then."""
+        self.changed_keys.add(key_id)
         result = await self._conn.execute(_REVOKE_KEY, {"key_id": key_id, "at": at})
         return bool(result.rowcount == 1)
 
@@ -160,6 +166,7 @@ class SqlMerchantRepository:
 
     async def save_settings(self, merchant: Merchant) -> None:
         """The settings a merchant may change: return-URL domains, attempt budget, API IP allowlist, fees."""
+        self.changed_merchants.add(merchant.id)
         params = picked(_merchant_row(merchant), _MERCHANT_MUTABLE) | {"w_key": merchant.id}
         await self._conn.execute(_SAVE_MERCHANT, params)
 
@@ -168,6 +175,7 @@ class SqlMerchantRepository:
         return len(rows.all())
 
     async def set_status(self, merchant_id: str, status: str) -> None:
+        self.changed_merchants.add(merchant_id)
         await self._conn.execute(update(t.merchants).where(t.merchants.c.id == merchant_id).values(status=status))
 
     async def identity(self, merchant_id: str, mode: str, kind: str) -> StoredIdentity | None:

@@ -6,6 +6,7 @@ import contextlib
 from functools import cached_property
 from typing import Self
 
+from tessera.core.auth_cache import AuthCache
 from tessera.storage.engine import Conn, Database
 from tessera.storage.events import SqlEventRepository
 from tessera.storage.idempotency import SqlIdempotencyRepository
@@ -22,9 +23,10 @@ class SqlUnitOfWork:
     """Its repositories are made on first use: a payment's transactions use two or three of the eleven,
     and making them all was a measurable part of a payment's CPU."""
 
-    def __init__(self, db: Database, *, read_only: bool = False) -> None:
+    def __init__(self, db: Database, *, read_only: bool = False, auth_cache: AuthCache | None = None) -> None:
         self._db = db
         self._read_only = read_only
+        self._auth_cache = auth_cache
         self._context: contextlib.AbstractAsyncContextManager[Conn] | None = None
 
     async def __aenter__(self) -> Self:
@@ -39,7 +41,16 @@ class SqlUnitOfWork:
             await context.__aexit__(None, None, None)  # rolls back whatever was not committed, frees the lock
 
     async def commit(self) -> None:
-        await self._conn.commit()
+        try:
+            await self._conn.commit()
+        finally:
+            # A merchant or key changed through this process is authenticated afresh from the next request
+            # on (even when the commit failed: whether it took effect may be unknown). Only a unit of work
+            # that used its merchant repository can have changed one.
+            changed: SqlMerchantRepository | None = self.__dict__.get("merchants")
+            if self._auth_cache is not None and changed and (changed.changed_merchants or changed.changed_keys):
+                self._auth_cache.forget(merchant_ids=changed.changed_merchants, key_ids=changed.changed_keys)
+                changed.changed_merchants, changed.changed_keys = set(), set()
 
     async def rollback(self) -> None:
         await self._conn.rollback()
@@ -90,8 +101,12 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, db: Database) -> None:
+    """`auth_cache`: the process's cache of API key look-ups, told of every committed change to a merchant
+    or a key (core.auth_cache)."""
+
+    def __init__(self, db: Database, *, auth_cache: AuthCache | None = None) -> None:
         self.db = db
+        self.auth_cache = auth_cache
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.db, read_only=read_only)
+        return SqlUnitOfWork(self.db, read_only=read_only, auth_cache=self.auth_cache)

@@ -37,6 +37,10 @@ async def test_an_old_key_works_through_its_grace_period_and_stops_when_it_ends(
         await conn.execute(
             update(t.api_keys).where(t.api_keys.c.id == ending[0].id).values(revoked_at=utcnow() - timedelta(seconds=1))
         )
+    # Written behind the repositories' back, as another process would: this process's cache of key look-ups
+    # (core.auth_cache) would keep the old end for up to TESSERA_AUTH_CACHE_SECONDS, so it forgets now.
+    assert container.uow.auth_cache is not None
+    container.uow.auth_cache.clear()
     assert not await _works(client, old)
     assert await _works(client, rolled.secret_key)  # its own end is 3 hours away
     assert await _works(client, again.secret_key)

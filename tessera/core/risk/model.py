@@ -124,6 +124,10 @@ class RiskSummary:
     def empty(self) -> bool:
         return self.entries <= 0 and not self.rules
 
+    def copy(self) -> RiskSummary:
+        """A copy sharing nothing a change could reach (its rules are frozen)."""
+        return RiskSummary(self.entries, list(self.rules), dict(self.ip_prefixes), self.version)
+
     def count_entry(self, entry: BlockEntry, change: int) -> None:
         self.entries += change
         self.version += 1
