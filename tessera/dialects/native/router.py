@@ -16,6 +16,7 @@ from tessera.core.ports import ReportKind
 from tessera.core.services import MAX_SEQUENCE, Services
 from tessera.dialects._common.deps import AnyKeyCtx, SecretCtx, ServicesDep, idempotency_key_header
 from tessera.dialects._common.idempotency import idempotent
+from tessera.dialects._common.responses import FastJSONResponse
 from tessera.dialects.native import risk, translate, webhooks
 from tessera.dialects.native.schemas import (
     CaptureIn,
@@ -50,7 +51,7 @@ _PAYMENT_ID = "The payment's id (pay_...)"
 
 
 def _json(body: dict[str, Any], status: int) -> JSONResponse:
-    return JSONResponse(body, status_code=status)
+    return FastJSONResponse(body, status_code=status)
 
 
 def _payment(payment: Payment, svc: Services, status: int) -> JSONResponse:
