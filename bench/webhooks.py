@@ -99,7 +99,7 @@ async def _seed(database_url: str, env: dict[str, str], receiver_url: str, event
                 }
                 batch.append(Event(merchant.id, "test", PAYMENT_COMPLETED, payment_id, data, utcnow()))
             async with container.db.connect(write=True) as conn:
-                await insert_events(conn, batch, sqlite=container.db.sqlite)
+                await insert_events(conn, batch)
                 await conn.commit()
     finally:
         await container.close()
