@@ -99,7 +99,7 @@ class _InlineConnection:
         return list(driver.execute(sql, parameters).fetchall())
 
     async def write(self, statement: Writable, rows: dict[str, Any] | list[dict[str, Any]]) -> int:
-        return _cursor_write(self._conn, statement, [rows] if isinstance(rows, dict) else rows)
+        return _cursor_write(self._conn, statement, rows)
 
     async def read(self, statement: Select[Any], parameters: dict[str, Any]) -> list[Any]:
         return _cursor_read(self._conn, statement, parameters)
@@ -140,7 +140,7 @@ class _AsyncConnection:
     async def write(self, statement: Writable, rows: dict[str, Any] | list[dict[str, Any]]) -> int:
         # On the adapter's DBAPI cursor, as `driver_rows`: it begins the transaction if this is its first
         # statement and reuses its prepared statement.
-        return await self._conn.run_sync(_cursor_write, statement, [rows] if isinstance(rows, dict) else rows)
+        return await self._conn.run_sync(_cursor_write, statement, rows)
 
     async def read(self, statement: Select[Any], parameters: dict[str, Any]) -> list[Any]:
         return await self._conn.run_sync(_cursor_read, statement, parameters)
@@ -158,34 +158,30 @@ class _AsyncConnection:
         return await self._conn.run_sync(fn, *args)
 
 
+def _cursor(conn: Connection) -> contextlib.closing[Any]:
+    """A cursor of `conn`'s DBAPI connection, in its transaction, closed after use."""
+    return contextlib.closing(conn.connection.dbapi_connection.cursor())  # type: ignore[union-attr]
+
+
 def _cursor_rows(conn: Connection, sql: str, values: tuple[Any, ...]) -> list[Any]:
     """Rows of `sql` on `conn`'s DBAPI connection, in its transaction (run in SQLAlchemy's greenlet)."""
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
+    with _cursor(conn) as cursor:
         cursor.execute(sql, values)
         return list(cursor.fetchall())
-    finally:
-        cursor.close()
 
 
-def _cursor_write(conn: Connection, statement: Writable, rows: list[dict[str, Any]]) -> int:
-    """`statement` for `rows` on `conn`'s DBAPI connection, in its transaction (see `storage.prepared`)."""
+def _cursor_write(conn: Connection, statement: Writable, rows: dict[str, Any] | list[dict[str, Any]]) -> int:
+    """`statement` for one row or several on `conn`'s DBAPI connection (see `storage.prepared`)."""
+    rows = [rows] if isinstance(rows, dict) else rows
     compiled = compile_write(statement, conn.dialect, tuple(rows[0]))
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
+    with _cursor(conn) as cursor:
         return run_write(cursor, compiled, rows, conn.dialect)
-    finally:
-        cursor.close()
 
 
 def _cursor_read(conn: Connection, statement: Select[Any], parameters: dict[str, Any]) -> list[Any]:
     """`statement`'s rows on `conn`'s DBAPI connection, in its transaction (see `storage.prepared`)."""
-    compiled = compile_read(statement, conn.dialect)
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        return run_read(cursor, compiled, parameters, conn.dialect)
-    finally:
-        cursor.close()
+    with _cursor(conn) as cursor:
+        return run_read(cursor, compile_read(statement, conn.dialect), parameters, conn.dialect)
 
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")

@@ -15,7 +15,8 @@ exactly as SQLAlchemy would convert them (dates to SQLite's text, JSON to text, 
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Delete, Insert, Select, Update
+from sqlalchemy.sql.compiler import SQLCompiler
 
 # A write, or a SELECT whose CTEs write and whose one row and column is a count (`storage.payment_writes`).
 Writable = Insert | Update | Delete | Select[Any]
@@ -50,6 +52,11 @@ def compile_write(statement: Writable, dialect: Dialect, keys: tuple[str, ...]) 
     """`statement` for `dialect`, written with the columns `keys` (an insert names only the columns it is
     given, as SQLAlchemy does when it is executed with a dict of them)."""
     compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+    return _query(compiled, dialect, counts=isinstance(statement, Select))
+
+
+def _query(compiled: SQLCompiler, dialect: Dialect, *, counts: bool) -> CompiledWrite:
+    """The SQL of `compiled`, its positional parameters, their conversions and the values it carries."""
     names = tuple(compiled.positiontup or ())
     if not names and compiled.binds:
         raise ValueError(f"{dialect.name} does not compile to positional parameters")
@@ -67,20 +74,27 @@ def compile_write(statement: Writable, dialect: Dialect, keys: tuple[str, ...]) 
             raise ValueError(f"{name}: a parameter computed at execution is not supported here")
         if not bind.required:
             bound[name] = bind.value
-    return CompiledWrite(compiled.string, names, tuple(processors), bound, isinstance(statement, Select))
+    return CompiledWrite(compiled.string, names, tuple(processors), bound, counts)
+
+
+@contextmanager
+def _sqlalchemy_errors(sql: str, dialect: Dialect) -> Iterator[None]:
+    """Raise a driver error as the SQLAlchemy exception `execute` would raise (`IntegrityError`, ...)."""
+    try:
+        yield
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
 
 
 def run_write(cursor: Any, compiled: CompiledWrite, rows: Sequence[dict[str, Any]], dialect: Dialect) -> int:
     """Execute `compiled` on a DBAPI cursor for one row (`execute`) or several (`executemany`); returns
-    the rows affected (or, for a count, the count). Driver errors become SQLAlchemy's exceptions."""
-    try:
+    the rows affected (or, for a count, the count)."""
+    with _sqlalchemy_errors(compiled.sql, dialect):
         if len(rows) == 1:
             cursor.execute(compiled.sql, compiled.values(rows[0]))
         else:
             cursor.executemany(compiled.sql, [compiled.values(row) for row in rows])
         return int(cursor.fetchone()[0]) if compiled.counts else int(cursor.rowcount)
-    except dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(compiled.sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
 
 
 class CompiledRead:
@@ -121,19 +135,18 @@ def _row_class(keys: tuple[str, ...]) -> Any:
 @lru_cache(maxsize=256)
 def compile_read(statement: Select[Any], dialect: Dialect) -> CompiledRead:
     compiled = statement.compile(dialect=dialect)
-    query = compile_write(statement, dialect, ())
     columns = compiled._result_columns
-    return CompiledRead(query, tuple(c.keyname for c in columns), tuple(c.type for c in columns))
+    return CompiledRead(
+        _query(compiled, dialect, counts=False), tuple(c.keyname for c in columns), tuple(c.type for c in columns)
+    )
 
 
 def run_read(cursor: Any, compiled: CompiledRead, parameters: dict[str, Any], dialect: Dialect) -> list[Any]:
     """The rows of `compiled` for `parameters` on a DBAPI cursor, converted as SQLAlchemy converts them."""
     query = compiled.query
-    try:
+    with _sqlalchemy_errors(query.sql, dialect):
         cursor.execute(query.sql, query.values(parameters))
         raw = cursor.fetchall()
-    except dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(query.sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
     processors = compiled.processors(tuple(d[1] for d in cursor.description), dialect)
     make = compiled.row._make
     if not any(processors):
