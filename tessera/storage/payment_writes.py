@@ -42,11 +42,18 @@ def _insert_if(table: Table, names: tuple[str, ...], prefix: str, guard: Any) ->
     return insert(table).from_select(list(names), select(*(_bind(table, n, prefix) for n in names)).where(guard))
 
 
+# The parameters of an update's WHERE (`storage.rows.update_by_key`'s names, and the version check's):
+# in an update's row, but not columns it sets.
+_KEYS = ("w_key", "w_version")
+
+
 def _update_by_key(table: Table, names: tuple[str, ...], prefix: str) -> Update:
+    """Update the columns among `names` (a row's keys, the WHERE's among them) of the row `<prefix>w_key`."""
+    columns = (name for name in names if name not in _KEYS)
     return (
         update(table)
         .where(table.c.id == bindparam(f"{prefix}w_key"))
-        .values({name: _bind(table, name, prefix) for name in names})
+        .values({name: _bind(table, name, prefix) for name in columns})
     )
 
 
@@ -72,7 +79,8 @@ def saved(
 ) -> Select[Any]:
     """Update a payment whose version is still `p_w_version` (`p_<column>`, `p_w_key`) and, only if it was,
     insert its new operations (`n<i>_`), update its changed ones (`c<i>_`, `c<i>_w_key`) and insert its
-    events (`e<i>_`). Returns one row: the number of payment rows updated (1, or 0 on a conflict)."""
+    events (`e<i>_`). Each argument names a row's keys, the updates' `w_key` and `w_version` among them.
+    Returns one row: the number of payment rows updated (1, or 0 on a conflict)."""
     p = (
         _update_by_key(t.payments, payment, "p_")
         .where(t.payments.c.version == bindparam("p_w_version"))

@@ -215,6 +215,18 @@ def operation_from_row(row: Row[Any]) -> Operation:
     )
 
 
+def _new_operation_rows(payment: Payment) -> list[dict[str, Any]]:
+    return [_operation_row(op, payment.merchant_id) for op in payment.new_operations]
+
+
+def _changed_operation_rows(payment: Payment) -> list[dict[str, Any]]:
+    """What `_SAVE_OPERATION` writes for each changed operation: its mutable columns and its key."""
+    return [
+        picked(_operation_row(op, payment.merchant_id), _OPERATION_MUTABLE) | {"w_key": op.id}
+        for op in payment.changed_operations
+    ]
+
+
 # ------------------------------------------------------------------------------------------ statements
 
 # The hot path's statements, built once: constructing a statement costs more than running it.
@@ -270,7 +282,7 @@ class SqlPaymentRepository:
 
     async def _add_fused(self, payment: Payment) -> None:
         row = _payment_row(payment)
-        ops, op_params = fused.prefixed([_operation_row(op, payment.merchant_id) for op in payment.new_operations], "n")
+        ops, op_params = fused.prefixed(_new_operation_rows(payment), "n")
         events, event_params = fused.prefixed([event_row(event) for event in payment.events], "e")
         statement = fused.added(tuple(row), ops, events)
         await self._conn.write(statement, fused.parameters("p_", row) | op_params | event_params)
@@ -318,19 +330,10 @@ class SqlPaymentRepository:
         await self._flush_children(payment)
 
     async def _save_fused(self, payment: Payment, params: dict[str, Any]) -> None:
-        merchant_id = payment.merchant_id
-        new, new_params = fused.prefixed([_operation_row(op, merchant_id) for op in payment.new_operations], "n")
-        changed, changed_params = fused.prefixed(
-            [
-                picked(_operation_row(op, merchant_id), _OPERATION_MUTABLE) | {"w_key": op.id}
-                for op in payment.changed_operations
-            ],
-            "c",
-        )
+        new, new_params = fused.prefixed(_new_operation_rows(payment), "n")
+        changed, changed_params = fused.prefixed(_changed_operation_rows(payment), "c")
         events, event_params = fused.prefixed([event_row(event) for event in payment.events], "e")
-        # The payment's own names, without the two keys of its WHERE (they are parameters, not columns).
-        names = tuple(name for name in params if name not in ("w_key", "w_version"))
-        statement = fused.saved(names, new, tuple(tuple(n for n in c if n != "w_key") for c in changed), events)
+        statement = fused.saved(tuple(params), new, changed, events)
         values = fused.parameters("p_", params) | new_params | changed_params | event_params
         if await self._conn.write(statement, values) != 1:
             raise ConcurrentUpdateError(payment.id)  # and nothing else was written
@@ -338,10 +341,8 @@ class SqlPaymentRepository:
 
     async def _flush_children(self, payment: Payment) -> None:
         if payment.new_operations:
-            rows = [_operation_row(op, payment.merchant_id) for op in payment.new_operations]
-            await self._conn.write(_INSERT_OPERATION, rows)
-        for op in payment.changed_operations:
-            params = picked(_operation_row(op, payment.merchant_id), _OPERATION_MUTABLE) | {"w_key": op.id}
+            await self._conn.write(_INSERT_OPERATION, _new_operation_rows(payment))
+        for params in _changed_operation_rows(payment):
             await self._conn.write(_SAVE_OPERATION, params)
         if payment.events:
             await insert_events(self._conn, payment.events)
