@@ -21,7 +21,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -77,17 +77,11 @@ class Merchant:
 
     def copy(self) -> Merchant:
         """A copy sharing nothing a change could reach: its lists and dicts are copied, and their items are
-        frozen (Charge) or copied (RiskSummary). The auth cache (core.auth_cache) gives each request one;
-        a deep copy costs about ten times as much."""
-        return Merchant(
-            id=self.id,
-            name=self.name,
-            status=self.status,
-            created_at=self.created_at,
+        frozen (Charge) or copied (RiskSummary); its other fields are immutable values. The auth cache
+        (core.auth_cache) gives each request one; a deep copy costs about ten times as much."""
+        return replace(
+            self,
             allowed_domains=list(self.allowed_domains),
-            webhook_secret=self.webhook_secret,
-            threeds_policy=self.threeds_policy,
-            attempt_budget=self.attempt_budget,
             allowed_ips={mode: list(networks) for mode, networks in self.allowed_ips.items()},
             charges=list(self.charges),
             risk={mode: summary.copy() for mode, summary in self.risk.items()},
