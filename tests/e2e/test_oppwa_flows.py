@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests import pg
-from tests.conftest import BACKENDS, pg_execute
+from tests.conftest import BACKENDS, database_for, pg_execute
 from tests.e2e.server import Server
 from tests.integration.oppwa.helpers import card_form, clear_of_a_minute_boundary
 
@@ -51,18 +51,9 @@ class Client:
         return str(found.json()["id"])
 
 
-def _database(request: pytest.FixtureRequest) -> str | None:
-    if request.param == "sqlite":
-        return None
-    cluster: pg.Cluster = request.getfixturevalue("pg_cluster")
-    name = f"oppwa_{uuid.uuid4().hex[:10]}"
-    pg_execute(cluster, f"CREATE DATABASE {name}")
-    return cluster.database_url(name)
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = Server(tmp_path_factory.mktemp("oppwa") / "work", database_url=_database(request))
+    srv = Server(tmp_path_factory.mktemp("oppwa") / "work", database_url=database_for(request, "oppwa"))
     srv.start()
     yield srv
     srv.stop()

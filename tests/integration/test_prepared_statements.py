@@ -81,21 +81,23 @@ async def test_a_driver_run_update_counts_the_rows_it_changed(
     assert (await _row(db, t.payments, payment_id))["version"] == version + 1
 
 
-async def test_several_rows_are_written_at_once(db: Database) -> None:
+def _event(event_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An event row of no payment (the events table's foreign keys need no other row)."""
     from tessera.core.clock import utcnow
 
-    rows = [
-        {
-            "id": f"evt_many_{i}",
-            "merchant_id": "m",
-            "mode": "test",
-            "type": "x",
-            "payment_id": None,
-            "data": {"i": i},
-            "created_at": utcnow(),
-        }
-        for i in range(3)
-    ]
+    return {
+        "id": event_id,
+        "merchant_id": "m",
+        "mode": "test",
+        "type": "x",
+        "payment_id": None,
+        "data": data,
+        "created_at": utcnow(),
+    }
+
+
+async def test_several_rows_are_written_at_once(db: Database) -> None:
+    rows = [_event(f"evt_many_{i}", {"i": i}) for i in range(3)]
     async with db.begin() as conn:
         await conn.write(insert(t.events), rows)
     for i in range(3):
@@ -103,17 +105,7 @@ async def test_several_rows_are_written_at_once(db: Database) -> None:
 
 
 async def test_a_driver_run_write_that_breaks_a_constraint_raises_sqlalchemys_integrity_error(db: Database) -> None:
-    from tessera.core.clock import utcnow
-
-    row = {
-        "id": "evt_twice",
-        "merchant_id": "m",
-        "mode": "test",
-        "type": "x",
-        "payment_id": None,
-        "data": {},
-        "created_at": utcnow(),
-    }
+    row = _event("evt_twice", {})
     async with db.begin() as conn:
         await conn.write(insert(t.events), row)
     with pytest.raises(IntegrityError) as raised:
