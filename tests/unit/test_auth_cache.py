@@ -214,7 +214,8 @@ async def test_without_a_cache_every_look_up_reads_the_store() -> None:
 
 
 def test_a_merchants_copy_equals_it_and_shares_nothing_mutable() -> None:
-    """Every field is set here, so a field added to Merchant must be added here, and to Merchant.copy."""
+    """Every field is set here, so a field added to Merchant must be added here (and, if mutable, copied in
+    Merchant.copy)."""
     values: dict[str, Any] = {
         "id": "mer_1",
         "name": "Shop",
