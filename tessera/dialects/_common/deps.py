@@ -38,7 +38,12 @@ async def bearer_context(
             else "no API key given: send Authorization: Bearer <secret key>"
         )
         raise AuthenticationError(message, code=ErrorCode.AUTHENTICATION_REQUIRED)
-    return check_caller(request, svc, await svc.merchants.authenticate_key(credentials.credentials.strip()))
+    return await authenticate(request, svc, credentials.credentials.strip())
+
+
+async def authenticate(request: Request, svc: Services, key: str) -> MerchantContext:
+    """The merchant context of a bearer key, checked against the caller's address (`check_caller`)."""
+    return check_caller(request, svc, await svc.merchants.authenticate_key(key))
 
 
 def check_caller(request: Request, svc: Services, ctx: MerchantContext) -> MerchantContext:

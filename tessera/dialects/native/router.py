@@ -9,12 +9,20 @@ from fastapi.responses import JSONResponse, Response
 
 from tessera.core.clock import iso_utc
 from tessera.core.errors import PermissionDeniedError, ValidationError
-from tessera.core.merchants import MerchantContext
+from tessera.core.merchants import MerchantContext, require_secret
 from tessera.core.payments.commands import CapturePayment, RebillPayment, RefundPayment, VoidPayment
 from tessera.core.payments.model import Payment
 from tessera.core.ports import ReportKind
 from tessera.core.services import MAX_SEQUENCE, Services
-from tessera.dialects._common.deps import AnyKeyCtx, SecretCtx, ServicesDep, idempotency_key_header
+from tessera.dialects._common.deps import (
+    AnyKeyCtx,
+    SecretCtx,
+    ServicesDep,
+    authenticate,
+    get_services,
+    idempotency_key_header,
+)
+from tessera.dialects._common.hot_route import HotRoute, bearer_key, hot, idempotency_key_ok, json_body
 from tessera.dialects._common.idempotency import idempotent
 from tessera.dialects._common.responses import FastJSONResponse
 from tessera.dialects.native import risk, translate, webhooks
@@ -37,7 +45,7 @@ from tessera.dialects.native.schemas import (
     TokenOut,
 )
 
-router = APIRouter(prefix="/v1", tags=["native"])
+router = APIRouter(prefix="/v1", tags=["native"], route_class=HotRoute)
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -74,6 +82,27 @@ async def create_card_token(body: TokenCreate, request: Request, ctx: AnyKeyCtx,
     return await idempotent(request, ctx, svc, run)
 
 
+async def _create_payment(body: PaymentCreate, request: Request, ctx: MerchantContext, svc: Services) -> Response:
+    async def run() -> Response:
+        payment = await svc.payments.create(translate.create_command(body, ctx))
+        return _payment(payment, svc, translate.CREATED_HTTP.get(payment.status, 201))
+
+    return await idempotent(request, ctx, svc, run)
+
+
+async def _create_payment_hot(request: Request) -> Response | None:
+    """`create_payment` for a well-formed request without FastAPI's per-request work (`hot_route`); None
+    for anything else, which FastAPI's handler then parses and refuses with its usual error."""
+    key = bearer_key(request)
+    if key is None or not idempotency_key_ok(request):
+        return None
+    body = await json_body(request, PaymentCreate)
+    if body is None:
+        return None
+    svc = await get_services(request)
+    return await _create_payment(body, request, require_secret(await authenticate(request, svc, key)), svc)
+
+
 @router.post(
     "/payments",
     status_code=201,
@@ -82,12 +111,9 @@ async def create_card_token(body: TokenCreate, request: Request, ctx: AnyKeyCtx,
     dependencies=_IDEMPOTENT,
     summary="Create a payment with a token or full card data (S2S), or a saved card; with none, an intent",
 )
+@hot(_create_payment_hot)
 async def create_payment(body: PaymentCreate, request: Request, ctx: SecretCtx, svc: ServicesDep) -> Response:
-    async def run() -> Response:
-        payment = await svc.payments.create(translate.create_command(body, ctx))
-        return _payment(payment, svc, translate.CREATED_HTTP.get(payment.status, 201))
-
-    return await idempotent(request, ctx, svc, run)
+    return await _create_payment(body, request, ctx, svc)
 
 
 @router.post(
