@@ -11,7 +11,8 @@ timed on it; then issue 15's ceiling (bench/ceiling.py: a payment's durable work
 PostgreSQL); then a growth check makes 100,000 one-call payments in 10 segments, watching throughput and the
 server's RSS; then the webhook benchmark (bench/webhooks.py) measures deliveries per second and payments with
 webhooks on and off; then localstripe runs the equivalent Stripe flows for comparison. Raw results go to
-bench/results/<time>.json and the report to docs/benchmarks.md.
+bench/results/<time>.json and the report to docs/benchmarks.md, whose hand-written tail (from the line
+HAND_WRITTEN on) is kept: the new report is written above it.
 
 Settings (environment): BENCH_DURATION (s per run, 10), BENCH_WARMUP (s, 2), BENCH_TIMEOUT (wrk's, s, 5),
 BENCH_CONCURRENCY (1,16,64), BENCH_GROWTH_PAYMENTS (100000; 0 skips), BENCH_GROWTH_SEGMENTS (10),
@@ -45,6 +46,7 @@ from bench.procs import log
 REPO = servers.REPO
 RESULTS_DIR = REPO / "bench" / "results"
 DOCS = REPO / "docs" / "benchmarks.md"
+HAND_WRITTEN = "<!-- Hand-written below: make bench keeps everything after this line. -->"
 WORKERS = {"sqlite": 1, "postgresql": 2}
 flows.TITLES.update(eximpe.TITLES)  # seed 000's orders (bench/eximpe.py)
 flows.TITLES.update(paysecure.TITLES)  # seed 001's purchases (bench/paysecure.py)
@@ -206,12 +208,25 @@ def main() -> int:
     return _publish(results)
 
 
+def write_report(path: Path, text: str) -> None:
+    """Write a rendered report to `path`, followed by the HAND_WRITTEN line and everything after it in the file
+    it replaces (if that has the line), so that hand-written sections survive a regeneration."""
+    try:
+        old = path.read_text().splitlines(keepends=True)
+    except FileNotFoundError:
+        old = []
+    at = next((i for i, line in enumerate(old) if line.strip() == HAND_WRITTEN), None)
+    if at is not None:
+        text = text.rstrip("\n") + "\n\n" + "".join(old[at:])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
 def _publish(results: Results) -> int:
     """Save the raw results, write the report, print the targets; the exit code says if all steps ran."""
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     path = _save(results)
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    DOCS.write_text(report.render(results, str(path.relative_to(REPO))))
+    write_report(DOCS, report.render(results, str(path.relative_to(REPO))))
     log(f"raw results: {path.relative_to(REPO)}; report: {DOCS.relative_to(REPO)}")
     for goal, measured, met in report.targets(results):
         log(f"target {'met' if met else 'NOT MET' if met is False else 'not measured'}: {goal} ({measured})")
