@@ -206,6 +206,7 @@ def _method(results: Row) -> list[str]:
         "fresh database): SQLite with `--workers 1` (single process by design; WAL, `synchronous=FULL`), "
         "PostgreSQL with `--workers 2` against a throwaway cluster the harness starts and stops "
         f"({pg_line}). The growth check gets another fresh server and database.",
+        *_one_worker(results),
         f"- Every measured run follows a {c['warmup']} s warm-up run at the same concurrency, and lasts "
         f"{c['duration']} s. Before each flow, one payment is made through it and checked.",
         "- Payments/s counts 2xx payment responses whose body shows a completed payment, divided by wrk's "
@@ -241,6 +242,21 @@ def _method(results: Row) -> list[str]:
         "- Other CPU is the CPU time that processes the harness did not start (anything but wrk, the servers "
         "and the PostgreSQL cluster) used during the run, in % of one core (200% = both cores). Well above a "
         "few percent, the machine was shared and the run's numbers are lower than the machine can do.",
+    ]
+
+
+def _one_worker(results: Row) -> list[str]:
+    """The Method's line on PostgreSQL's one-worker run (issue 15: two API processes against one)."""
+    one = results.get("backends", {}).get("postgresql", {}).get("one_worker")
+    if not one:
+        return []
+    two = _find(results["backends"]["postgresql"].get("matrix"), ONE_CALL, one["concurrency"])
+    return [
+        f"- PostgreSQL with one API process (issue 15 holds two against one): after the PostgreSQL matrix, the "
+        f"one-call payment at c={one['concurrency']} on another fresh `tessera serve --workers 1` with a fresh "
+        "database of the same cluster, measured as the matrix measures a flow (probe, warm-up, measured run): "
+        f"{_rate(one['payments_per_s'])} payments/s, p99 {_ms(one['latency_ms']['p99'])} ms"
+        + (f" (two workers in the matrix: {_rate(two['payments_per_s'])}/s)." if two else ".")
     ]
 
 

@@ -7,12 +7,14 @@ the vault and paying with a saved card, a payment screened by 10,000 blocklist e
 the same one unscreened (bench/risk.py), seed 000's EximPe orders (bench/eximpe.py) and seed 001's Paysecure
 purchase (bench/paysecure.py), seed 003's OPPWA debit (bench/oppwa.py), with the server's CPU time per request;
 then the store is topped up to BENCH_ROTATION_CARDS saved cards, the server stopped and `tessera vault rotate`
-timed on it; then issue 15's ceiling (bench/ceiling.py: a payment's durable work alone, and pgbench on
-PostgreSQL); then a growth check makes 100,000 one-call payments in 10 segments, watching throughput and the
-server's RSS; then the webhook benchmark (bench/webhooks.py) measures deliveries per second and payments with
-webhooks on and off; then localstripe runs the equivalent Stripe flows for comparison. Raw results go to
-bench/results/<time>.json and the report to docs/benchmarks.md, whose hand-written tail (from the line
-HAND_WRITTEN on) is kept: the new report is written above it.
+timed on it; on PostgreSQL, the one-call payment at c=64 on a fresh one-worker server and database (issue 15 holds
+the matrix's two workers against it; skipped when BENCH_FLOWS leaves one_call out); then issue 15's ceiling
+(bench/ceiling.py: a payment's durable work alone, and pgbench on PostgreSQL); then a growth check makes 100,000
+one-call payments in 10 segments, watching throughput and the server's RSS; then the webhook benchmark
+(bench/webhooks.py) measures deliveries per second and payments with webhooks on and off; then localstripe runs
+the equivalent Stripe flows for comparison. Raw results go to bench/results/<time>.json and the report to
+docs/benchmarks.md, whose hand-written tail (from the line HAND_WRITTEN on) is kept: the new report is written
+above it.
 
 Settings (environment): BENCH_DURATION (s per run, 10), BENCH_WARMUP (s, 2), BENCH_TIMEOUT (wrk's, s, 5),
 BENCH_CONCURRENCY (1,16,64), BENCH_GROWTH_PAYMENTS (100000; 0 skips), BENCH_GROWTH_SEGMENTS (10),
@@ -47,6 +49,7 @@ REPO = servers.REPO
 RESULTS_DIR = REPO / "bench" / "results"
 DOCS = REPO / "docs" / "benchmarks.md"
 HAND_WRITTEN = "<!-- Hand-written below: make bench keeps everything after this line. -->"
+ONE_WORKER_CONCURRENCY = 64  # PostgreSQL's one-worker run (issue 15: two processes against one)
 WORKERS = {"sqlite": 1, "postgresql": 2}
 flows.TITLES.update(eximpe.TITLES)  # seed 000's orders (bench/eximpe.py)
 flows.TITLES.update(paysecure.TITLES)  # seed 001's purchases (bench/paysecure.py)
@@ -109,6 +112,12 @@ def _tessera_phase(
 
         if config.rotation_cards and (not config.flows or SAVE_CARD in config.flows):
             _step(results, f"{backend} rotation", rotate)
+    if backend == "postgresql" and (not config.flows or ONE_CALL in config.flows):
+        _step(
+            results,
+            f"{backend} one worker",
+            lambda: out.update(one_worker=_one_worker(backend, config, database_url)),
+        )
     if not config.flows or iso8583.ISO8583_NO_3DS in config.flows:
 
         def iso_path() -> None:
@@ -129,6 +138,17 @@ def _tessera_phase(
             log(f"{backend}: growth check, {config.growth_payments:,} payments at c={config.growth_concurrency}")
             out["growth"] = scenarios.growth(server, one_call, config, backend)
     return out
+
+
+def _one_worker(backend: str, config: Config, database_url: Callable[[str], str | None]) -> Results:
+    """The one-call flow at ONE_WORKER_CONCURRENCY on a fresh one-worker server and database, as the matrix
+    runs a flow (probe, warm-up, measured run): the run issue 15 holds the matrix's two workers against."""
+    with servers.tessera(f"{backend}-one-worker", 1, database_url("one_worker")) as server:
+        one_call = next(f for f in tessera_flows(server.credentials) if f.key == ONE_CALL)
+        log(f"{backend}: one-call payments on one worker at c={ONE_WORKER_CONCURRENCY}")
+        only = dataclasses.replace(config, concurrencies=(ONE_WORKER_CONCURRENCY,))
+        runs = scenarios.matrix(server, [one_call], only, f"{backend} one worker")
+    return {**runs[ONE_CALL][0], "workers": 1}
 
 
 def _selected(every: list[Flow], config: Config) -> list[Flow]:
