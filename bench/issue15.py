@@ -51,7 +51,7 @@ LATENCY_CONCURRENCY = 1
 WEBHOOK_PCT = 10.0  # payments/s with webhooks delivered, at most this far below webhooks off
 GROWTH_PCT = 15.0  # last segment's payments/s within this of the first's
 GROWTH_RSS_PCT = 10.0  # RSS after the last segment within this of after the first
-GROWTH_PAYMENTS = 1_000_000  # the growth check; `make bench` runs 100,000
+GROWTH_PAYMENTS = 1_000_000  # the growth check (`make bench-growth`); `make bench` runs 100,000
 SCALING = 1.6  # PostgreSQL, two API processes against one, one-call payments/s at c=64
 
 
@@ -133,7 +133,7 @@ def growth_targets(name: str, g: Row | None) -> list[Target]:
     what = f"first vs last {share} of {payments:,} payments"
     short = ""
     if payments != GROWTH_PAYMENTS:
-        short = f"; over {payments:,} payments, not the issue's {GROWTH_PAYMENTS:,}"
+        short = f"; over {payments:,} payments, not the issue's {GROWTH_PAYMENTS:,} (`make bench-growth` runs those)"
     speed = g.get("change_pct")
     rss = g.get("rss_change_pct")
     return [

@@ -16,12 +16,17 @@ the equivalent Stripe flows for comparison. Raw results go to bench/results/<tim
 docs/benchmarks.md, whose hand-written tail (from the line HAND_WRITTEN on) is kept: the new report is written
 above it.
 
+`make bench-growth` (BENCH_ONLY_GROWTH=1) runs the growth check alone, for each backend, with 1,000,000 payments
+unless BENCH_GROWTH_PAYMENTS says otherwise: raw results to bench/results/growth-<time>.json, the report (issue 15's
+growth targets and the per-segment tables) to docs/benchmarks-growth.md.
+
 Settings (environment): BENCH_DURATION (s per run, 10), BENCH_WARMUP (s, 2), BENCH_TIMEOUT (wrk's, s, 5),
 BENCH_CONCURRENCY (1,16,64), BENCH_GROWTH_PAYMENTS (100000; 0 skips), BENCH_GROWTH_SEGMENTS (10),
 BENCH_ROTATION_CARDS (20000; 0 skips the rotation), BENCH_BACKENDS (sqlite,postgresql), BENCH_LOCALSTRIPE (1),
 BENCH_PG_DURABLE (1; 0 turns fsync off), BENCH_WEBHOOKS (1; 0 skips the webhook benchmark, whose own settings are
 in bench/webhooks.py), BENCH_FLOWS (flow keys to measure, comma-separated; default all, and
-the rotation runs only with save_card among them; `ceiling` names the ceiling), BENCH_CEILING (1; 0 skips it).
+the rotation runs only with save_card among them; `ceiling` names the ceiling), BENCH_CEILING (1; 0 skips it),
+BENCH_ONLY_GROWTH (0; 1 runs only the growth check, as above).
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ from bench.procs import log
 REPO = servers.REPO
 RESULTS_DIR = REPO / "bench" / "results"
 DOCS = REPO / "docs" / "benchmarks.md"
+DOCS_GROWTH = REPO / "docs" / "benchmarks-growth.md"
 HAND_WRITTEN = "<!-- Hand-written below: make bench keeps everything after this line. -->"
 ONE_WORKER_CONCURRENCY = issue15.CONCURRENCY  # PostgreSQL's one-worker run (issue 15: two processes against one)
 WORKERS = {"sqlite": 1, "postgresql": 2}
@@ -147,10 +153,7 @@ def _tessera_phase(
             lambda: out.update(ceiling=ceiling.run(backend, WORKERS[backend], database_url, config)),
         )
     if config.growth_payments:
-        with servers.tessera(f"{backend}-growth", WORKERS[backend], database_url("growth")) as server:
-            one_call = next(f for f in tessera_flows(server.credentials) if f.key == ONE_CALL)
-            log(f"{backend}: growth check, {config.growth_payments:,} payments at c={config.growth_concurrency}")
-            out["growth"] = scenarios.growth(server, one_call, config, backend)
+        out["growth"] = _growth(backend, config, database_url)
     return out
 
 
@@ -165,6 +168,19 @@ def _one_worker(backend: str, config: Config, database_url: Callable[[str], str 
     return {**runs[ONE_CALL][0], "workers": 1}
 
 
+def _growth(backend: str, config: Config, database_url: Callable[[str], str | None]) -> Results:
+    """The growth check on a fresh server and database."""
+    with servers.tessera(f"{backend}-growth", WORKERS[backend], database_url("growth")) as server:
+        one_call = next(f for f in tessera_flows(server.credentials) if f.key == ONE_CALL)
+        log(f"{backend}: growth check, {config.growth_payments:,} payments at c={config.growth_concurrency}")
+        return scenarios.growth(server, one_call, config, backend)
+
+
+def _growth_phase(backend: str, config: Config, database_url: Callable[[str], str | None], results: Results) -> Results:
+    """BENCH_ONLY_GROWTH: the growth check alone."""
+    return {"workers": WORKERS[backend], "growth": _growth(backend, config, database_url)}
+
+
 def _selected(every: list[Flow], config: Config) -> list[Flow]:
     if not config.flows:
         return every
@@ -177,11 +193,12 @@ def _selected(every: list[Flow], config: Config) -> list[Flow]:
 
 def _run_backend(backend: str, config: Config, results: Results) -> None:
     log(f"{backend}: starting (load average {machine.loadavg()})")
+    run_phase = _growth_phase if config.only_growth else _tessera_phase
     if backend == "sqlite":
-        results["backends"][backend] = _tessera_phase(backend, config, lambda _name: None, results)
+        results["backends"][backend] = run_phase(backend, config, lambda _name: None, results)
         return
     with pg.running(config.pg_durable) as cluster:
-        phase = _tessera_phase(backend, config, lambda name: pg.create_database(cluster, name), results)
+        phase = run_phase(backend, config, lambda name: pg.create_database(cluster, name), results)
         results["backends"][backend] = {**phase, "settings": pg.settings(cluster)}
 
 
@@ -206,9 +223,11 @@ def _check_tools() -> None:
         raise BenchError("wrk is not installed: run `make bench-deps` (or apt-get install wrk)")
 
 
-def _save(results: Results) -> Path:
+def _save(results: Results, prefix: str = "") -> Path:
+    """Write the raw results to bench/results/<prefix><time>.json. A full run has no prefix: `python -m
+    bench.webhooks` joins its results to the latest of those (bench/results/2*.json)."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path = RESULTS_DIR / f"{prefix}{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     return path
 
@@ -264,11 +283,18 @@ def _log_targets(found: list[tuple[str, str, bool | None]]) -> None:
 def _publish(results: Results) -> int:
     """Save the raw results, write the report, print the targets; the exit code says if all steps ran."""
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    path = _save(results)
-    write_report(DOCS, report.render(results, str(path.relative_to(REPO))))
-    log(f"raw results: {path.relative_to(REPO)}; report: {DOCS.relative_to(REPO)}")
-    _log_targets(issue15.targets(results))
-    _log_targets(report.targets(results))
+    if results["config"].get("only_growth"):
+        path = _save(results, "growth-")
+        write_report(DOCS_GROWTH, report.render_growth(results, str(path.relative_to(REPO))))
+        log(f"raw results: {path.relative_to(REPO)}; report: {DOCS_GROWTH.relative_to(REPO)}")
+        for name in results["config"]["backends"]:
+            _log_targets(issue15.growth_targets(name, results["backends"].get(name, {}).get("growth")))
+    else:
+        path = _save(results)
+        write_report(DOCS, report.render(results, str(path.relative_to(REPO))))
+        log(f"raw results: {path.relative_to(REPO)}; report: {DOCS.relative_to(REPO)}")
+        _log_targets(issue15.targets(results))
+        _log_targets(report.targets(results))
     if results["failures"]:
         log(f"{len(results['failures'])} step(s) failed: {', '.join(f['step'] for f in results['failures'])}")
         return 1
@@ -284,6 +310,8 @@ def _run_webhooks(config: Config, results: Results) -> None:
 def _run_all(config: Config, results: Results) -> None:
     for backend in config.backends:
         _step(results, backend, functools.partial(_run_backend, backend, config, results))
+    if config.only_growth:
+        return
     if os.environ.get("BENCH_WEBHOOKS", "1") != "0":
         _step(results, "webhooks", lambda: _run_webhooks(config, results))
     if config.localstripe:
