@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: install run test lint unit integration e2e bench soak system-deps bench-deps clean
+.PHONY: install run test lint unit integration e2e bench bench-growth soak system-deps bench-deps clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ test: install system-deps lint
 
 bench: install bench-deps
 	$(BIN)/python -m bench.run
+
+# Issue 15's growth check alone: 1,000,000 one-call payments per backend; writes docs/benchmarks-growth.md.
+bench-growth: install bench-deps
+	BENCH_ONLY_GROWTH=1 $(BIN)/python -m bench.run
 
 # The fault and fuzz suite (tests/faults) at its long size; writes docs/reliability.md (about an hour).
 soak: install system-deps

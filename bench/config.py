@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 BACKENDS = ("sqlite", "postgresql")
 CPU_CONCURRENCY = 16  # the matrix run whose server CPU per request is compared between flows
+ONLY_GROWTH_PAYMENTS = 1_000_000  # BENCH_GROWTH_PAYMENTS's default with BENCH_ONLY_GROWTH=1 (issue 15's check)
 
 
 class BenchError(RuntimeError):
@@ -57,16 +58,18 @@ class Config:
     localstripe: bool
     pg_durable: bool
     flows: tuple[str, ...] = ()  # BENCH_FLOWS: only these flow keys in the matrix; empty runs them all
+    only_growth: bool = False  # BENCH_ONLY_GROWTH: the growth check alone (`make bench-growth`)
 
     @classmethod
     def from_env(cls) -> Config:
         concurrencies = tuple(int(c) for c in _list("BENCH_CONCURRENCY", ("1", "16", "64")))
+        only_growth = _flag("BENCH_ONLY_GROWTH", False)
         config = cls(
             duration=_int("BENCH_DURATION", 10),
             warmup=_int("BENCH_WARMUP", 2, minimum=0),
             timeout=_int("BENCH_TIMEOUT", 5),
             concurrencies=concurrencies,
-            growth_payments=_int("BENCH_GROWTH_PAYMENTS", 100_000, minimum=0),
+            growth_payments=_int("BENCH_GROWTH_PAYMENTS", ONLY_GROWTH_PAYMENTS if only_growth else 100_000, minimum=0),
             growth_segments=_int("BENCH_GROWTH_SEGMENTS", 10),
             growth_concurrency=64,
             rotation_cards=_int("BENCH_ROTATION_CARDS", 20_000, minimum=0),
@@ -74,6 +77,7 @@ class Config:
             localstripe=_flag("BENCH_LOCALSTRIPE", True),
             pg_durable=_flag("BENCH_PG_DURABLE", True),
             flows=_list("BENCH_FLOWS", ()),
+            only_growth=only_growth,
         )
         config.validate()
         return config
@@ -93,5 +97,7 @@ class Config:
         step = self.growth_segments * wrk_threads(self.growth_concurrency)
         if self.growth_payments % step:
             raise BenchError(f"BENCH_GROWTH_PAYMENTS ({self.growth_payments}) must be a multiple of {step}")
+        if self.only_growth and not self.growth_payments:
+            raise BenchError("BENCH_ONLY_GROWTH=1 runs only the growth check: BENCH_GROWTH_PAYMENTS cannot be 0")
         if any(c < 1 for c in self.concurrencies):
             raise BenchError("BENCH_CONCURRENCY values must be positive")

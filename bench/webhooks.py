@@ -238,7 +238,7 @@ def main() -> int:
     """Run alone: the results join the latest full run's (if there is one) and docs/benchmarks.md is
     rendered again from them."""
     from bench import report
-    from bench.run import DOCS, RESULTS_DIR, _save
+    from bench.run import DOCS, RESULTS_DIR, _save, write_report
 
     config = Config.from_env()
     found = run(config)
@@ -252,7 +252,7 @@ def main() -> int:
     results = json.loads(previous[-1].read_text())
     results["webhooks"] = found
     path = _save(results)
-    DOCS.write_text(report.render(results, str(path.relative_to(servers.REPO))))
+    write_report(DOCS, report.render(results, str(path.relative_to(servers.REPO))))
     log(f"raw results: {path.relative_to(servers.REPO)} (the webhooks of this run, the rest of {previous[-1].name})")
     for goal, measured, met in report._webhook_targets(results):
         log(f"target {'met' if met else 'NOT MET' if met is False else 'not measured'}: {goal} ({measured})")
