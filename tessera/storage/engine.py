@@ -15,6 +15,7 @@ so two processes never deadlock upgrading a read lock.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+import orjson
 from sqlalchemy import Connection, Engine, Select, create_engine, event
 from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -260,14 +262,27 @@ class Database:
             await self.async_engine.dispose()
 
 
+def json_text(value: Any) -> str:
+    """A JSON column's text. orjson writes it in a fraction of the standard library's time (a payment
+    writes about fifteen JSON values); what orjson refuses (integers beyond 64 bits, keys that are not
+    text) is written by the standard library instead. Both give JSON that reads back to the same value;
+    orjson's is compact and keeps non-ASCII characters as UTF-8 rather than escaping them."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
 def create_database(url: str, *, pool_size: int = 20) -> Database:
     full = async_url(url)
     if is_sqlite(full):
         ensure_sqlite_folder(full)
-        engine = create_engine(full, pool_size=8, max_overflow=8, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            full, pool_size=8, max_overflow=8, connect_args={"check_same_thread": False}, json_serializer=json_text
+        )
         configure_sqlite(engine)
         return Database(full, sqlite=True, sync_engine=engine, committer=GroupCommitter(engine, {WRITE: True}))
-    async_engine = create_async_engine(full, pool_size=pool_size, max_overflow=pool_size)
+    async_engine = create_async_engine(full, pool_size=pool_size, max_overflow=pool_size, json_serializer=json_text)
     return Database(full, sqlite=False, async_engine=async_engine)
 
 

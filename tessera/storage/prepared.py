@@ -37,14 +37,16 @@ class CompiledWrite:
     processors: tuple[Callable[[Any], Any] | None, ...]  # each name's conversion, if its type has one
     bound: dict[str, Any]  # the values the statement carries itself (`where(c.id == "pay_1")`)
     counts: bool  # a SELECT of a count: run returns the count instead of the rows affected
+    # The positions that have a conversion, with it: most parameters (ids, text, numbers) have none.
+    converted: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
 
-    def values(self, parameters: dict[str, Any]) -> tuple[Any, ...]:
+    def values(self, parameters: dict[str, Any]) -> list[Any]:
         if self.bound:
             parameters = self.bound | parameters
-        return tuple(
-            value if process is None else process(value)
-            for value, process in zip((parameters[name] for name in self.names), self.processors, strict=True)
-        )
+        values = [parameters[name] for name in self.names]
+        for index, process in self.converted:
+            values[index] = process(values[index])
+        return values
 
 
 @lru_cache(maxsize=512)
@@ -74,7 +76,8 @@ def _query(compiled: SQLCompiler, dialect: Dialect, *, counts: bool) -> Compiled
             raise ValueError(f"{name}: a parameter computed at execution is not supported here")
         if not bind.required:
             bound[name] = bind.value
-    return CompiledWrite(compiled.string, names, tuple(processors), bound, counts)
+    converted = tuple((index, process) for index, process in enumerate(processors) if process is not None)
+    return CompiledWrite(compiled.string, names, tuple(processors), bound, counts, converted)
 
 
 @contextmanager
