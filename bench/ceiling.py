@@ -9,6 +9,7 @@ does at least 60% of the ceiling's payments/s.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -94,6 +95,13 @@ def run(backend: str, workers: int, database_url: Callable[[str], str | None], c
         url = url or f"sqlite:///{sqlite_file}"
         out: Row = {"workers": workers, "matrix": _serve_and_measure(backend, workers, url, workdir, config)}
         out["stored"] = _stored(url, sqlite_file)
+        if workers > 1 and sqlite_file is None:
+            # What one process of the smallest program does, on a fresh database: how far more processes
+            # can take any program on this machine (issue 15 asks two of Tessera's for 1.6x one).
+            only = dataclasses.replace(config, concurrencies=(TARGET_CONCURRENCY,))
+            one = database_url(f"{CEILING}_one_worker") or ""
+            runs = _serve_and_measure(backend, 1, one, workdir, only)
+            out["one_worker"] = {**runs[CEILING][0], "workers": 1}
         out["commits"] = "grouped (one fsync per event-loop turn)" if sqlite_file else "one per transaction"
         log(f"  {backend} ceiling stored: {out['stored']}")
         if sqlite_file is None:

@@ -167,6 +167,14 @@ def scaling_target(b: Row) -> Target:
         return goal, "not measured", None
     ratio = two["payments_per_s"] / one["payments_per_s"]
     measured = f"{_rate(two['payments_per_s'])} vs {_rate(one['payments_per_s'])}/s ({ratio:.2f}x)"
+    ceiling_two = _ceiling_run(b, CONCURRENCY)
+    ceiling_one = (b.get("ceiling") or {}).get("one_worker")
+    if ceiling_two and ceiling_one and ceiling_one.get("payments_per_s"):
+        scaled = ceiling_two["payments_per_s"] / ceiling_one["payments_per_s"]
+        measured += (
+            f"; the ceiling program: {_rate(ceiling_two['payments_per_s'])} vs "
+            f"{_rate(ceiling_one['payments_per_s'])}/s ({scaled:.2f}x)"
+        )
     return goal, measured, ratio >= SCALING
 
 
