@@ -1,5 +1,5 @@
-"""POST /v1/payments' hot handler (dialects/_common/hot_route.py): it answers well-formed requests
-exactly as the FastAPI-parsed endpoint does, and leaves everything else to FastAPI."""
+"""The hot handlers of POST /v1/payments and POST /v1/tokens (dialects/_common/hot_route.py): they answer
+well-formed requests exactly as the FastAPI-parsed endpoints do, and leave everything else to FastAPI."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from httpx import AsyncClient
 
 from tessera.app import create_app
 from tessera.bootstrap import Container
-from tessera.dialects.native.router import _create_payment_hot
+from tessera.dialects.native.router import _create_card_token_hot, _create_payment_hot
 from tests.conftest import Merchant, auth
 from tests.factories import card, payment
 
@@ -23,13 +23,13 @@ HOT = "application/json"
 STANDARD = "application/json; charset=utf-8"
 
 
-def _request(container: Container, headers: dict[str, str], body: bytes) -> Request:
+def _request(container: Container, headers: dict[str, str], body: bytes, path: str = "/v1/payments") -> Request:
     app = create_app(container.settings, container=container, embedded_worker=False)
     scope = {
         "type": "http",
         "method": "POST",
-        "path": "/v1/payments",
-        "raw_path": b"/v1/payments",
+        "path": path,
+        "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
         "scheme": "http",
@@ -51,6 +51,17 @@ async def test_the_hot_handler_answers_a_well_formed_payment(container: Containe
     assert answer is not None
     assert answer.status_code == 201
     assert json.loads(bytes(answer.body))["status"] == "completed"
+
+
+async def test_the_hot_handler_answers_a_well_formed_token_request(container: Container, merchant: Merchant) -> None:
+    headers = {**auth(merchant.test.publishable_key), "Content-Type": HOT}
+    body = json.dumps({"card": card()}).encode()
+    answer = await _create_card_token_hot(_request(container, headers, body, "/v1/tokens"))
+    assert answer is not None
+    assert answer.status_code == 201
+    assert json.loads(bytes(answer.body))["card"]["last4"] == "4242"
+    refused = json.dumps({"card": {**card(), "number": 4242424242424242}}).encode()  # a number, not text
+    assert await _create_card_token_hot(_request(container, headers, refused, "/v1/tokens")) is None
 
 
 def _bodies() -> dict[str, bytes]:
@@ -121,6 +132,32 @@ async def test_hot_and_standard_paths_answer_alike(
     body = json.dumps(payment(**{"return_url": "https://yoursite.com/back", **overrides})).encode()
     hot, standard = [
         await client.post("/v1/payments", content=body, headers={**auth(secret), "Content-Type": content_type})
+        for content_type in (HOT, STANDARD)
+    ]
+    assert hot.status_code == standard.status_code, case
+    assert _stable(hot.text) == _stable(standard.text), case
+
+
+@pytest.mark.parametrize(
+    ("case", "number", "key"),
+    [
+        ("publishable", "4242424242424242", "publishable"),
+        ("secret", "4242424242424242", "secret"),
+        ("an unknown key", "4242424242424242", "unknown"),
+        ("a card number the core refuses", "4242424242424241", "publishable"),
+    ],
+)
+async def test_hot_and_standard_token_requests_answer_alike(
+    client: AsyncClient, merchant: Merchant, case: str, number: str, key: str
+) -> None:
+    secret = {
+        "secret": merchant.test.secret_key,
+        "publishable": merchant.test.publishable_key,
+        "unknown": "pk_test_" + "x" * 32,
+    }[key]
+    body = json.dumps({"card": card(number, name="Jane Doe")}).encode()
+    hot, standard = [
+        await client.post("/v1/tokens", content=body, headers={**auth(secret), "Content-Type": content_type})
         for content_type in (HOT, STANDARD)
     ]
     assert hot.status_code == standard.status_code, case

@@ -71,6 +71,16 @@ def idempotency_key_ok(request: Request) -> bool:
     return key is None or KEY_PATTERN.fullmatch(key) is not None
 
 
+async def hot_request(request: Request, model: type[Model]) -> tuple[Model, str] | None:
+    """The body as `model` and the bearer key, when the request is one a hot handler takes (a bearer key, a
+    well-formed or absent Idempotency-Key, a JSON body the model accepts); else None."""
+    key = bearer_key(request)
+    if key is None or not idempotency_key_ok(request):
+        return None
+    body = await json_body(request, model)
+    return None if body is None else (body, key)
+
+
 async def json_body(request: Request, model: type[Model]) -> Model | None:
     """The body as `model`, when it is `application/json` that the model accepts; else None.
 

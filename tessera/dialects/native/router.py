@@ -22,7 +22,7 @@ from tessera.dialects._common.deps import (
     get_services,
     idempotency_key_header,
 )
-from tessera.dialects._common.hot_route import HotRoute, bearer_key, hot, idempotency_key_ok, json_body
+from tessera.dialects._common.hot_route import HotRoute, hot, hot_request
 from tessera.dialects._common.idempotency import idempotent
 from tessera.dialects._common.responses import FastJSONResponse
 from tessera.dialects.native import risk, translate, webhooks
@@ -66,6 +66,23 @@ def _payment(payment: Payment, svc: Services, status: int) -> JSONResponse:
     return _json(translate.render_payment(payment, svc.public_url), status)
 
 
+async def _create_card_token(body: TokenCreate, request: Request, ctx: MerchantContext, svc: Services) -> Response:
+    async def run() -> Response:
+        token = await svc.vault.create_token(ctx.merchant_id, ctx.mode, translate.card_data(body.card))
+        return _json(translate.render_token(token), 201)
+
+    return await idempotent(request, ctx, svc, run)
+
+
+async def _create_card_token_hot(request: Request) -> Response | None:
+    """`create_card_token` for a well-formed request (`hot_route`); None for anything else."""
+    if (found := await hot_request(request, TokenCreate)) is None:
+        return None
+    body, key = found
+    svc = await get_services(request)
+    return await _create_card_token(body, request, await authenticate(request, svc, key), svc)
+
+
 @router.post(
     "/tokens",
     status_code=201,
@@ -74,12 +91,9 @@ def _payment(payment: Payment, svc: Services, status: int) -> JSONResponse:
     dependencies=_IDEMPOTENT,
     summary="Tokenize a card (publishable or secret key)",
 )
+@hot(_create_card_token_hot)
 async def create_card_token(body: TokenCreate, request: Request, ctx: AnyKeyCtx, svc: ServicesDep) -> Response:
-    async def run() -> Response:
-        token = await svc.vault.create_token(ctx.merchant_id, ctx.mode, translate.card_data(body.card))
-        return _json(translate.render_token(token), 201)
-
-    return await idempotent(request, ctx, svc, run)
+    return await _create_card_token(body, request, ctx, svc)
 
 
 async def _create_payment(body: PaymentCreate, request: Request, ctx: MerchantContext, svc: Services) -> Response:
@@ -93,12 +107,9 @@ async def _create_payment(body: PaymentCreate, request: Request, ctx: MerchantCo
 async def _create_payment_hot(request: Request) -> Response | None:
     """`create_payment` for a well-formed request without FastAPI's per-request work (`hot_route`); None
     for anything else, which FastAPI's handler then parses and refuses with its usual error."""
-    key = bearer_key(request)
-    if key is None or not idempotency_key_ok(request):
+    if (found := await hot_request(request, PaymentCreate)) is None:
         return None
-    body = await json_body(request, PaymentCreate)
-    if body is None:
-        return None
+    body, key = found
     svc = await get_services(request)
     return await _create_payment(body, request, require_secret(await authenticate(request, svc, key)), svc)
 
