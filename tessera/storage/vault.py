@@ -69,17 +69,19 @@ class SqlTokenRepository:
         self._conn = conn
         self._for_update = for_update
 
+    # A token is made and redeemed on every token-then-payment: these three run by the driver
+    # (`storage.prepared`), as a payment's own statements do.
     async def add(self, token: CardToken) -> None:
-        await self._conn.execute(_INSERT_TOKEN, _token_row(token))
+        await self._conn.write(_INSERT_TOKEN, _token_row(token))
 
     async def get_for_update(self, merchant_id: str, mode: str, token_id: str) -> CardToken | None:
         query = _TOKEN_SCOPED_LOCKED if self._for_update else _TOKEN_SCOPED
         params = {"token_id": token_id, "merchant_id": merchant_id, "mode": mode}
-        row = (await self._conn.execute(query, params)).first()
-        return _token(row) if row else None
+        rows = await self._conn.read(query, params)
+        return _token(rows[0]) if rows else None
 
     async def mark_used(self, token: CardToken) -> None:
-        await self._conn.execute(_MARK_TOKEN_USED, picked(_token_row(token), _TOKEN_MUTABLE) | {"w_key": token.id})
+        await self._conn.write(_MARK_TOKEN_USED, picked(_token_row(token), _TOKEN_MUTABLE) | {"w_key": token.id})
 
     async def erase_expired_secrets(self, now: datetime) -> int:
         c = t.card_tokens.c
