@@ -34,11 +34,11 @@ Writable = Insert | Update | Delete | Select[Any]
 class CompiledWrite:
     sql: str
     names: tuple[str, ...]  # the statement's parameters, in the driver's positional order
-    processors: tuple[Callable[[Any], Any] | None, ...]  # each name's conversion, if its type has one
+    # The positions among `names` whose type has a conversion, with it: most parameters (ids, text,
+    # numbers) have none.
+    converted: tuple[tuple[int, Callable[[Any], Any]], ...]
     bound: dict[str, Any]  # the values the statement carries itself (`where(c.id == "pay_1")`)
     counts: bool  # a SELECT of a count: run returns the count instead of the rows affected
-    # The positions that have a conversion, with it: most parameters (ids, text, numbers) have none.
-    converted: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
 
     def values(self, parameters: dict[str, Any]) -> list[Any]:
         if self.bound:
@@ -64,20 +64,20 @@ def _query(compiled: SQLCompiler, dialect: Dialect, *, counts: bool) -> Compiled
         raise ValueError(f"{dialect.name} does not compile to positional parameters")
     # `_bind_processors` is the table SQLAlchemy itself applies in `DefaultExecutionContext`; the
     # equivalence test in tests/integration/test_prepared_statements.py fails if a release changes it.
-    processors: list[Callable[[Any], Any] | None] = []
-    for name in names:
+    converted: list[tuple[int, Callable[[Any], Any]]] = []
+    for index, name in enumerate(names):
         process = compiled._bind_processors.get(name)
         if process is not None and not callable(process):
             raise ValueError(f"{name}: a tuple-typed parameter is not supported here")
-        processors.append(process)
+        if process is not None:
+            converted.append((index, process))
     bound: dict[str, Any] = {}
     for bind, name in compiled.bind_names.items():
         if bind.callable is not None:
             raise ValueError(f"{name}: a parameter computed at execution is not supported here")
         if not bind.required:
             bound[name] = bind.value
-    converted = tuple((index, process) for index, process in enumerate(processors) if process is not None)
-    return CompiledWrite(compiled.string, names, tuple(processors), bound, counts, converted)
+    return CompiledWrite(compiled.string, names, tuple(converted), bound, counts)
 
 
 @contextmanager
