@@ -9,8 +9,8 @@ well-formed idempotency key) and returns None for anything else, so FastAPI's ow
 refusal keeps its one code path and its exact error. The route is still declared to FastAPI as before, so
 the OpenAPI document does not change, and a hot handler's exceptions go to the same exception handlers.
 
-Everything it does after parsing is the endpoint's own code: the handler is expected to call the same
-functions the dependencies call (`deps.authenticated`), then the endpoint's body.
+Everything it does after parsing is the endpoint's own code: `hot_request` authenticates with the
+function the dependencies call (`deps.authenticate`), and the handler then runs the endpoint's body.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
 from tessera.core.idempotency import KEY_PATTERN
+from tessera.core.merchants import MerchantContext
+from tessera.core.services import Services
+from tessera.dialects._common.deps import authenticate, get_services
 
 HotHandler = Callable[[Request], Awaitable[Response | None]]
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
@@ -71,14 +74,18 @@ def idempotency_key_ok(request: Request) -> bool:
     return key is None or KEY_PATTERN.fullmatch(key) is not None
 
 
-async def hot_request(request: Request, model: type[Model]) -> tuple[Model, str] | None:
-    """The body as `model` and the bearer key, when the request is one a hot handler takes (a bearer key, a
-    well-formed or absent Idempotency-Key, a JSON body the model accepts); else None."""
+async def hot_request(request: Request, model: type[Model]) -> tuple[Model, MerchantContext, Services] | None:
+    """The body as `model`, the caller's merchant context and the services, when the request is one a hot
+    handler takes (a bearer key, a well-formed or absent Idempotency-Key, a JSON body the model accepts);
+    else None. The key is authenticated as `deps.bearer_context` does it, raising the same errors."""
     key = bearer_key(request)
     if key is None or not idempotency_key_ok(request):
         return None
     body = await json_body(request, model)
-    return None if body is None else (body, key)
+    if body is None:
+        return None
+    svc = await get_services(request)
+    return body, await authenticate(request, svc, key), svc
 
 
 async def json_body(request: Request, model: type[Model]) -> Model | None:

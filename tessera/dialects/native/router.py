@@ -14,14 +14,7 @@ from tessera.core.payments.commands import CapturePayment, RebillPayment, Refund
 from tessera.core.payments.model import Payment
 from tessera.core.ports import ReportKind
 from tessera.core.services import MAX_SEQUENCE, Services
-from tessera.dialects._common.deps import (
-    AnyKeyCtx,
-    SecretCtx,
-    ServicesDep,
-    authenticate,
-    get_services,
-    idempotency_key_header,
-)
+from tessera.dialects._common.deps import AnyKeyCtx, SecretCtx, ServicesDep, idempotency_key_header
 from tessera.dialects._common.hot_route import HotRoute, hot, hot_request
 from tessera.dialects._common.idempotency import idempotent
 from tessera.dialects._common.responses import FastJSONResponse
@@ -78,9 +71,8 @@ async def _create_card_token_hot(request: Request) -> Response | None:
     """`create_card_token` for a well-formed request (`hot_route`); None for anything else."""
     if (found := await hot_request(request, TokenCreate)) is None:
         return None
-    body, key = found
-    svc = await get_services(request)
-    return await _create_card_token(body, request, await authenticate(request, svc, key), svc)
+    body, ctx, svc = found
+    return await _create_card_token(body, request, ctx, svc)
 
 
 @router.post(
@@ -109,9 +101,8 @@ async def _create_payment_hot(request: Request) -> Response | None:
     for anything else, which FastAPI's handler then parses and refuses with its usual error."""
     if (found := await hot_request(request, PaymentCreate)) is None:
         return None
-    body, key = found
-    svc = await get_services(request)
-    return await _create_payment(body, request, require_secret(await authenticate(request, svc, key)), svc)
+    body, ctx, svc = found
+    return await _create_payment(body, request, require_secret(ctx), svc)
 
 
 @router.post(
