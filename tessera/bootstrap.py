@@ -103,11 +103,15 @@ def identity_kinds() -> list[IdentityKind]:
 
 
 def _accepts(formats: Mapping[str, WebhookFormat]) -> Callable[[str, str, Any], bool]:
+    # Which formats are channel formats is decided once: an isinstance check against a runtime-checkable
+    # protocol inspects every member each time, and dispatch asks for every event.
+    channels = {name: fmt for name, fmt in formats.items() if isinstance(fmt, ChannelFormat)}
+
     def accepts(format_name: str, event_type: str, data: Any) -> bool:
         # An unknown format is dispatched anyway: its attempts fail with a clear error until it is known.
+        if (channel := channels.get(format_name)) is not None:
+            return channel.accepts_event(event_type, data or {})
         fmt = formats.get(format_name)
-        if isinstance(fmt, ChannelFormat):
-            return fmt.accepts_event(event_type, data or {})
         return fmt is None or fmt.accepts(event_type)
 
     return accepts

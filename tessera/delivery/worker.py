@@ -52,10 +52,10 @@ def render(
     return chosen.render(d.event, secrets=d.secrets if secrets is None else secrets, attempted_at=attempted_at)
 
 
-async def _secrets(d: ClaimedDelivery, formats: Mapping[str, WebhookFormat]) -> Sequence[str] | None:
+async def _secrets(d: ClaimedDelivery, channels: Mapping[str, ChannelFormat]) -> Sequence[str] | None:
     """A channel format's own signing key (looked up per delivery), else None: the endpoint's secrets."""
-    chosen = formats.get(d.format)
-    return await chosen.signing_secrets(d.event) if isinstance(chosen, ChannelFormat) else None
+    chosen = channels.get(d.format)
+    return await chosen.signing_secrets(d.event) if chosen is not None else None
 
 
 class DeliveryWorker:
@@ -74,6 +74,8 @@ class DeliveryWorker:
         self._retry_delays = tuple(retry_delays)
         self._sender = sender
         self._formats = formats
+        # Decided once: an isinstance check against a runtime-checkable protocol inspects every member.
+        self._channels = {name: f for name, f in formats.items() if isinstance(f, ChannelFormat)}
         self._batch = batch_size
         self._lease = lease
         self._metrics = metrics
@@ -104,7 +106,7 @@ class DeliveryWorker:
     async def _attempt(self, d: ClaimedDelivery) -> Recorded:
         attempted_at = utcnow()
         try:
-            rendered = render(d, self._formats, attempted_at, await _secrets(d, self._formats))
+            rendered = render(d, self._formats, attempted_at, await _secrets(d, self._channels))
             result: AttemptResult = await self._sender.send(
                 rendered.url or d.url, rendered.body, rendered.headers, live=d.mode == "live"
             )
