@@ -152,13 +152,15 @@ class SqlCardRepository:
     def __init__(self, conn: Conn) -> None:
         self._conn = conn
 
+    # A card is saved, and read back for every payment with it: these two run by the driver
+    # (`storage.prepared`), as a payment's own statements do.
     async def add(self, card: SavedCard) -> None:
-        await self._conn.execute(_INSERT_CARD, _card_row(card))
+        await self._conn.write(_INSERT_CARD, _card_row(card))
 
     async def get(self, merchant_id: str, mode: str, card_token: str) -> SavedCard | None:
         params = {"card_token": card_token, "merchant_id": merchant_id, "mode": mode}
-        row = (await self._conn.execute(_CARD_BY_TOKEN, params)).first()
-        return _card(row) if row else None
+        rows = await self._conn.read(_CARD_BY_TOKEN, params)
+        return _card(rows[0]) if rows else None
 
     async def find_active(self, merchant_id: str, mode: str, identifier: str, fingerprint: str) -> SavedCard | None:
         c = t.cards.c
