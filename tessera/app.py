@@ -158,6 +158,7 @@ def create_app(settings: Settings, *, container: Container | None = None, embedd
     )
     app.state.container = container
     app.state.services = container.services
+    app.state.hot_handlers = settings.hot_handlers
 
     for dialect in DIALECTS:
         dialect.mount(app)

@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     )
     webhook_poll_seconds: float = Field(0.2, gt=0, description="pause of an idle delivery loop")
     db_pool_size: int = Field(20, gt=0, description="PostgreSQL connections per process")
+    hot_handlers: bool = Field(
+        True,
+        description="answer the busiest routes' well-formed requests with their hand-written handlers; false "
+        "runs FastAPI's handler on every request (the same answers, at more CPU: for telling the two apart)",
+    )
     demo_callback_url: str | None = Field(
         None, description="seed 000's callback URL for the demo merchant (set when `serve` first makes it)"
     )

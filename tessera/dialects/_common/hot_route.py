@@ -8,6 +8,7 @@ answer exactly as the endpoint would (a JSON body the route's model accepts, a w
 well-formed idempotency key) and returns None for anything else, so FastAPI's own handler runs and every
 refusal keeps its one code path and its exact error. The route is still declared to FastAPI as before, so
 the OpenAPI document does not change, and a hot handler's exceptions go to the same exception handlers.
+With `TESSERA_HOT_HANDLERS=false` every request takes FastAPI's handler (the tests compare the two).
 
 Everything it does after parsing is the endpoint's own code: `hot_request` authenticates with the
 function the dependencies call (`deps.authenticate`), and the handler then runs the endpoint's body.
@@ -25,7 +26,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
 from tessera.core.idempotency import KEY_PATTERN
-from tessera.core.merchants import MerchantContext
+from tessera.core.merchants import MerchantContext, require_secret
 from tessera.core.services import Services
 from tessera.dialects._common.deps import authenticate, get_services
 
@@ -55,8 +56,10 @@ class HotRoute(APIRoute):
             return standard
 
         async def handler(request: Request) -> Response:
-            response = await fast(request)
-            return response if response is not None else await standard(request)
+            # Read per request, not when the route is built: routers are module-level, shared by every app.
+            if request.app.state.hot_handlers and (response := await fast(request)) is not None:
+                return response
+            return await standard(request)
 
         return handler
 
@@ -86,6 +89,18 @@ async def hot_request(request: Request, model: type[Model]) -> tuple[Model, Merc
         return None
     svc = await get_services(request)
     return body, await authenticate(request, svc, key), svc
+
+
+async def secret_caller(request: Request) -> tuple[MerchantContext, Services] | None:
+    """The caller's merchant context and the services, for a route whose dependencies are only those
+    (`deps.SecretCtx`, `deps.ServicesDep`) and which reads its body itself: None without a well-formed
+    bearer key; else the key authenticated and held to the secret-key rule as `deps.secret_context` does
+    it, raising the same errors."""
+    key = bearer_key(request)
+    if key is None:
+        return None
+    svc = await get_services(request)
+    return require_secret(await authenticate(request, svc, key)), svc
 
 
 async def json_body(request: Request, model: type[Model]) -> Model | None:

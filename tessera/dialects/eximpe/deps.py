@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 
 from tessera.core.merchants import MerchantContext, require_secret
+from tessera.core.services import Services
 from tessera.dialects._common.deps import ServicesDep, check_caller
 
 # Security schemes rather than header parameters: OpenAPI shows them under Authorize, and reading them is a
@@ -26,6 +27,13 @@ async def eximpe_context(
     client_secret: Annotated[str | None, Depends(_CLIENT_SECRET)],
     merchant_id: Annotated[str | None, Depends(_MERCHANT_ID)],
 ) -> MerchantContext:
+    return await authenticate(request, svc, client_id, client_secret, merchant_id)
+
+
+async def authenticate(
+    request: Request, svc: Services, client_id: str | None, client_secret: str | None, merchant_id: str | None
+) -> MerchantContext:
+    """The merchant context of EximPe's three credential headers (None where one is absent or empty)."""
     ctx = await svc.merchants.authenticate_client(client_id, client_secret, merchant_id)
     # A publishable key may not pay, save or read cards (403); a secret key only from the allowlist.
     return check_caller(request, svc, require_secret(ctx))

@@ -24,7 +24,8 @@ from tessera.core.payments.commands import CancelPayment, RefundPayment, VoidPay
 from tessera.core.payments.model import Payment, PaymentStatus
 from tessera.core.payments.rules import check_return_url
 from tessera.core.services import Services
-from tessera.dialects._common.deps import SecretCtx, ServicesDep
+from tessera.dialects._common.deps import SecretCtx, ServicesDep, get_services
+from tessera.dialects._common.hot_route import HotRoute, hot, secret_caller
 from tessera.dialects.paysecure import messages as m
 from tessera.dialects.paysecure import purchase as render
 from tessera.dialects.paysecure import requests as req
@@ -33,7 +34,7 @@ from tessera.dialects.paysecure.callback import FORMAT
 from tessera.dialects.paysecure.errors import MalformedJsonError, MediaTypeError, RefundNotFoundError
 from tessera.dialects.paysecure.identity import KIND
 
-router = APIRouter(prefix="/paysecure/api/v1", tags=["paysecure"])
+router = APIRouter(prefix="/paysecure/api/v1", tags=["paysecure"], route_class=HotRoute)
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": s.PaysecureErrorOut} for code in (400, 401, 404, 415)}
 # For routes whose success is not JSON (a page, a PEM): their errors still are.
 _JSON_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -90,6 +91,15 @@ def _purchase_out(p: Payment, svc: Services, status: int = 200) -> JSONResponse:
 # ------------------------------------------------------------------------------------------ purchases
 
 
+async def _create_purchase_hot(request: Request) -> Response | None:
+    """`create_purchase` without FastAPI's per-request work (`hot_route`), for a request with a bearer
+    key; None for anything else, which FastAPI's handler then refuses with its exact error."""
+    if (caller := await secret_caller(request)) is None:
+        return None
+    ctx, svc = caller
+    return await _create_purchase(request, ctx, svc)
+
+
 @router.post(
     "/purchases/",
     status_code=202,
@@ -98,7 +108,12 @@ def _purchase_out(p: Payment, svc: Services, status: int = 200) -> JSONResponse:
     summary="Create a purchase (seed 001 step 1)",
     openapi_extra=s.json_body(s.PURCHASE_SCHEMA),
 )
+@hot(_create_purchase_hot)
 async def create_purchase(request: Request, ctx: SecretCtx, svc: ServicesDep) -> Response:
+    return await _create_purchase(request, ctx, svc)
+
+
+async def _create_purchase(request: Request, ctx: MerchantContext, svc: Services) -> Response:
     raw = await _json(request)
     new = req.purchase_command(raw, ctx, client_ip=request.client.host if request.client else None)
     brand = await svc.identities.get(ctx.merchant_id, ctx.mode, KIND)
@@ -135,6 +150,15 @@ async def get_purchase(purchaseId: str, ctx: SecretCtx, svc: ServicesDep) -> Res
 # ------------------------------------------------------------------------------------------ S2S
 
 
+async def _s2s_post_hot(request: Request) -> Response | None:
+    """`s2s_post` without FastAPI's per-request work (`hot_route`), for a request with a bearer key and
+    `?s2s=true`; None for anything else, which FastAPI's handler then refuses with its exact error."""
+    if request.query_params.get("s2s") != "true" or (caller := await secret_caller(request)) is None:
+        return None
+    ctx, svc = caller
+    return await _s2s_post(request.path_params["purchaseId"], request, ctx, svc)
+
+
 @router.post(
     "/p/{purchaseId}/",
     status_code=202,
@@ -143,6 +167,7 @@ async def get_purchase(purchaseId: str, ctx: SecretCtx, svc: ServicesDep) -> Res
     summary="Send the card for a purchase, server to server (seed 001 step 2)",
     openapi_extra=s.json_body(s.S2S_SCHEMA),
 )
+@hot(_s2s_post_hot)
 async def s2s_post(
     purchaseId: str,  # noqa: N803
     request: Request,
@@ -150,6 +175,10 @@ async def s2s_post(
     svc: ServicesDep,
     s2s: Annotated[s.S2SFlag, Query(description="must be true: the JSON S2S post")],
 ) -> Response:
+    return await _s2s_post(purchaseId, request, ctx, svc)
+
+
+async def _s2s_post(purchaseId: str, request: Request, ctx: MerchantContext, svc: Services) -> Response:  # noqa: N803
     raw = await _json(request)
     payment = await _purchase(svc, ctx, purchaseId, payment=True)
     _check_payable(payment)
@@ -179,13 +208,24 @@ def _check_payable(payment: Payment) -> None:
     raise PaysecureError(m.NOT_PAYABLE)
 
 
+async def _shopper_payment_hot(request: Request) -> Response:
+    """`shopper_payment` without FastAPI's per-request work (`hot_route`): it takes every request, since
+    the route has nothing FastAPI could refuse (a text path parameter, no credentials, no body)."""
+    return await _shopper_payment(request.path_params["purchaseId"], await get_services(request))
+
+
 @router.get(
     "/payment/{purchaseId}/",
     response_class=HTMLResponse,
     responses={303: {"description": "to the purchase's success_redirect or failure_redirect"}, **_JSON_ERRORS},
     summary="The callback_url, opened by the shopper's browser (seed 001 step 3)",
 )
+@hot(_shopper_payment_hot)
 async def shopper_payment(purchaseId: str, svc: ServicesDep) -> Response:  # noqa: N803
+    return await _shopper_payment(purchaseId, svc)
+
+
+async def _shopper_payment(purchaseId: str, svc: Services) -> Response:  # noqa: N803
     payment_id = req.payment_id_of(purchaseId)
     payment = await svc.payments.find(payment_id) if payment_id else None
     if payment is None or payment.channel != req.CHANNEL:
