@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from httpx import AsyncClient, Response
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from tessera import worker
 from tessera.bootstrap import Container
@@ -203,3 +203,39 @@ async def test_card_payments_need_the_shoppers_ip_and_user_agent_in_valid_format
     body = {"amount": 100, "currency": "INR", "card": card(), "browser": browser}
     r = await client.post("/v1/payments", json=body, headers=auth(merchant.test.secret_key))
     assert r.status_code == 400 and r.json()["error"]["param"] == param
+
+
+_TRACE_CHANGES = [
+    "CREATE TABLE change_log (seq bigserial PRIMARY KEY, txid bigint NOT NULL, what text NOT NULL)",
+    """CREATE FUNCTION log_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_TABLE_NAME = 'payments' THEN
+            INSERT INTO change_log (txid, what) VALUES (txid_current(), 'payment ' || NEW.status);
+        ELSIF NEW.card_ciphertext IS NULL AND NEW.cvv_ciphertext IS NULL THEN
+            INSERT INTO change_log (txid, what) VALUES (txid_current(), 'card erased');
+        END IF;
+        RETURN NEW;
+    END $$""",
+    "CREATE TRIGGER payments_log AFTER UPDATE ON payments FOR EACH ROW EXECUTE FUNCTION log_change()",
+    "CREATE TRIGGER authentications_log AFTER UPDATE ON authentications FOR EACH ROW EXECUTE FUNCTION log_change()",
+]
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_the_challenged_card_is_erased_by_the_transaction_that_records_its_authorisation(
+    client: AsyncClient, merchant: Merchant, container: Container
+) -> None:
+    """No moment, and so no crash, leaves the PAN and CVV stored once the authorisation's result is:
+    PostgreSQL's transaction ids, logged by triggers, show both changes committed together."""
+    async with container.db.connect(write=True) as conn:
+        for statement in _TRACE_CHANGES:
+            await conn.execute(text(statement))
+        await conn.commit()
+    created = await _start(client, merchant, "4000002500003155")
+    await _back_to_merchant(client, await _answer(client, await _open_challenge(client, created), otp="123456"))
+    async with container.db.connect() as conn:
+        log = (await conn.execute(text("SELECT txid, what FROM change_log ORDER BY seq"))).all()
+    result_txids = {txid for txid, what in log if what == "payment captured"}
+    erased_txids = {txid for txid, what in log if what == "card erased"}
+    assert len(result_txids) == 1, log
+    assert erased_txids == result_txids, log

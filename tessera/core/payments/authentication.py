@@ -15,6 +15,7 @@ from tessera.core.clock import utcnow
 from tessera.core.payments.model import Operation, Payment
 from tessera.core.payments.service import authorise, save_card_after
 from tessera.core.payments.settle import PaymentDeps
+from tessera.core.ports import UnitOfWork
 from tessera.core.threeds.flow import authentication_data
 from tessera.core.threeds.model import TransStatus
 from tessera.core.threeds.records import Authentication, ChallengeState, card_context
@@ -96,10 +97,17 @@ async def receive_rreq(rreq: dict[str, Any], *, deps: PaymentDeps) -> dict[str, 
         await tx.commit()
     payment.clear_changes()
     if op is not None and card is not None:
-        payment = await authorise(payment, op, card, authentication_data(result), deps=deps)
+
+        async def forget_card(tx: UnitOfWork) -> None:
+            # The CVV and PAN waited only for this authorisation: erased by the transaction that records
+            # its result, so no crash can leave them stored after it.
+            record.forget_card()
+            record.updated_at = utcnow()
+            await tx.authentications.save(record)
+
+        payment = await authorise(payment, op, card, authentication_data(result), deps=deps, also=forget_card)
         if payment.card_to_save is not None:
             payment = await save_card_after(payment, card, payment.card_to_save, deps=deps)
-        await _forget_card(record, deps)  # the CVV and PAN waited only for this authorisation
     else:
         deps.metrics.payment_finished(payment.status.value, payment.error_code)
     logger.info("3ds challenge outcome=%s", result.status.value, extra={"payment_id": payment.id})
@@ -111,14 +119,6 @@ async def receive_rreq(rreq: dict[str, Any], *, deps: PaymentDeps) -> dict[str, 
         "dsTransID": record.ds_trans_id,
         "resultsStatus": "01",
     }
-
-
-async def _forget_card(record: Authentication, deps: PaymentDeps) -> None:
-    async with deps.uow() as tx:
-        record.forget_card()
-        record.updated_at = utcnow()
-        await tx.authentications.save(record)
-        await tx.commit()
 
 
 async def expire_challenges(*, deps: PaymentDeps, limit: int = 100) -> int:

@@ -61,7 +61,7 @@ from tessera.core.payments.model import (
     Payment,
     PaymentStatus,
 )
-from tessera.core.payments.settle import PaymentDeps, call_processor, record_result, resolve_operation
+from tessera.core.payments.settle import AlsoInResult, PaymentDeps, call_processor, record_result, resolve_operation
 from tessera.core.ports import (
     AuthenticationData,
     AuthorizeRequest,
@@ -347,9 +347,16 @@ async def _resolve_card(
 
 
 async def authorise(
-    payment: Payment, op: Operation, card: CardData, authentication: AuthenticationData | None, *, deps: PaymentDeps
+    payment: Payment,
+    op: Operation,
+    card: CardData,
+    authentication: AuthenticationData | None,
+    *,
+    deps: PaymentDeps,
+    also: AlsoInResult | None = None,
 ) -> Payment:
-    """Send a committed, pending PA, DB or RB to the acquirer and record what it says."""
+    """Send a committed, pending PA, DB or RB to the acquirer and record what it says (with `also`, in
+    the same transaction)."""
     processor = deps.processors.by_name(payment.processor)
     request = AuthorizeRequest(
         operation_id=op.id,
@@ -381,7 +388,7 @@ async def authorise(
             "latency_ms": round((time.perf_counter() - started) * 1000, 1),
         },
     )
-    payment = await record_result(deps, payment.id, op.id, result, known=payment)
+    payment = await record_result(deps, payment.id, op.id, result, known=payment, also=also)
     if result.outcome is Outcome.UNKNOWN:
         payment = await resolve_operation(payment.id, op.id, deps=deps)
     deps.metrics.payment_finished(payment.status.value, payment.error_code)

@@ -33,6 +33,7 @@ from tessera.core.ports import (
     ProcessorRegistry,
     ProcessorResult,
     ReverseRequest,
+    UnitOfWork,
     UnitOfWorkFactory,
 )
 from tessera.core.risk.counters import CounterCache
@@ -44,6 +45,8 @@ from tessera.core.threeds.flow import ThreeDSDeps
 logger = logging.getLogger(__name__)
 
 _Apply = Callable[[Payment], None]
+# More work for the transaction that records a result, done before it commits (and again if it is retried).
+AlsoInResult = Callable[[UnitOfWork], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,15 +76,25 @@ async def call_processor(call: Awaitable[ProcessorResult], timeout: float) -> Pr
 
 
 async def record_result(
-    deps: PaymentDeps, payment_id: str, operation_id: str, result: ProcessorResult, *, known: Payment | None = None
+    deps: PaymentDeps,
+    payment_id: str,
+    operation_id: str,
+    result: ProcessorResult,
+    *,
+    known: Payment | None = None,
+    also: AlsoInResult | None = None,
 ) -> Payment:
     """Record a processor result in its own transaction, with the events it causes. `known` is the
     payment as the caller last saved it: it is saved again only if nobody changed it since (its
-    version), which spares re-reading it on the hot path; otherwise the row is read and locked."""
-    return await _change(deps, payment_id, lambda p: p.record(operation_id, result, utcnow()), known=known)
+    version), which spares re-reading it on the hot path; otherwise the row is read and locked. `also`
+    runs in that transaction, before it commits."""
+    apply = lambda p: p.record(operation_id, result, utcnow())  # noqa: E731
+    return await _change(deps, payment_id, apply, known=known, also=also)
 
 
-async def _change(deps: PaymentDeps, payment_id: str, apply: _Apply, *, known: Payment | None = None) -> Payment:
+async def _change(
+    deps: PaymentDeps, payment_id: str, apply: _Apply, *, known: Payment | None = None, also: AlsoInResult | None = None
+) -> Payment:
     while True:
         async with deps.uow() as tx:
             payment = known if known is not None else await tx.payments.get_by_id_for_update(payment_id)
@@ -93,6 +106,8 @@ async def _change(deps: PaymentDeps, payment_id: str, apply: _Apply, *, known: P
                 await tx.payments.save(payment)
             except ConcurrentUpdateError:
                 continue
+            if also is not None:
+                await also(tx)
             await tx.commit()
         payment.clear_changes()
         return payment
