@@ -15,7 +15,6 @@ so two processes never deadlock upgrading a read lock.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import re
 from collections.abc import AsyncIterator, Callable
@@ -228,12 +227,6 @@ class Database:
     async_engine: AsyncEngine | None = None
     committer: GroupCommitter | None = None
 
-    @functools.cached_property
-    def _reader(self) -> AsyncEngine:
-        """The PostgreSQL engine for reads: the same pool, its connections in autocommit while lent."""
-        assert self.async_engine is not None
-        return self.async_engine.execution_options(isolation_level="AUTOCOMMIT")
-
     @contextlib.asynccontextmanager
     async def connect(self, *, write: bool = False) -> AsyncIterator[Conn]:
         """A connection inside a transaction, rolled back unless committed. On SQLite, every write
@@ -249,13 +242,6 @@ class Database:
                 yield _InlineConnection(sync)
             return
         assert self.async_engine is not None
-        if not write:
-            # A read runs each statement on its own (autocommit): under READ COMMITTED, PostgreSQL's default
-            # and ours, a transaction gives its statements no common snapshot anyway, and its BEGIN and
-            # ROLLBACK were two of a read's three round trips. A read takes no locks (`SqlUnitOfWork`).
-            async with self._reader.connect() as conn:
-                yield _AsyncConnection(conn)
-            return
         async with self.async_engine.connect() as conn:
             await conn.begin()
             yield _AsyncConnection(conn)

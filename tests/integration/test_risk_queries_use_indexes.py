@@ -34,8 +34,7 @@ def _engine(container: Container) -> Any:
 
 
 async def _plan(container: Container, statement: str, parameters: Any) -> str:
-    # On PostgreSQL in a transaction, which SET LOCAL needs (a read connection runs in autocommit).
-    async with container.db.connect(write=not container.db.sqlite) as conn:
+    async with container.db.connect() as conn:
         if container.db.sqlite:
             rows = await conn.run_sync(lambda c: c.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all())
             return "\n".join(str(row[-1]) for row in rows)
