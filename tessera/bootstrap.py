@@ -22,7 +22,7 @@ from tessera.core.threeds.flow import ThreeDSDeps
 from tessera.core.threeds.service import NoDirectoryServer
 from tessera.core.vault.crypto import Keyring, WrappedKey
 from tessera.core.vault.keys import load_data_keys
-from tessera.core.webhooks.formats import ChannelFormat, EndpointFormat, WebhookFormat
+from tessera.core.webhooks.formats import EndpointFormat, WebhookFormat, channel_formats
 from tessera.delivery.sender import Sender
 from tessera.delivery.worker import DeliveryWorker
 from tessera.keys import KeyMaterial, load_key_material
@@ -103,9 +103,7 @@ def identity_kinds() -> list[IdentityKind]:
 
 
 def _accepts(formats: Mapping[str, WebhookFormat]) -> Callable[[str, str, Any], bool]:
-    # Which formats are channel formats is decided once: an isinstance check against a runtime-checkable
-    # protocol inspects every member each time, and dispatch asks for every event.
-    channels = {name: fmt for name, fmt in formats.items() if isinstance(fmt, ChannelFormat)}
+    channels = channel_formats(formats)  # once: dispatch asks for every event
 
     def accepts(format_name: str, event_type: str, data: Any) -> bool:
         # An unknown format is dispatched anyway: its attempts fail with a clear error until it is known.

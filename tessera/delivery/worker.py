@@ -22,6 +22,7 @@ from tessera.core.webhooks.formats import (
     RenderedWebhook,
     UnknownFormatError,
     WebhookFormat,
+    channel_formats,
     format_named,
 )
 from tessera.core.webhooks.ports import DeliveryQueue
@@ -74,8 +75,7 @@ class DeliveryWorker:
         self._retry_delays = tuple(retry_delays)
         self._sender = sender
         self._formats = formats
-        # Decided once: an isinstance check against a runtime-checkable protocol inspects every member.
-        self._channels = {name: f for name, f in formats.items() if isinstance(f, ChannelFormat)}
+        self._channels = channel_formats(formats)  # once: every delivery asks
         self._batch = batch_size
         self._lease = lease
         self._metrics = metrics

@@ -9,14 +9,13 @@ import re
 from typing import Any
 
 import pytest
-from fastapi import Request
 from httpx import AsyncClient
 
-from tessera.app import create_app
 from tessera.bootstrap import Container
 from tessera.dialects.eximpe.orders import _create_order_hot
 from tests.conftest import Merchant
 from tests.integration.test_eximpe_orders import headers, order_body
+from tests.integration.test_hot_route import _request
 
 PATH = "/eximpe/pg/orders/"
 # A body orjson refuses and the standard library's parser (FastAPI's `request.json()`) reads: a UTF-8 byte
@@ -24,31 +23,9 @@ PATH = "/eximpe/pg/orders/"
 BOM = b"\xef\xbb\xbf"
 
 
-def _request(container: Container, sent: dict[str, str], body: bytes) -> Request:
-    app = create_app(container.settings, container=container, embedded_worker=False)
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": PATH,
-        "raw_path": PATH.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "scheme": "http",
-        "server": ("tessera.test", 80),
-        "client": ("127.0.0.1", 50000),
-        "headers": [(k.lower().encode(), v.encode()) for k, v in sent.items()],
-        "app": app,
-    }
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return Request(scope, receive)
-
-
 async def test_the_hot_handler_answers_a_well_formed_order(container: Container, merchant: Merchant) -> None:
     sent = {**headers(merchant), "Content-Type": "application/json", "Idempotency-Key": "order-1-attempt-1"}
-    answer = await _create_order_hot(_request(container, sent, json.dumps(order_body()).encode()))
+    answer = await _create_order_hot(_request(container, sent, json.dumps(order_body()).encode(), PATH))
     assert answer is not None
     assert json.loads(bytes(answer.body))["data"]["status"] == "payment_successful"
 
@@ -74,7 +51,7 @@ async def test_the_hot_handler_leaves_anything_else_to_fastapi(
     if body is None:
         body = BOM + good if "byte order mark" in case else good
     kept = {k: v for k, v in sent.items() if v is not None}
-    assert await _create_order_hot(_request(container, kept, body)) is None, case
+    assert await _create_order_hot(_request(container, kept, body, PATH)) is None, case
 
 
 _VOLATILE = [
