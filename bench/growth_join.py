@@ -30,6 +30,9 @@ def join(runs: list[dict[str, Any]]) -> dict[str, Any]:
     payments = {run["config"]["growth_payments"] for run in runs}
     if len(payments) > 1:
         raise BenchError(f"the runs made different numbers of payments: {sorted(payments)}")
+    measured = commits(runs)
+    if len(measured) > 1:
+        raise BenchError(f"the runs measured different commits: {measured}")
     backends: dict[str, Any] = {}
     for run in runs:
         for name, measured in run["backends"].items():
@@ -62,10 +65,6 @@ def main(argv: list[str]) -> int:
         joined = join(runs)
     except BenchError as exc:
         print(f"bench.growth_join: {exc}", file=sys.stderr)
-        return 2
-    measured = commits(runs)
-    if len(measured) > 1:
-        print(f"bench.growth_join: the runs measured different commits: {measured}", file=sys.stderr)
         return 2
     names = ", ".join(str(path.relative_to(REPO)) for path in files)
     write_report(DOCS_GROWTH, report.render_growth(joined, names))
