@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from tessera.core.ids import random_uuid
 from tessera.core.vault.brands import Brand
 
 MESSAGE_VERSION = "2.2.0"
@@ -61,7 +61,7 @@ def liability_shift(status: TransStatus) -> bool:
 
 
 def new_trans_id() -> str:
-    return str(uuid.uuid4())
+    return random_uuid()
 
 
 def b64url(data: dict[str, Any]) -> str:

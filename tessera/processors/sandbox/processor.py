@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from tessera.core.errors import ErrorCode
+from tessera.core.ids import random_digits, random_hex
 from tessera.core.ports import (
     AuthorizeRequest,
     Capability,
@@ -77,20 +77,18 @@ class SandboxProcessor(BaseProcessor):
 
     def prepare(self, operation_type: str) -> ProcessorData:
         """A trace number and retrieval reference, as an ISO 8583 acquirer link numbers its messages."""
-        return ProcessorData(
-            trace_number=f"{secrets.randbelow(10**6):06d}", retrieval_ref=f"{secrets.randbelow(10**12):012d}"
-        )
+        return ProcessorData(trace_number=random_digits(6), retrieval_ref=random_digits(12))
 
     def _approve(
         self, operation_id: str, *, auth: bool, data: ProcessorData, network_transaction_id: str | None = None
     ) -> ProcessorResult:
-        ref = f"sbx_{secrets.token_hex(8)}"
+        ref = f"sbx_{random_hex(8)}"
         result = ProcessorResult(
             Outcome.APPROVED,
             processor_ref=ref,
             response_code="00",
-            auth_code=f"{secrets.randbelow(10**6):06d}" if auth else None,
-            retrieval_ref=data.retrieval_ref or f"{secrets.randbelow(10**12):012d}",
+            auth_code=random_digits(6) if auth else None,
+            retrieval_ref=data.retrieval_ref or random_digits(12),
             network_transaction_id=network_transaction_id,
         )
         self._remember(operation_id, result)
@@ -120,7 +118,7 @@ class SandboxProcessor(BaseProcessor):
             # OPPWA's test convention: the holder names the rejection, which is answered as it stands.
             result = ProcessorResult(
                 Outcome.DECLINED,
-                processor_ref=f"sbx_{secrets.token_hex(8)}",
+                processor_ref=f"sbx_{random_hex(8)}",
                 response_code=req.holder_name,
                 error_code=forced,
             )
@@ -131,14 +129,14 @@ class SandboxProcessor(BaseProcessor):
         if card.behaviour is Behaviour.DECLINE:
             result = ProcessorResult(
                 Outcome.DECLINED,
-                processor_ref=f"sbx_{secrets.token_hex(8)}",
+                processor_ref=f"sbx_{random_hex(8)}",
                 response_code=card.response_code,
                 error_code=card.error,
             )
             self._remember(req.operation_id, result)
             return result
         # A merchant-initiated sale keeps the network id of the series' first payment, as networks do.
-        network_id = req.network_transaction_id or f"{secrets.randbelow(10**15):015d}"
+        network_id = req.network_transaction_id or random_digits(15)
         approved = self._approve(req.operation_id, auth=True, data=req.data, network_transaction_id=network_id)
         if card.behaviour is Behaviour.NO_ANSWER:
             await self._hold(req.operation_id, req.payment_id, "authorisation")
@@ -199,7 +197,7 @@ class SandboxProcessor(BaseProcessor):
             req.operation_id,
             extra={"payment_id": req.payment_id, "outcome": "reversed" if held else "nothing held"},
         )
-        return ProcessorResult(Outcome.APPROVED, processor_ref=f"sbx_{secrets.token_hex(8)}", response_code="00")
+        return ProcessorResult(Outcome.APPROVED, processor_ref=f"sbx_{random_hex(8)}", response_code="00")
 
     async def inquire(self, req: InquireRequest) -> ProcessorResult:
         entry = self._ledger.get(req.operation_id)
