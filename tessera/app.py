@@ -31,6 +31,7 @@ from tessera.bootstrap import Container, build
 from tessera.core.errors import TesseraError
 from tessera.core.ids import new_id
 from tessera.dialects import DIALECTS, Dialect, dialect_for
+from tessera.dialects._common.hot_route import HotPaths
 from tessera.metrics import CONTENT_TYPE
 from tessera.sandbox import acs
 from tessera.settings import Settings
@@ -171,6 +172,7 @@ def create_app(settings: Settings, *, container: Container | None = None, embedd
     _add_operational_routes(app, container)
     _add_error_handlers(app)
     _hoist_schema_defs(app)
+    app.add_middleware(HotPaths)  # innermost: the token CORS and the request context wrap it
     app.add_middleware(browser.TokenCorsMiddleware, services=container.services)
     app.add_middleware(RequestContextMiddleware, container=container)
     return app
