@@ -459,7 +459,7 @@ def listen(forward_to: str, merchant_id: str | None, live: bool, events: str | N
     native = webhook_formats()[DEFAULT_FORMAT]
 
     async def run() -> None:
-        db = create_database(settings.resolved_database_url, pool_size=2)
+        db = create_database(settings.resolved_database_url, pool_size=4)
         try:
             chosen = merchant_id or _demo_merchant_id(settings) or await _only_merchant(db)
             secret = await webhook_secret_of(db, chosen)

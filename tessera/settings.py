@@ -88,7 +88,9 @@ class Settings(BaseSettings):
         "after the last retry the delivery fails",
     )
     webhook_poll_seconds: float = Field(0.2, gt=0, description="pause of an idle delivery loop")
-    db_pool_size: int = Field(20, gt=0, description="PostgreSQL connections per process")
+    db_pool_size: int = Field(
+        40, gt=0, description="PostgreSQL connections per process: the most it opens, each kept open once made"
+    )
     hot_handlers: bool = Field(
         True,
         description="answer the busiest routes' well-formed requests with their hand-written handlers; false "

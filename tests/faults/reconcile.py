@@ -72,7 +72,7 @@ async def _off_the_loop(query: Coroutine[Any, Any, T]) -> T:
 
 
 async def _read(database_url: str, merchant_id: str) -> Stored:
-    db = create_database(database_url, pool_size=2)
+    db = create_database(database_url, pool_size=4)
     try:
         await number_committed_events(db)  # events are numbered after they commit (storage.events)
         async with db.connect() as conn:
@@ -98,7 +98,7 @@ async def _read(database_url: str, merchant_id: str) -> Stored:
 
 
 async def _unsettled(database_url: str) -> int:
-    db = create_database(database_url, pool_size=2)
+    db = create_database(database_url, pool_size=4)
     try:
         async with db.connect() as conn:
             processing = await conn.execute(select(func.count()).where(_P.c.status == "processing"))
