@@ -29,7 +29,6 @@ from fastapi import Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
-from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tessera.core.idempotency import KEY_PATTERN
@@ -97,7 +96,7 @@ class HotPaths:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._known: dict[tuple[str, str, str], tuple[BaseRoute, HotHandler]] = {}
+        self._known: dict[tuple[str, str, str], tuple[APIRoute, HotHandler]] = {}
 
     @property
     def known_paths(self) -> set[tuple[str, str]]:
@@ -125,8 +124,8 @@ class HotPaths:
         ):
             self._known[key] = (route, handler)
 
-    async def _straight(self, scope: Scope, receive: Receive, send: Send, route: BaseRoute, fast: HotHandler) -> None:
-        scope["route"], scope["endpoint"], scope["path_params"] = route, getattr(route, "endpoint", None), {}
+    async def _straight(self, scope: Scope, receive: Receive, send: Send, route: APIRoute, fast: HotHandler) -> None:
+        scope["route"], scope["endpoint"], scope["path_params"] = route, route.endpoint, {}
         recorded = _RecordedReceive(receive)
         request = Request(scope, recorded)
         try:
